@@ -1,0 +1,88 @@
+"""The networks, chosen by name. A new architecture is one builder added to ARCHITECTURES.
+
+Every network takes (48, 48, 1) pixels in 0-255 and returns 7 softmax probabilities in
+float32; scaling and training-time augmentation are layers inside the model, so a face is
+prepared the same way for training, evaluation and prediction.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import keras
+from keras import layers
+
+from core.emotions import EMOTIONS
+from core.imaging import FACE_SIZE
+
+INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
+
+
+def augmentation(seed: int) -> list[keras.Layer]:
+    """Flips, +-10 degree rotations, 10% shifts and zoom, and random erasing (training only)."""
+    return [
+        layers.RandomFlip("horizontal", seed=seed),
+        layers.RandomRotation(10 / 360, fill_mode="nearest", seed=seed),
+        layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed),
+        layers.RandomZoom(0.1, fill_mode="nearest", seed=seed),
+        layers.RandomErasing(factor=0.5, scale=(0.02, 0.15), value_range=(0, 1), seed=seed),
+    ]
+
+
+def _conv_block(x, filters: int, convs: int = 2):
+    for _ in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+    return layers.MaxPooling2D()(x)
+
+
+def build_seed(augment: bool, seed: int = 0) -> keras.Model:
+    """The original notebook's network: Conv 16,16 / 32,32 / 64,64, dropout 0.7, softmax."""
+    inputs = keras.Input(INPUT_SHAPE)
+    x = layers.Rescaling(1 / 255)(inputs)
+    for layer in augmentation(seed) if augment else []:
+        x = layer(x)
+    for filters in (16, 32, 64):
+        x = _conv_block(x, filters)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.7)(x)
+    outputs = layers.Dense(len(EMOTIONS), activation="softmax", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="seed")
+
+
+def build_vgg(augment: bool, seed: int = 0) -> keras.Model:
+    """A VGG-style net for 48x48 faces: four blocks of two 3x3 convs (32-256 filters), ~1.8M params.
+
+    48x48x1 -> 24x24x32 -> 12x12x64 -> 6x6x128 -> 3x3x256 -> 256 -> 7
+    """
+    inputs = keras.Input(INPUT_SHAPE)
+    x = layers.Rescaling(1 / 255)(inputs)
+    for layer in augmentation(seed) if augment else []:
+        x = layer(x)
+    for filters in (32, 64, 128, 256):
+        x = _conv_block(x, filters)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(0.4)(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(0.4)(x)
+    outputs = layers.Dense(len(EMOTIONS), activation="softmax", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="vgg")
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A named network with the optimiser settings it trains best with."""
+
+    build: Callable[..., keras.Model]
+    description: str
+    learning_rate: float
+    schedule: str  # "constant" (plain Adam) or "cosine" (AdamW, warm-up then cosine decay)
+    label_smoothing: float
+
+
+ARCHITECTURES = {
+    "vgg": Architecture(build_vgg, "VGG-style, 4x2 convs, ~1.8M params, augmentation, cosine AdamW",
+                        learning_rate=2e-3, schedule="cosine", label_smoothing=0.1),
+    "seed": Architecture(build_seed, "The original notebook's small CNN (reference), Adam 1e-3",
+                         learning_rate=1e-3, schedule="constant", label_smoothing=0.0),
+}

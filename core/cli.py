@@ -1,0 +1,182 @@
+"""The command line: stats, train, cancel, evaluate and predict.
+
+Example: python -m core stats ../shared/datasets/fer2013 --json
+"""
+
+import argparse
+import json
+import os
+import sys
+
+from core.emotions import EMOTIONS
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return the process exit code (2 for bad input, with a one-line reason)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from core.dataset import DatasetError
+    from core.imaging import ImageError
+    from core.model_store import ModelError
+    from core.runs import RunBusy
+
+    try:
+        return args.run(args) or 0
+    except (DatasetError, ModelError, ImageError, RunBusy, ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    stats = commands.add_parser("stats", help="images per split and emotion")
+    stats.add_argument("data", help="dataset folder, fer2013.csv or .zip")
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    stats.set_defaults(run=_stats)
+
+    train = commands.add_parser("train", help="train a model into a run folder")
+    train.add_argument("data", nargs="?", help="dataset folder, fer2013.csv or .zip (not needed with --resume)")
+    train.add_argument("--run-dir", required=True, help="the run folder to write")
+    train.add_argument("--resume", action="store_true", help="continue the run folder from its last checkpoint")
+    train.add_argument("--arch", default="vgg")
+    train.add_argument("--epochs", type=int, default=40)
+    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--learning-rate", type=float, default=None)
+    train.add_argument("--balance", default="none", help="none, oversample or class_weights")
+    train.add_argument("--no-augment", dest="augment", action="store_false")
+    train.add_argument("--val-fraction", type=float, default=0.1)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--train-split", default="train")
+    train.add_argument("--test-split", default="test")
+    train.add_argument("--max-images", type=int, default=None, help="train on a random subset this large")
+    train.set_defaults(run=_train)
+
+    cancel = commands.add_parser("cancel", help="stop a running training after its current batch")
+    cancel.add_argument("run_dir")
+    cancel.set_defaults(run=_cancel)
+
+    evaluate = commands.add_parser("evaluate", help="score a model on a labelled split")
+    evaluate.add_argument("model", help="models/default, a run folder or a .keras file")
+    evaluate.add_argument("data", help="dataset folder, split folder, fer2013.csv or .zip")
+    evaluate.add_argument("--split", default=None, help="split to score (default: test, else the only one)")
+    evaluate.add_argument("--no-flip", dest="flip", action="store_false", help="no mirrored-face averaging")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser("predict", help="find faces in pictures and name their emotions")
+    predict.add_argument("model", help="models/default, a run folder or a .keras file")
+    predict.add_argument("images", nargs="+", help="picture files (jpg, png, webp, bmp...)")
+    predict.add_argument("--json", action="store_true")
+    predict.add_argument("--annotate", metavar="DIR", help="also save each picture with boxes and labels here")
+    predict.set_defaults(run=_predict)
+    return parser
+
+
+def _stats(args) -> int:
+    from core.balance import class_counts
+    from core.dataset import load_dataset
+
+    dataset = load_dataset(args.data)
+    counts = {name: dict(zip(EMOTIONS, class_counts(split.labels).tolist())) for name, split in dataset.splits.items()}
+    report = {"splits": {name: {"total": sum(c.values()), "classes": c} for name, c in counts.items()},
+              "converted": dataset.converted, "skipped": dataset.skipped, "warnings": dataset.warnings}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{'split':<10}{'total':>8}" + "".join(f"{name:>10}" for name in EMOTIONS))
+    for name, split in report["splits"].items():
+        print(f"{name:<10}{split['total']:>8}" + "".join(f"{split['classes'][e]:>10}" for e in EMOTIONS))
+    print(f"converted {dataset.converted} images; skipped {len(dataset.skipped)}")
+    for line in dataset.skipped + dataset.warnings:
+        print(f"  {line}")
+    return 0
+
+
+def _train(args) -> int:
+    from core.training import TrainConfig, train
+
+    if args.resume:
+        card = train(args.run_dir, resume=True)
+    else:
+        if not args.data:
+            raise ValueError("give the dataset to train on (or --resume)")
+        config = TrainConfig(data=os.path.abspath(args.data), arch=args.arch, epochs=args.epochs,
+                             batch_size=args.batch_size, learning_rate=args.learning_rate, balance=args.balance,
+                             augment=args.augment, val_fraction=args.val_fraction, seed=args.seed,
+                             train_split=args.train_split, test_split=args.test_split, max_images=args.max_images)
+        card = train(args.run_dir, config)
+    if card is None:
+        print("cancelled: the last finished epoch is kept; --resume continues it")
+        return 3
+    print(json.dumps({"validation": card["validation"].get("accuracy"), "test": card["test"].get("accuracy")}))
+    return 0
+
+
+def _cancel(args) -> int:
+    from core.runs import RunFolder
+
+    run = RunFolder(args.run_dir)
+    if not run.is_running():
+        print(f"{args.run_dir} is not training", file=sys.stderr)
+        return 1
+    run.request_cancel()
+    print("cancel requested: the run stops after its current batch")
+    return 0
+
+
+def _evaluate(args) -> int:
+    from core.dataset import load_dataset
+    from core.evaluation import evaluate_model
+    from core.model_store import load_model
+
+    model = load_model(args.model)
+    dataset = load_dataset(args.data)
+    name = args.split or ("test" if "test" in dataset.splits else next(iter(dataset.splits)))
+    split = dataset.split(name)
+    report = evaluate_model(model, split.images, split.labels, split.sources, flip_average=args.flip)
+    report["split"] = name
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{name}: {report['images']} images, accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f}")
+    print(f"{'emotion':<10}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
+    for emotion, row in report["per_class"].items():
+        print(f"{emotion:<10}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}{row['support']:>9}")
+    return 0
+
+
+def _predict(args) -> int:
+    from pathlib import Path
+
+    from PIL import Image
+
+    from core.imaging import ImageError
+    from core.prediction import FacePredictor, draw_predictions
+
+    predictor = FacePredictor(args.model)
+    results, failures = [], 0
+    for path in args.images:
+        try:
+            picture, faces = predictor.predict_file(path)
+        except (ImageError, OSError) as error:
+            failures += 1
+            results.append({"image": path, "error": str(error), "faces": []})
+            continue
+        results.append({"image": path, "faces": [face.as_dict() for face in faces]})
+        if args.annotate:
+            Path(args.annotate).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(draw_predictions(picture, faces)).save(Path(args.annotate) / (Path(path).stem + ".png"))
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for result in results:
+            if "error" in result:
+                print(f"{result['image']}: error: {result['error']}")
+            elif not result["faces"]:
+                print(f"{result['image']}: no face found")
+            for face in result["faces"]:
+                print(f"{result['image']}: {face['emotion']} {face['confidence']:.0%} at box {face['box']}")
+    return 2 if failures == len(results) else 0

@@ -1,0 +1,269 @@
+"""Reading FER-2013 in every common layout into 48x48 uint8 arrays with integer labels.
+
+Layouts: `ROOT/<split>/<emotion>/*` (Kaggle's `train/angry/...` or the other naming
+`disgusted/im0.png`), a single split folder `ROOT/<emotion>/*`, `fer2013.csv`
+(`emotion,pixels,Usage`), or a `.zip` of any of these. Decoded arrays are cached on disk,
+keyed by a manifest of file names, sizes and modification times.
+"""
+
+import hashlib
+import json
+import os
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from core.emotions import EMOTIONS, FOLDER_ALIASES, label_of_csv_code, label_of_folder
+from core.imaging import FACE_SIZE, ImageError, open_image, to_face_pixels
+
+CACHE_VERSION = 1
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".pgm"}
+SPLIT_ALIASES = {"training": "train", "publictest": "test", "privatetest": "private"}
+IGNORED_NAMES = {"__MACOSX", "Thumbs.db"}
+
+Progress = Callable[[int, int], None]
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be read; the message says what is wrong and where."""
+
+
+@dataclass
+class Split:
+    """One split: images (N, 48, 48) uint8, labels (N,) int64 indices into EMOTIONS, and
+    where each image came from (a relative file path or a CSV row)."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    sources: list[str]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class Dataset:
+    """All splits read from one source, with what was skipped or converted on the way."""
+
+    source: str
+    splits: dict[str, Split]
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    converted: int = 0
+
+    def split(self, name: str) -> Split:
+        """Return a split by name, or raise DatasetError listing the splits there are."""
+        if name not in self.splits:
+            raise DatasetError(f"no split '{name}' in {self.source}; it has: {', '.join(self.splits)}")
+        return self.splits[name]
+
+
+def default_cache_dir() -> Path:
+    """Where decoded datasets are cached: $FER_CACHE_DIR or ~/.cache/fer-studio."""
+    return Path(os.environ.get("FER_CACHE_DIR", Path.home() / ".cache" / "fer-studio"))
+
+
+def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Progress | None = None) -> Dataset:
+    """Read a dataset from a folder, a CSV file or a zip, using the on-disk cache when valid.
+
+    Example: load_dataset("../shared/datasets/fer2013").split("train").images.shape
+             -> (28709, 48, 48)
+    """
+    path = Path(path).expanduser()
+    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+    if not path.exists():
+        raise DatasetError(f"{path} does not exist")
+    if path.is_file() and path.suffix.lower() == ".zip":
+        path = _extract_zip(path, cache_dir / "zips")
+    manifest = _manifest(path)
+    key = hashlib.sha256(json.dumps([CACHE_VERSION, str(path.resolve()), manifest]).encode()).hexdigest()[:24]
+    cache_file = cache_dir / f"{key}.npz"
+    if cache_file.exists():
+        try:
+            return _read_cache(cache_file)
+        except (OSError, ValueError, KeyError):
+            pass  # an unreadable cache is rebuilt below
+    dataset = _read_source(path, progress)
+    _write_cache(dataset, cache_file)
+    return dataset
+
+
+def _read_source(path: Path, progress: Progress | None) -> Dataset:
+    if path.is_file():
+        if path.suffix.lower() == ".csv":
+            return read_csv(path)
+        raise DatasetError(f"{path.name} is not a dataset: give a folder, a .csv or a .zip")
+    csv_files = sorted(path.glob("*.csv"))
+    folders = _subfolders(path)
+    if csv_files and not folders:
+        return read_csv(csv_files[0])
+    if not folders:
+        raise DatasetError(f"{path} has no emotion folders, split folders or fer2013.csv")
+    if all(label_of_folder(folder.name) is not None for folder in folders):
+        return _read_split_folders(path, {path.name.lower() or "data": path}, progress)
+    splits = {SPLIT_ALIASES.get(folder.name.lower(), folder.name.lower()): folder for folder in folders}
+    return _read_split_folders(path, splits, progress)
+
+
+def _subfolders(path: Path) -> list[Path]:
+    return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in IGNORED_NAMES)
+
+
+def _read_split_folders(root: Path, split_dirs: dict[str, Path], progress: Progress | None) -> Dataset:
+    """Read `<split>/<emotion>/<image>` folders, decoding images on a few threads."""
+    dataset = Dataset(source=str(root), splits={})
+    jobs: list[tuple[str, int, Path]] = []
+    for split_name, split_dir in split_dirs.items():
+        class_dirs = _subfolders(split_dir)
+        if not class_dirs:
+            raise DatasetError(f"split folder '{split_dir.name}' has no emotion folders inside")
+        for class_dir in class_dirs:
+            label = label_of_folder(class_dir.name)
+            if label is None:
+                known = ", ".join(sorted(FOLDER_ALIASES))
+                raise DatasetError(f"unknown emotion folder '{split_dir.name}/{class_dir.name}': expected one of {known}")
+            files = sorted(p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+            if not files:
+                dataset.warnings.append(f"class folder '{class_dir.relative_to(root)}' is empty")
+            jobs.extend((split_name, label, file) for file in files)
+
+    def decode(job: tuple[str, int, Path]) -> tuple[np.ndarray | None, bool, str]:
+        file = job[2]
+        if file.suffix.lower() not in IMAGE_SUFFIXES:
+            return None, False, "not an image file (unknown extension)"
+        try:
+            image = open_image(file)
+        except (ImageError, OSError) as error:
+            return None, False, str(error)
+        converted = image.mode != "L" or image.size != (FACE_SIZE, FACE_SIZE)
+        return to_face_pixels(np.asarray(image.convert("L"))), converted, ""
+
+    per_split: dict[str, tuple[list, list, list]] = {name: ([], [], []) for name in split_dirs}
+    with ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) * 2) as pool:
+        for done, (job, (pixels, converted, reason)) in enumerate(zip(jobs, pool.map(decode, jobs, chunksize=64)), 1):
+            split_name, label, file = job
+            name = str(file.relative_to(root))
+            if pixels is None:
+                dataset.skipped.append(f"{name}: {reason}")
+            else:
+                images, labels, sources = per_split[split_name]
+                images.append(pixels)
+                labels.append(label)
+                sources.append(name)
+                dataset.converted += converted
+            if progress and (done % 500 == 0 or done == len(jobs)):
+                progress(done, len(jobs))
+    for split_name, (images, labels, sources) in per_split.items():
+        if not images:
+            raise DatasetError(f"split '{split_name}' has no readable images ({len(dataset.skipped)} skipped)")
+        dataset.splits[split_name] = Split(np.stack(images), np.asarray(labels, dtype=np.int64), sources)
+    return dataset
+
+
+def read_csv(path: Path) -> Dataset:
+    """Read fer2013.csv (`emotion,pixels[,Usage]`); bad rows are skipped and reported by row number."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        raise DatasetError(f"{path.name} is not a readable CSV file ({error})") from None
+    frame.columns = [c.strip().lower() for c in frame.columns]
+    missing = {"emotion", "pixels"} - set(frame.columns)
+    if missing:
+        raise DatasetError(f"{path.name} lacks the column(s) {', '.join(sorted(missing))}: expected emotion,pixels,Usage")
+    usage = frame["usage"] if "usage" in frame.columns else pd.Series(["Training"] * len(frame))
+    dataset = Dataset(source=str(path), splits={})
+    rows: dict[str, tuple[list, list, list]] = {}
+    size = FACE_SIZE * FACE_SIZE
+    for index, (code, pixels, split) in enumerate(zip(frame["emotion"], frame["pixels"], usage)):
+        row = f"row {index + 2}"  # line number in the file, counting the header
+        label = label_of_csv_code(int(code)) if code.strip().isdigit() else None
+        if label is None:
+            dataset.skipped.append(f"{row}: emotion '{code}' is not a code 0-6")
+            continue
+        values = np.array(pixels.split(), dtype=np.int64) if _all_digits(pixels) else None
+        if values is None or values.size != size or values.max(initial=0) > 255:
+            count = "non-numeric" if values is None else f"{values.size} values"
+            dataset.skipped.append(f"{row}: pixels must be {size} numbers 0-255 ({count})")
+            continue
+        name = SPLIT_ALIASES.get(split.strip().lower(), split.strip().lower() or "train")
+        images, labels, sources = rows.setdefault(name, ([], [], []))
+        images.append(values.astype(np.uint8).reshape(FACE_SIZE, FACE_SIZE))
+        labels.append(label)
+        sources.append(row)
+    if not rows:
+        raise DatasetError(f"{path.name} has no usable rows ({len(dataset.skipped)} skipped)")
+    for name, (images, labels, sources) in rows.items():
+        dataset.splits[name] = Split(np.stack(images), np.asarray(labels, dtype=np.int64), sources)
+    return dataset
+
+
+def _all_digits(pixels: str) -> bool:
+    return pixels.replace(" ", "").isdigit()
+
+
+def _extract_zip(path: Path, zips_dir: Path) -> Path:
+    """Extract a zip into the cache (once per zip content), refusing entries that escape it."""
+    stat = path.stat()
+    target = zips_dir / hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+    if not target.exists():
+        try:
+            archive = zipfile.ZipFile(path)
+        except zipfile.BadZipFile:
+            raise DatasetError(f"{path.name} is not a valid zip file") from None
+        with archive:
+            for entry in archive.namelist():
+                parts = Path(entry).parts
+                if Path(entry).is_absolute() or ".." in parts:
+                    raise DatasetError(f"{path.name} contains an unsafe path '{entry}' that would escape the folder")
+            partial = target.with_name(target.name + ".partial")
+            archive.extractall(partial)
+            os.replace(partial, target)
+    entries = [p for p in target.iterdir() if not p.name.startswith(".") and p.name not in IGNORED_NAMES]
+    if len(entries) == 1 and entries[0].is_dir() and label_of_folder(entries[0].name) is None:
+        return entries[0]  # a zip of one top folder: read the folder
+    return target
+
+
+def _manifest(path: Path) -> list:
+    """Names, sizes and modification times of every file under path (the cache key)."""
+    if path.is_file():
+        stat = path.stat()
+        return [[path.name, stat.st_size, stat.st_mtime_ns]]
+    entries = []
+    for folder, _, files in os.walk(path):
+        for name in files:
+            stat = os.stat(os.path.join(folder, name))
+            entries.append([os.path.relpath(os.path.join(folder, name), path), stat.st_size, stat.st_mtime_ns])
+    return sorted(entries)
+
+
+def _write_cache(dataset: Dataset, cache_file: Path) -> None:
+    arrays = {}
+    for name, split in dataset.splits.items():
+        arrays[f"{name}/images"] = split.images
+        arrays[f"{name}/labels"] = split.labels
+        arrays[f"{name}/sources"] = np.asarray(split.sources)
+    meta = {"source": dataset.source, "splits": list(dataset.splits), "skipped": dataset.skipped,
+            "warnings": dataset.warnings, "converted": dataset.converted}
+    arrays["meta"] = np.asarray(json.dumps(meta))
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache_file.with_name(cache_file.name + ".partial.npz")
+        np.savez(partial, **arrays)
+        os.replace(partial, cache_file)
+    except OSError:
+        pass  # caching is an optimisation: a read-only or full disk only costs speed
+
+
+def _read_cache(cache_file: Path) -> Dataset:
+    with np.load(cache_file) as arrays:
+        meta = json.loads(str(arrays["meta"]))
+        splits = {name: Split(arrays[f"{name}/images"], arrays[f"{name}/labels"], arrays[f"{name}/sources"].tolist())
+                  for name in meta["splits"]}
+    return Dataset(meta["source"], splits, meta["skipped"], meta["warnings"], meta["converted"])
+

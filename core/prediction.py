@@ -1,0 +1,101 @@
+"""The prediction pipeline shared by the Predict page, the webcam, and the command line:
+picture -> gray -> faces -> 48x48 crops -> one model call -> labelled boxes."""
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.emotions import EMOTIONS
+from core.faces import Box, find_and_crop
+from core.inference import face_probabilities
+from core.imaging import read_image
+from core.model_store import load_model, read_card
+
+
+@dataclass
+class FacePrediction:
+    """One face: its box in the picture and the probability of each emotion (EMOTIONS order)."""
+
+    box: Box
+    probabilities: np.ndarray
+
+    @property
+    def emotion(self) -> str:
+        return EMOTIONS[int(self.probabilities.argmax())]
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities.max())
+
+    def as_dict(self) -> dict:
+        return {"box": list(self.box), "emotion": self.emotion, "confidence": round(self.confidence, 4),
+                "probabilities": {e: round(float(p), 4) for e, p in zip(EMOTIONS, self.probabilities)}}
+
+
+class FacePredictor:
+    """A loaded model, reused for every picture and webcam frame (thread-safe).
+
+    Example: FacePredictor("models/default").predict_rgb(photo)[0].emotion -> "happy"
+    """
+
+    def __init__(self, model_spec: str | Path = "default", flip_average: bool = True):
+        self.model = load_model(model_spec)
+        self.card = read_card(model_spec)
+        self.flip_average = flip_average
+        self._lock = threading.Lock()
+
+    def classify_faces(self, faces: np.ndarray) -> np.ndarray:
+        """(N, 7) probabilities for (N, 48, 48) uint8 face crops, in one model call."""
+        with self._lock:
+            return face_probabilities(self.model, faces, self.flip_average)
+
+    def predict_many(self, pictures: list[np.ndarray]) -> list[list[FacePrediction]]:
+        """Faces and emotions for each RGB (HxWx3) or gray (HxW) picture; all faces in one model call."""
+        found = [find_and_crop(_gray(picture)) for picture in pictures]
+        crops = [c for _, c in found]
+        probabilities = self.classify_faces(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8))
+        results, start = [], 0
+        for boxes, _ in found:
+            results.append([FacePrediction(box, probabilities[start + i]) for i, box in enumerate(boxes)])
+            start += len(boxes)
+        return results
+
+    def predict_rgb(self, picture: np.ndarray) -> list[FacePrediction]:
+        """Faces and emotions in one RGB or gray picture (an empty list when no face is found)."""
+        return self.predict_many([picture])[0]
+
+    def predict_file(self, source: str | Path | bytes) -> tuple[np.ndarray, list[FacePrediction]]:
+        """Read a picture file (or its bytes) and predict; returns the RGB picture too. Raises ImageError."""
+        picture = read_image(source, mode="RGB")
+        return picture, self.predict_rgb(picture)
+
+
+def _gray(picture: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY) if picture.ndim == 3 else picture
+
+
+def draw_predictions(picture: np.ndarray, predictions: list[FacePrediction]) -> np.ndarray:
+    """A copy of an RGB picture with a box and "emotion 87%" drawn on each face."""
+    canvas = np.ascontiguousarray(picture.copy() if picture.ndim == 3 else cv2.cvtColor(picture, cv2.COLOR_GRAY2RGB))
+    thickness = max(1, round(max(canvas.shape[:2]) / 400))
+    scale = max(0.4, max(canvas.shape[:2]) / 1000)
+    for prediction in predictions:
+        x, y, w, h = prediction.box
+        color = _COLORS[prediction.emotion]
+        cv2.rectangle(canvas, (x, y), (x + w, y + h), color, thickness)
+        label = f"{prediction.emotion} {prediction.confidence:.0%}"
+        (text_w, text_h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        top = max(0, y - text_h - base - 2)
+        cv2.rectangle(canvas, (x, top), (x + text_w + 4, top + text_h + base + 2), color, -1)
+        cv2.putText(canvas, label, (x + 2, top + text_h + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness,
+                    cv2.LINE_AA)
+    return canvas
+
+
+# One readable colour per emotion (RGB), used for boxes here and bars on the pages.
+_COLORS = {"angry": (239, 83, 80), "disgust": (124, 179, 66), "fear": (171, 71, 188), "happy": (255, 202, 40),
+           "neutral": (189, 189, 189), "sad": (66, 165, 245), "surprise": (255, 112, 67)}
+EMOTION_COLORS = {emotion: "#%02x%02x%02x" % rgb for emotion, rgb in _COLORS.items()}

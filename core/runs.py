@@ -1,0 +1,190 @@
+"""Training run folders on disk: atomic files, the progress log, the lock, status and cancel.
+
+A run folder holds config.json, progress.jsonl (one JSON event a line), checkpoint.keras
+with checkpoint.json, and when finished model.keras with card.json. This module reads and
+writes them without importing TensorFlow, so pages can poll it cheaply.
+"""
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "default"
+
+
+class RunBusy(RuntimeError):
+    """Raised when a second training is started in a run folder that is already training."""
+
+
+def runs_dir() -> Path:
+    """Where training runs live: $FER_RUNS_DIR or runs/ in the project."""
+    return Path(os.environ.get("FER_RUNS_DIR", PROJECT_ROOT / "runs"))
+
+
+@contextmanager
+def atomic_path(path: Path):
+    """Yield a temporary path beside `path` (same suffix) and rename it over `path` on success.
+
+    A crash, a kill or a full disk leaves the old file intact and no half-written one.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_json(path: Path, data) -> None:
+    """Write JSON atomically (temporary file, fsync, rename)."""
+    with atomic_path(path) as temporary:
+        with open(temporary, "w") as file:
+            json.dump(data, file, indent=2)
+            file.flush()
+            os.fsync(file.fileno())
+
+
+def read_json(path: Path, default=None):
+    """Read a JSON file, or return default when it is missing or unreadable."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return default
+
+
+class RunFolder:
+    """One training run's folder."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    config_file = property(lambda self: self.path / "config.json")
+    progress_file = property(lambda self: self.path / "progress.jsonl")
+    checkpoint_file = property(lambda self: self.path / "checkpoint.keras")
+    checkpoint_state_file = property(lambda self: self.path / "checkpoint.json")
+    best_weights_file = property(lambda self: self.path / "best.weights.h5")
+    model_file = property(lambda self: self.path / "model.keras")
+    card_file = property(lambda self: self.path / "card.json")
+    cancel_file = property(lambda self: self.path / "cancel.requested")
+    log_file = property(lambda self: self.path / "log.txt")
+    lock_file = property(lambda self: self.path / ".lock")
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def config(self) -> dict | None:
+        return read_json(self.config_file)
+
+    def card(self) -> dict | None:
+        return read_json(self.card_file)
+
+    def append_event(self, event: str, **fields) -> None:
+        """Append one event line to progress.jsonl (readers skip a torn last line)."""
+        line = json.dumps({"event": event, "time": time.time(), **fields})
+        with open(self.progress_file, "a") as file:
+            file.write(line + "\n")
+
+    def events(self) -> list[dict]:
+        """Every complete event in the progress log, oldest first."""
+        try:
+            lines = self.progress_file.read_text().splitlines()
+        except OSError:
+            return []
+        events = []
+        for line in lines:
+            try:
+                events.append(json.loads(line))
+            except ValueError:
+                continue
+        return events
+
+    @contextmanager
+    def lock(self):
+        """Hold the run's training lock; raise RunBusy when another process holds it."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        handle = open(self.lock_file, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise RunBusy(f"a training is already running in {self.path} (pid {self._lock_owner()})") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.close()
+
+    def _lock_owner(self) -> str:
+        try:
+            return self.lock_file.read_text().strip() or "?"
+        except OSError:
+            return "?"
+
+    def is_running(self) -> bool:
+        """True while a training process holds this run's lock."""
+        if not self.lock_file.exists():
+            return False
+        with open(self.lock_file, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+
+    def request_cancel(self) -> None:
+        """Ask the training process to stop after the current batch, keeping its last checkpoint."""
+        self.cancel_file.touch()
+
+    def status(self) -> dict:
+        """The run's state: running, finished, cancelled, failed, interrupted (killed; resumable) or new.
+
+        Also the last epoch event, the last batch event and the end message where there are.
+        """
+        events = self.events()
+        last = {kind: next((e for e in reversed(events) if e["event"] == kind), None)
+                for kind in ("start", "epoch", "batch", "end")}
+        if self.is_running():
+            state = "running"
+        elif last["end"] and (not last["start"] or last["end"]["time"] >= last["start"]["time"]):
+            state = last["end"]["status"]
+        elif last["start"]:
+            state = "interrupted"
+        else:
+            state = "new"
+        return {"state": state, "message": (last["end"] or {}).get("message", ""),
+                "start": last["start"], "epoch": last["epoch"], "batch": last["batch"],
+                "history": [e for e in events if e["event"] == "epoch"]}
+
+
+def list_runs(root: Path | None = None) -> list[RunFolder]:
+    """Every run folder under root (newest first)."""
+    root = Path(root) if root else runs_dir()
+    if not root.is_dir():
+        return []
+    folders = [RunFolder(p) for p in root.iterdir() if (p / "config.json").exists()]
+    return sorted(folders, key=lambda run: run.config_file.stat().st_mtime, reverse=True)
+
+
+def start_training_process(run_dir: Path, arguments: list[str]) -> subprocess.Popen:
+    """Start `python -m core train` for run_dir in its own session, so it outlives the caller.
+
+    Its output goes to the run's log.txt.
+    """
+    run = RunFolder(run_dir)
+    run.path.mkdir(parents=True, exist_ok=True)
+    log = open(run.log_file, "ab")
+    command = [sys.executable, "-m", "core", "train", "--run-dir", str(run.path), *arguments]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)

@@ -1,0 +1,269 @@
+"""The training job: one run folder, checkpointed every epoch, cancellable and resumable.
+
+Run it as its own process (`python -m core train ...`); pages start it with
+core.runs.start_training_process and follow it through the run folder.
+"""
+
+import dataclasses
+import os
+import platform
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from core.architectures import ARCHITECTURES
+from core.balance import balance_indices, class_counts, split_train_val
+from core.dataset import Dataset, load_dataset
+from core.emotions import EMOTIONS
+from core.evaluation import evaluate_model
+from core.runs import RunFolder, atomic_path, read_json, write_json
+
+BATCH_EVENT_SECONDS = 1.0
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved as config.json)."""
+
+    data: str
+    arch: str = "vgg"
+    epochs: int = 40
+    batch_size: int = 128
+    learning_rate: float | None = None  # None: the architecture's own
+    balance: str = "none"
+    augment: bool = True
+    val_fraction: float = 0.1
+    seed: int = 0
+    train_split: str = "train"
+    test_split: str | None = "test"  # scored once at the end when the data has it
+    max_images: int | None = None  # a random subset of the training split, for quick runs
+
+    def __post_init__(self):
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture '{self.arch}': choose one of {', '.join(ARCHITECTURES)}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch size must be at least 1")
+        if not 0 <= self.val_fraction < 1:
+            raise ValueError("the validation fraction must be in [0, 1)")
+
+
+class TrainingCancelled(Exception):
+    """The run stopped because a cancel was requested; its last checkpoint is kept."""
+
+
+def train(run_dir: str | Path, config: TrainConfig | None = None, resume: bool = False) -> dict | None:
+    """Train in run_dir (a new run from config, or resume its checkpoint); return the card.
+
+    Returns None when cancelled. Raises RunBusy when the run is already training.
+    """
+    run = RunFolder(run_dir)
+    with run.lock():
+        if resume:
+            saved = run.config()
+            if saved is None:
+                raise ValueError(f"{run.path} has no config.json to resume")
+            config = TrainConfig(**saved)
+        elif run.config_file.exists():
+            raise ValueError(f"{run.path} already holds a run: resume it or choose a new folder")
+        else:
+            run.path.mkdir(parents=True, exist_ok=True)
+            write_json(run.config_file, dataclasses.asdict(config))
+        run.cancel_file.unlink(missing_ok=True)
+        previous_handler = signal.signal(signal.SIGTERM, lambda *_: run.request_cancel())
+        try:
+            return _train(run, config)
+        except TrainingCancelled:
+            run.append_event("end", status="cancelled", message="cancelled; the last finished epoch is kept")
+            return None
+        except Exception as error:
+            run.append_event("end", status="failed", message=f"{type(error).__name__}: {error}")
+            raise
+        finally:
+            signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _train(run: RunFolder, config: TrainConfig) -> dict:
+    started = time.time()
+    keras.utils.set_random_seed(config.seed)
+    dataset = load_dataset(config.data)
+    data = _prepare(dataset, config)
+    architecture = ARCHITECTURES[config.arch]
+    steps_per_epoch = int(np.ceil(len(data["train_indices"]) / config.batch_size))
+
+    state = read_json(run.checkpoint_state_file, {})
+    if run.checkpoint_file.exists() and state:
+        model = keras.saving.load_model(run.checkpoint_file, safe_mode=True)
+    else:
+        state = {"epoch": 0, "best_val_accuracy": -1.0, "seconds": 0.0}
+        model = architecture.build(config.augment, config.seed)
+        model.compile(optimizer=_optimizer(config, steps_per_epoch),
+                      loss=keras.losses.CategoricalCrossentropy(label_smoothing=architecture.label_smoothing),
+                      metrics=["accuracy"])
+    run.append_event("start", epochs=config.epochs, initial_epoch=state["epoch"], batches=steps_per_epoch,
+                     train_images=len(data["train_indices"]), val_images=len(data["val_y"]))
+
+    x_train = data["images"][data["train_indices"]][..., None].astype(np.float32)
+    y_train = keras.utils.to_categorical(data["labels"][data["train_indices"]], len(EMOTIONS))
+    validation = (data["val_x"][..., None].astype(np.float32), keras.utils.to_categorical(data["val_y"], len(EMOTIONS))) \
+        if len(data["val_y"]) else None
+    monitor = _RunMonitor(run, config, steps_per_epoch, state)
+    if state["epoch"] < config.epochs:
+        model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs,
+                  initial_epoch=state["epoch"], validation_data=validation,
+                  class_weight=data["class_weight"], callbacks=[monitor], verbose=0)
+    if monitor.cancelled:
+        raise TrainingCancelled
+    card = _finish(run, config, dataset, data, model, monitor.state, time.time() - started)
+    run.append_event("end", status="finished", message=f"validation accuracy {card['validation'].get('accuracy', 0):.3f}")
+    return card
+
+
+def _prepare(dataset: Dataset, config: TrainConfig) -> dict:
+    """Split the training split into train/validation, then balance the training fold only."""
+    split = dataset.split(config.train_split)
+    images, labels, sources = split.images, split.labels, split.sources
+    if config.max_images and config.max_images < len(labels):
+        keep = np.sort(np.random.default_rng(config.seed).choice(len(labels), config.max_images, replace=False))
+        images, labels, sources = images[keep], labels[keep], [sources[i] for i in keep]
+    train_indices, val_indices = split_train_val(labels, config.val_fraction, config.seed)
+    balanced, class_weight = balance_indices(train_indices, labels, config.balance, config.seed)
+    return {"images": images, "labels": labels, "sources": sources, "train_indices": balanced,
+            "val_indices": val_indices, "val_x": images[val_indices], "val_y": labels[val_indices],
+            "class_weight": class_weight,
+            "counts": {"train": class_counts(labels[train_indices]).tolist(),
+                       "train_balanced": class_counts(labels[balanced]).tolist(),
+                       "validation": class_counts(labels[val_indices]).tolist()}}
+
+
+def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    architecture = ARCHITECTURES[config.arch]
+    rate = config.learning_rate or architecture.learning_rate
+    if architecture.schedule == "constant":
+        return keras.optimizers.Adam(rate)
+    total = config.epochs * steps_per_epoch
+    warmup = min(2 * steps_per_epoch, total // 10)
+    schedule = keras.optimizers.schedules.CosineDecay(rate / 10, max(total - warmup, 1), alpha=0.01,
+                                                      warmup_target=rate, warmup_steps=warmup)
+    return keras.optimizers.AdamW(schedule, weight_decay=1e-4)
+
+
+class _RunMonitor(keras.callbacks.Callback):
+    """Writes batch and epoch events, checkpoints each finished epoch, and honours cancel requests."""
+
+    def __init__(self, run: RunFolder, config: TrainConfig, steps_per_epoch: int, state: dict):
+        super().__init__()
+        self.run, self.config, self.steps = run, config, steps_per_epoch
+        self.state = dict(state)
+        self.cancelled = False
+        self.images_per_second = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = self.last_event = time.time()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.run.cancel_file.exists():
+            self.cancelled = True
+            self.model.stop_training = True
+            return
+        now = time.time()
+        if now - self.last_event >= BATCH_EVENT_SECONDS or batch + 1 == self.steps:
+            self.last_event = now
+            self.images_per_second = (batch + 1) * self.config.batch_size / max(now - self.epoch_started, 1e-6)
+            self.run.append_event("batch", epoch=self.state["epoch"] + 1, batch=batch + 1, batches=self.steps,
+                                  loss=float(logs.get("loss", 0)), accuracy=float(logs.get("accuracy", 0)),
+                                  images_per_s=self.images_per_second, eta_s=self._eta(batch + 1))
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.cancelled:
+            return  # a partial epoch is never checkpointed
+        logs = logs or {}
+        seconds = time.time() - self.epoch_started
+        self.state["epoch"] = epoch + 1
+        self.state["seconds"] = self.state.get("seconds", 0.0) + seconds
+        val_accuracy = float(logs.get("val_accuracy", logs.get("accuracy", 0)))
+        if val_accuracy > self.state["best_val_accuracy"]:
+            self.state["best_val_accuracy"] = val_accuracy
+            self.state["best_epoch"] = epoch + 1
+            with atomic_path(self.run.best_weights_file) as temporary:
+                self.model.save_weights(temporary)
+        with atomic_path(self.run.checkpoint_file) as temporary:
+            self.model.save(temporary)
+        write_json(self.run.checkpoint_state_file, self.state)
+        self.run.append_event(
+            "epoch", epoch=epoch + 1, epochs=self.config.epochs, seconds=seconds,
+            loss=float(logs.get("loss", 0)), accuracy=float(logs.get("accuracy", 0)),
+            val_loss=float(logs.get("val_loss", float("nan"))), val_accuracy=float(logs.get("val_accuracy", float("nan"))),
+            learning_rate=float(np.asarray(self.model.optimizer.learning_rate)),
+            images_per_s=self.images_per_second, eta_s=self._eta(self.steps))
+
+    def _eta(self, batches_done: int) -> float:
+        remaining = (self.config.epochs - self.state["epoch"]) * self.steps - batches_done
+        return max(remaining, 0) * self.config.batch_size / max(self.images_per_second, 1e-6)
+
+
+def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, model: keras.Model,
+            state: dict, seconds: float) -> dict:
+    """Save the best-validation weights as model.keras (no optimiser state) and write card.json."""
+    final = ARCHITECTURES[config.arch].build(config.augment, config.seed)
+    if run.best_weights_file.exists():
+        final.load_weights(run.best_weights_file)
+    else:
+        final.set_weights(model.get_weights())
+    val_sources = [data["sources"][i] for i in data["val_indices"]]
+    validation = evaluate_model(final, data["val_x"], data["val_y"], val_sources) if len(data["val_y"]) else {}
+    test = {}
+    if config.test_split and config.test_split in dataset.splits:
+        split = dataset.splits[config.test_split]
+        test = evaluate_model(final, split.images, split.labels, split.sources)
+        data["counts"]["test"] = class_counts(split.labels).tolist()
+    card = {
+        "classes": list(EMOTIONS),
+        "architecture": config.arch,
+        "parameters": int(final.count_params()),
+        "config": dataclasses.asdict(config),
+        "data_counts": data["counts"],
+        "history": [e for e in run.events() if e["event"] == "epoch"],
+        "best_epoch": state.get("best_epoch"),
+        "validation": _summary(validation),
+        "test": _summary(test) | ({"split": config.test_split} if test else {}),
+        "training_seconds": round(state.get("seconds", seconds), 1),
+        "hardware": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPU cores".strip(),
+        "versions": {"python": sys.version.split()[0], "keras": keras.__version__,
+                     "tensorflow": _tensorflow_version(), "numpy": np.__version__},
+        "command": "python -m core train " + " ".join(_cli_arguments(config)),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    with atomic_path(run.model_file) as temporary:
+        final.save(temporary)
+    write_json(run.card_file, card)
+    return card
+
+
+def _summary(metrics: dict) -> dict:
+    keys = ("images", "accuracy", "macro_f1", "per_class", "confusion_matrix")
+    return {key: metrics[key] for key in keys if key in metrics}
+
+
+def _tensorflow_version() -> str:
+    try:
+        import tensorflow
+        return tensorflow.__version__
+    except ImportError:
+        return "not installed"
+
+
+def _cli_arguments(config: TrainConfig) -> list[str]:
+    """The command-line flags that reproduce a config."""
+    defaults = TrainConfig(data=config.data)
+    arguments = [config.data]
+    for field in dataclasses.fields(TrainConfig)[1:]:
+        value = getattr(config, field.name)
+        if value != getattr(defaults, field.name):
+            flag = "--" + field.name.replace("_", "-")
+            arguments += [flag] if value is True else ["--no-augment"] if value is False else [flag, str(value)]
+    return arguments
