@@ -25,7 +25,10 @@ def split_train_val(labels: np.ndarray, val_fraction: float, seed: int) -> tuple
     if val_fraction <= 0:
         return indices, indices[:0]
     counts = class_counts(labels)
-    stratify = labels if counts[counts > 0].min() >= 2 else None
+    present = int((counts > 0).sum())
+    val_size = int(np.ceil(val_fraction * len(labels)))
+    stratifiable = counts[counts > 0].min() >= 2 and present <= val_size <= len(labels) - present
+    stratify = labels if stratifiable else None
     train, val = train_test_split(indices, test_size=val_fraction, random_state=seed, stratify=stratify)
     return np.sort(train), np.sort(val)
 

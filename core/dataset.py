@@ -78,22 +78,25 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     if not path.exists():
         raise DatasetError(f"{path} does not exist")
+    origin, name = path, path.name
     if path.is_file() and path.suffix.lower() == ".zip":
-        path = _extract_zip(path, cache_dir / "zips")
+        path, name = _extract_zip(path, cache_dir / "zips")
     manifest = _manifest(path)
     key = hashlib.sha256(json.dumps([CACHE_VERSION, str(path.resolve()), manifest]).encode()).hexdigest()[:24]
     cache_file = cache_dir / f"{key}.npz"
     if cache_file.exists():
         try:
             return _read_cache(cache_file)
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # an unreadable cache is rebuilt below
-    dataset = _read_source(path, progress)
+    dataset = _read_source(path, progress, name)
+    dataset.source = str(origin)
     _write_cache(dataset, cache_file)
     return dataset
 
 
-def _read_source(path: Path, progress: Progress | None) -> Dataset:
+def _read_source(path: Path, progress: Progress | None, name: str) -> Dataset:
+    """Read a folder or CSV; `name` names the split of a single-split folder (a zip's own name)."""
     if path.is_file():
         if path.suffix.lower() == ".csv":
             return read_csv(path)
@@ -104,8 +107,9 @@ def _read_source(path: Path, progress: Progress | None) -> Dataset:
         return read_csv(csv_files[0])
     if not folders:
         raise DatasetError(f"{path} has no emotion folders, split folders or fer2013.csv")
-    if all(label_of_folder(folder.name) is not None for folder in folders):
-        return _read_split_folders(path, {path.name.lower() or "data": path}, progress)
+    if any(label_of_folder(folder.name) is not None for folder in folders):
+        # emotion folders directly inside: one split (an unknown folder beside them is reported as such)
+        return _read_split_folders(path, {name.lower() or "data": path}, progress)
     splits = {SPLIT_ALIASES.get(folder.name.lower(), folder.name.lower()): folder for folder in folders}
     return _read_split_folders(path, splits, progress)
 
@@ -206,8 +210,11 @@ def _all_digits(pixels: str) -> bool:
     return pixels.replace(" ", "").isdigit()
 
 
-def _extract_zip(path: Path, zips_dir: Path) -> Path:
-    """Extract a zip into the cache (once per zip content), refusing entries that escape it."""
+def _extract_zip(path: Path, zips_dir: Path) -> tuple[Path, str]:
+    """Extract a zip into the cache (once per zip content), refusing entries that escape it.
+
+    Returns the folder to read and its name (the zip's own name when it has no single top folder).
+    """
     stat = path.stat()
     target = zips_dir / hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:24]
     if not target.exists():
@@ -225,8 +232,8 @@ def _extract_zip(path: Path, zips_dir: Path) -> Path:
             os.replace(partial, target)
     entries = [p for p in target.iterdir() if not p.name.startswith(".") and p.name not in IGNORED_NAMES]
     if len(entries) == 1 and entries[0].is_dir() and label_of_folder(entries[0].name) is None:
-        return entries[0]  # a zip of one top folder: read the folder
-    return target
+        return entries[0], entries[0].name  # a zip of one top folder: read the folder
+    return target, path.stem
 
 
 def _manifest(path: Path) -> list:

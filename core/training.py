@@ -91,7 +91,7 @@ def _train(run: RunFolder, config: TrainConfig) -> dict:
     started = time.time()
     keras.utils.set_random_seed(config.seed)
     dataset = load_dataset(config.data)
-    data = _prepare(dataset, config)
+    data = prepare_training_data(dataset, config)
     architecture = ARCHITECTURES[config.arch]
     steps_per_epoch = int(np.ceil(len(data["train_indices"]) / config.batch_size))
 
@@ -123,7 +123,7 @@ def _train(run: RunFolder, config: TrainConfig) -> dict:
     return card
 
 
-def _prepare(dataset: Dataset, config: TrainConfig) -> dict:
+def prepare_training_data(dataset: Dataset, config: TrainConfig) -> dict:
     """Split the training split into train/validation, then balance the training fold only."""
     split = dataset.split(config.train_split)
     images, labels, sources = split.images, split.labels, split.sources

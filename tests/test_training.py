@@ -1,0 +1,125 @@
+"""The training job from the command line: runs, logs, cancel, kill and resume, busy runs."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.dataset import load_dataset
+from core.model_store import load_model
+from core.runs import RunFolder
+from core.training import TrainConfig, prepare_training_data
+from tests.synthetic import write_folder_dataset
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def start_training(data: Path, run_dir: Path, *flags: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "core", "train", str(data), "--run-dir", str(run_dir), *flags]
+    return subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_epoch(run: RunFolder, epoch: int, process: subprocess.Popen, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if any(e["event"] == "epoch" and e["epoch"] >= epoch for e in run.events()):
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.2)
+    raise AssertionError(f"no epoch {epoch} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    return write_folder_dataset(tmp_path_factory.mktemp("data"), per_class=30)
+
+
+def test_tiny_run_produces_model_card_and_counting_log(data, tmp_path):
+    run_dir = tmp_path / "run"
+    process = start_training(data, run_dir, "--arch", "seed", "--epochs", "3", "--batch-size", "16", "--no-augment")
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    run = RunFolder(run_dir)
+    epochs = [e["epoch"] for e in run.events() if e["event"] == "epoch"]
+    assert epochs == [1, 2, 3]
+    assert run.status()["state"] == "finished"
+    card = run.card()
+    assert card["classes"][0] == "angry" and card["config"]["epochs"] == 3
+    assert card["test"]["images"] == 7 * 30 and 0 <= card["test"]["accuracy"] <= 1
+    assert card["validation"]["images"] == sum(card["data_counts"]["validation"])
+    model = load_model(run_dir)
+    assert model(np.zeros((1, 48, 48, 1), np.float32)).shape == (1, 7)
+    assert not list(run_dir.glob(".tmp-*")), "a temporary file was left behind"
+
+
+def test_kill_mid_run_then_resume_finishes_from_checkpoint(data, tmp_path):
+    run_dir = tmp_path / "run"
+    run = RunFolder(run_dir)
+    process = start_training(data, run_dir, "--arch", "seed", "--epochs", "30", "--batch-size", "8")
+    wait_for_epoch(run, 2, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert run.status()["state"] == "interrupted"
+    kept = json.loads(run.checkpoint_state_file.read_text())["epoch"]
+    assert kept >= 2 and load_model(run.checkpoint_file) is not None
+
+    # Fewer epochs left makes the resumed run quick: edit the saved config as a user could.
+    config = run.config() | {"epochs": kept + 2}
+    run.config_file.write_text(json.dumps(config))
+    resumed = subprocess.run([sys.executable, "-m", "core", "train", "--resume", "--run-dir", str(run_dir)],
+                             cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    starts = [e for e in run.events() if e["event"] == "start"]
+    assert starts[-1]["initial_epoch"] == kept
+    epochs = [e["epoch"] for e in run.events() if e["event"] == "epoch"]
+    assert epochs[-2:] == [kept + 1, kept + 2]
+    assert run.status()["state"] == "finished" and run.model_file.exists()
+
+
+def test_cancel_keeps_last_checkpoint_and_second_start_is_refused(data, tmp_path):
+    run_dir = tmp_path / "run"
+    run = RunFolder(run_dir)
+    process = start_training(data, run_dir, "--arch", "seed", "--epochs", "50", "--batch-size", "8")
+    wait_for_epoch(run, 1, process)
+    assert run.is_running()
+
+    second = subprocess.run([sys.executable, "-m", "core", "train", "--resume", "--run-dir", str(run_dir)],
+                            cwd=PROJECT, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 2 and "already running" in second.stderr
+
+    cancel = subprocess.run([sys.executable, "-m", "core", "cancel", str(run_dir)],
+                            cwd=PROJECT, capture_output=True, text=True, timeout=60)
+    assert cancel.returncode == 0, cancel.stderr
+    process.communicate(timeout=120)
+    assert process.returncode == 3
+    status = run.status()
+    assert status["state"] == "cancelled" and "kept" in status["message"]
+    state = json.loads(run.checkpoint_state_file.read_text())
+    assert state["epoch"] == status["epoch"]["epoch"] < 50
+    assert not run.model_file.exists()
+
+
+def test_oversampled_training_never_sees_a_validation_image(data):
+    dataset = load_dataset(data)
+    config = TrainConfig(data=str(data), balance="oversample", val_fraction=0.2, seed=3)
+    prepared = prepare_training_data(dataset, config)
+    train_sources = {prepared["sources"][i] for i in prepared["train_indices"]}
+    val_sources = {prepared["sources"][i] for i in prepared["val_indices"]}
+    assert val_sources and not train_sources & val_sources
+    counts = prepared["counts"]["train_balanced"]
+    assert len(set(counts)) == 1 and counts[0] == max(prepared["counts"]["train"])
+
+
+def test_bad_config_and_missing_data_are_clear_errors(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "core", "train", str(tmp_path / "nowhere"),
+                             "--run-dir", str(tmp_path / "run")], cwd=PROJECT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    with pytest.raises(ValueError, match="unknown architecture"):
+        TrainConfig(data="x", arch="resnet9000")
