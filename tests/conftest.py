@@ -1,0 +1,35 @@
+"""Shared test fixtures: the real FER-2013 copy (skipped when absent) and a private dataset cache."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHARED_FER = PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013"
+
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))  # `import core` also under a bare `pytest`
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fer_cache_dir(tmp_path_factory) -> Path:
+    """One decoded-dataset cache for the whole session (FER_CACHE_DIR, inherited by subprocesses),
+    so tests never touch ~/.cache/fer-studio and the real data is decoded once per session."""
+    path = tmp_path_factory.mktemp("fer-cache")
+    previous = os.environ.get("FER_CACHE_DIR")
+    os.environ["FER_CACHE_DIR"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("FER_CACHE_DIR", None)
+    else:
+        os.environ["FER_CACHE_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def shared_fer() -> Path:
+    """The real dataset at ../shared/datasets/fer2013 (train/ and test/ folders), or skip."""
+    if not (SHARED_FER / "train").is_dir():
+        pytest.skip(f"real FER-2013 data not found at {SHARED_FER} (expected train/ and test/ folders there)")
+    return SHARED_FER
