@@ -188,3 +188,18 @@ def start_training_process(run_dir: Path, arguments: list[str]) -> subprocess.Po
     command = [sys.executable, "-m", "core", "train", "--run-dir", str(run.path), *arguments]
     return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def new_run_dir(arch: str, root: Path | None = None) -> Path:
+    """Create and return a fresh run folder named by the time and architecture: runs/20250101-120000-vgg."""
+    root = Path(root) if root else runs_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{arch}"
+    for number in range(1, 1000):
+        path = root / (stem if number == 1 else f"{stem}-{number}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise RunBusy(f"could not create a new run folder in {root}")

@@ -1,5 +1,9 @@
 """Shared test fixtures: the real FER-2013 copy (skipped when absent) and a private dataset cache."""
 
+# aiortc (the webcam) must be imported before TensorFlow: libsrtp initialised after TensorFlow
+# crashes the process (segfault). app.py does the same.
+import aiortc  # noqa: F401  (isort: skip)
+
 import os
 import sys
 from pathlib import Path

@@ -1,0 +1,23 @@
+"""FER Studio: the entry file. It sets the frame and the navigation; each page is a script in app_pages/.
+
+The folder is deliberately not called pages/: while a pages/ folder exists, Streamlit serves a first
+visit to a deep link such as /train in its legacy multipage mode (the page runs without this file:
+wrong navigation, and TensorFlow loaded before aiortc, below), until some visit runs st.navigation.
+"""
+
+# aiortc (the webcam's WebRTC, via pylibsrtp's bundled OpenSSL) must be loaded before TensorFlow:
+# initialising libsrtp after TensorFlow is loaded crashes the whole server with a segmentation fault.
+import aiortc  # noqa: F401  (isort: skip)
+import streamlit as st
+
+st.set_page_config(page_title="FER Studio", layout="wide")
+
+PAGES = [
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/dataset.py", title="Dataset", icon=":material/photo_library:"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+    st.Page("app_pages/predict.py", title="Predict", icon=":material/mood:"),
+]
+
+st.navigation(PAGES).run()

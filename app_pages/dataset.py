@@ -1,0 +1,117 @@
+"""Dataset: what is in the data, how balanced the training folds are, and what the faces look like."""
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.balance import STRATEGIES
+from core.dataset import Dataset, DatasetError, load_dataset
+from core.emotions import EMOTIONS
+from core.overview import example_faces, fold_counts, mean_faces, split_counts
+
+
+@st.cache_resource(show_spinner=False)
+def _loaded() -> dict[tuple, Dataset]:
+    """Datasets already read in this server, shared by every session: (path, mtime) -> Dataset."""
+    return {}
+
+
+def read_dataset(path: str) -> Dataset:
+    """Load a dataset once per server, with a progress bar while images are decoded."""
+    key = (str(Path(path).expanduser().resolve()), Path(path).expanduser().stat().st_mtime_ns)
+    loaded = _loaded()
+    if key not in loaded:
+        bar = st.progress(0.0, text="Reading the dataset...")
+        dataset = load_dataset(path, progress=lambda done, total: bar.progress(
+            done / total, text=f"Decoding images: {done:,} of {total:,}"))
+        bar.empty()
+        loaded.clear()  # keep one dataset in memory
+        loaded[key] = dataset
+    return loaded[key]
+
+
+def saved_upload(upload) -> str:
+    """Write an uploaded zip to a temporary file named by its content, once; return its path."""
+    data = upload.getvalue()
+    path = Path(tempfile.gettempdir()) / "fer-uploads" / f"{hashlib.sha256(data).hexdigest()[:24]}.zip"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return str(path)
+
+
+st.title("Dataset")
+source = st.radio("Data", ["A folder, fer2013.csv or .zip on this machine", "Upload a .zip"], horizontal=True)
+if source == "Upload a .zip":
+    upload = st.file_uploader("FER-2013 as a .zip (train/<emotion>/*.png, <emotion>/*.png or fer2013.csv)",
+                              type=["zip"])
+    path = saved_upload(upload) if upload else ""
+else:
+    path = st.text_input("Dataset path", value=os.environ.get("FER_DATA", ""),
+                         help="Defaults to the FER_DATA environment variable.").strip()
+if not path:
+    st.info("Choose a dataset: type its path (or set FER_DATA), or upload a .zip.")
+    st.stop()
+try:
+    if not Path(path).expanduser().exists():
+        raise DatasetError(f"{path} does not exist")
+    dataset = read_dataset(path)
+except (ValueError, OSError) as error:  # DatasetError is a ValueError
+    st.error(f"The dataset cannot be read: {error}")
+    st.stop()
+
+counts = split_counts(dataset)
+st.subheader("Images per split")
+for column, (name, classes) in zip(st.columns(len(counts)), counts.items()):
+    column.metric(name, f"{sum(classes.values()):,}")
+table = pd.DataFrame([{"split": name, "emotion": emotion, "images": n}
+                      for name, classes in counts.items() for emotion, n in classes.items()])
+st.plotly_chart(px.bar(table, x="emotion", y="images", color="split", barmode="group", text_auto=True,
+                       title="Images per emotion and split"))
+
+st.subheader("Balancing the training fold")
+fold_split = "train" if "train" in dataset.splits else next(iter(dataset.splits))
+left, right = st.columns(2)
+strategy = left.selectbox("Strategy", STRATEGIES, index=STRATEGIES.index("oversample"),
+                          help="Applied to the training fold only, after the validation fold is held out.")
+val_fraction = right.slider("Validation fraction", 0.0, 0.5, 0.1, 0.05)
+folds = fold_counts(dataset.split(fold_split).labels, val_fraction, strategy)
+fold_names = {"train": "training fold (before)", "train_balanced": "training fold (after)",
+              "validation": "validation fold"}
+fold_table = pd.DataFrame([{"fold": label, "emotion": emotion, "images": n} for key, label in fold_names.items()
+                           for emotion, n in zip(EMOTIONS, folds[key])])
+st.plotly_chart(px.bar(fold_table, x="emotion", y="images", color="fold", barmode="group",
+                       title=f"'{fold_split}' split with strategy '{strategy}'"))
+if folds["class_weights"]:
+    st.caption("Class weights: " + ", ".join(f"{e} {w:.2f}" for e, w in folds["class_weights"].items()))
+
+st.subheader("Example faces")
+sample_split = st.selectbox("Split", list(dataset.splits), key="sample_split",
+                            index=list(dataset.splits).index(fold_split))
+shown = dataset.split(sample_split)
+for emotion, faces in example_faces(shown, per_class=8, seed=st.session_state.get("shuffle", 0)).items():
+    st.markdown(f"**{emotion}**" + ("" if len(faces) else ": no images"))
+    if len(faces):
+        st.image(list(faces), width=72)
+if st.button("Other examples"):
+    st.session_state["shuffle"] = st.session_state.get("shuffle", 0) + 1
+    st.rerun()
+
+st.subheader("Mean face of each emotion")
+means = {emotion: face for emotion, face in mean_faces(shown).items() if face is not None}
+st.image(list(means.values()), caption=list(means), width=110)
+
+problems = len(dataset.skipped) + len(dataset.warnings)
+with st.expander(f"Skipped files and warnings ({problems})", expanded=False):
+    st.write(f"{dataset.converted:,} images were converted to 48x48 grayscale on reading.")
+    if not problems:
+        st.write("Every file was read.")
+    for line in dataset.warnings:
+        st.warning(line)
+    if dataset.skipped:
+        st.dataframe(pd.DataFrame({"skipped": dataset.skipped}), hide_index=True)

@@ -1,0 +1,114 @@
+"""Evaluate: how a model does on a labelled split, where it errs, and how two models compare."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.dataset import load_dataset
+from core.emotions import EMOTIONS
+from core.evaluation import evaluate_model
+from core.model_store import ModelError, available_models, load_model, read_card
+from core.prediction import EMOTION_COLORS
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
+def model_of(path: str, mtime: float):
+    return load_model(path)
+
+
+@st.cache_data(show_spinner="Reading the dataset...", max_entries=8)
+def split_names(data: str, stamp: int) -> list[str]:
+    return list(load_dataset(data).splits)
+
+
+@st.cache_data(show_spinner="Classifying every image of the split...", max_entries=8)
+def evaluation(model_path: str, mtime: float, data: str, stamp: int, split: str) -> tuple[dict, np.ndarray]:
+    """The report (see core.evaluation.score_predictions) and the faces of its worst mistakes."""
+    faces = load_dataset(data).split(split)
+    report = evaluate_model(model_of(model_path, mtime), faces.images, faces.labels, faces.sources)
+    return report, faces.images[[mistake["index"] for mistake in report["worst_mistakes"]]]
+
+
+def percent(metrics: dict, key: str = "accuracy") -> str:
+    return f"{metrics[key]:.1%}" if key in metrics else "n/a"
+
+
+st.title("Evaluate")
+models = available_models()
+if not models:
+    st.info("No trained model yet: train one on the Train page (or wait for the default model to finish).")
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+left, right = st.columns(2)
+name = left.selectbox("Model", list(models))
+other = right.selectbox("Compare with (optional)", ["(none)"] + [n for n in models if n != name])
+chosen = {name: models[name]} | ({other: models[other]} if other != "(none)" else {})
+
+card = read_card(models[name])
+stored_val, stored_test = card.get("validation", {}), card.get("test", {})
+columns = st.columns(4)
+columns[0].metric("Architecture", card.get("architecture", "?"), help=f"{card.get('parameters', 0):,} parameters")
+columns[1].metric("Validation accuracy (when trained)", percent(stored_val),
+                  help=f"{stored_val.get('images', 0)} images")
+columns[2].metric("Test accuracy (when trained)", percent(stored_test),
+                  help=f"the '{stored_test.get('split', 'test')}' split, {stored_test.get('images', 0)} images")
+columns[3].metric("Test macro F1 (when trained)", percent(stored_test, "macro_f1"))
+slug = name.removeprefix("run: ")
+left, right = st.columns(2)
+left.download_button("Download the model (.keras)", lambda path=models[name]: path.read_bytes(),
+                     file_name=f"{slug}.keras", mime="application/octet-stream", on_click="ignore")
+right.download_button("Download its card (card.json)", json.dumps(card, indent=2), file_name=f"{slug}-card.json",
+                      mime="application/json", on_click="ignore", disabled=not card)
+
+data = st.text_input("Dataset path", os.environ.get("FER_DATA", "")).strip()
+if not data:
+    st.info("Give a dataset path (or set FER_DATA) to score the model on one of its splits; "
+            "the scores above were stored when the model was trained.")
+    st.stop()
+try:
+    stamp = Path(data).expanduser().stat().st_mtime_ns
+    splits = split_names(data, stamp)
+    split = st.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0)
+    reports = {n: evaluation(str(p), p.stat().st_mtime, data, stamp, split) for n, p in chosen.items()}
+except FileNotFoundError:
+    st.error(f"The dataset {data} does not exist.")
+    st.stop()
+except (ModelError, ValueError, OSError) as error:  # DatasetError is a ValueError
+    st.error(f"The evaluation failed: {error}")
+    st.stop()
+
+for column, (model_name, (report, _)) in zip(st.columns(len(reports)), reports.items()):
+    column.markdown(f"**{model_name}** on '{split}' ({report['images']:,} images)")
+    accuracy, f1 = column.columns(2)
+    accuracy.metric("Accuracy", percent(report))
+    f1.metric("Macro F1", percent(report, "macro_f1"))
+report, mistakes = reports[name]
+
+st.subheader(f"Confusion matrix: {name}")
+normalised = st.toggle("Row-normalised (each true emotion sums to 1)", value=False)
+matrix = np.array(report["confusion_matrix_normalized" if normalised else "confusion_matrix"])
+st.plotly_chart(px.imshow(matrix, x=list(EMOTIONS), y=list(EMOTIONS), text_auto=".2f" if normalised else True,
+                          color_continuous_scale="Blues", labels={"x": "predicted", "y": "true", "color": "share"
+                                                                  if normalised else "images"}))
+
+st.subheader("Accuracy per emotion")
+per_class = pd.DataFrame([{"model": n, "emotion": e, "accuracy": r["per_class"][e]["accuracy"]}
+                          for n, (r, _) in reports.items() for e in EMOTIONS])
+figure = px.bar(per_class, x="emotion", y="accuracy", color="model", barmode="group", range_y=[0, 1]) \
+    if len(reports) > 1 else px.bar(per_class, x="emotion", y="accuracy", color="emotion", range_y=[0, 1],
+                                    color_discrete_map=EMOTION_COLORS)
+st.plotly_chart(figure)
+st.dataframe(pd.DataFrame(report["per_class"]).T.rename_axis("emotion").round(3),
+             column_config={"support": st.column_config.NumberColumn("images", format="%d")})
+
+st.subheader("Most confident mistakes")
+if report["worst_mistakes"]:
+    st.image([np.kron(face, np.ones((3, 3), np.uint8)) for face in mistakes], width=144,
+             caption=[f"{m['true']} → {m['predicted']} ({m['confidence']:.0%})" for m in report["worst_mistakes"]])
+else:
+    st.success("No mistakes on this split.")

@@ -1,0 +1,56 @@
+"""Home: what the tool does, which model is active, whether a dataset is configured."""
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from core.model_store import ModelError, read_card
+from core.runs import DEFAULT_MODEL_DIR
+
+st.title("FER Studio")
+st.write(
+    "Recognise facial emotions (angry, disgust, fear, happy, neutral, sad, surprise) with networks "
+    "trained on FER-2013: explore the data, train and compare models, and classify photos or a live webcam."
+)
+
+st.subheader("Active model")
+try:
+    card = read_card("default")
+except ModelError:
+    st.info(f"No default model yet ({DEFAULT_MODEL_DIR / 'model.keras'} does not exist): it may still be "
+            "training. Train your own on the Train page; finished runs can be used on every page.")
+else:
+    if not card:
+        st.warning("The default model has no readable card.json, so its origin and scores are unknown.")
+    else:
+        test, validation = card.get("test", {}), card.get("validation", {})
+        columns = st.columns(4)
+        columns[0].metric("Architecture", card.get("architecture", "?"),
+                          help=f"{card.get('parameters', 0):,} parameters")
+        columns[1].metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "n/a",
+                          help=f"on the '{test.get('split', 'test')}' split, {test.get('images', 0):,} images")
+        columns[2].metric("Validation accuracy",
+                          f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a")
+        columns[3].metric("Trained", str(card.get("finished", "?")).replace("T", " "),
+                          help=f"{card.get('training_seconds', 0) / 60:.0f} min on {card.get('hardware', '?')}")
+        st.caption(f"Trained with `{card.get('command', '?')}`")
+
+st.subheader("Dataset")
+data = os.environ.get("FER_DATA", "")
+if not data:
+    st.info("No dataset configured: set the FER_DATA environment variable to a FER-2013 folder, "
+            "fer2013.csv or .zip, or choose one on the Dataset page.")
+elif not Path(data).exists():
+    st.warning(f"FER_DATA is set to {data}, which does not exist.")
+else:
+    st.success(f"Dataset: {data} (from FER_DATA)")
+
+st.subheader("Pages")
+st.page_link("app_pages/dataset.py", label="Dataset: counts, balance and example faces",
+             icon=":material/photo_library:")
+st.page_link("app_pages/train.py", label="Train: start, follow, cancel and resume runs",
+             icon=":material/model_training:")
+st.page_link("app_pages/evaluate.py", label="Evaluate: confusion matrix, per-class scores, mistakes",
+             icon=":material/analytics:")
+st.page_link("app_pages/predict.py", label="Predict: photos and the live webcam", icon=":material/mood:")

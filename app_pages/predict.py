@@ -1,0 +1,90 @@
+"""Predict: find the faces in photos or the live webcam and name their emotions."""
+
+import av
+import plotly.express as px
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from core.emotions import EMOTIONS
+from core.frame_rate import FrameRate, draw_frame_rate
+from core.imaging import ImageError
+from core.model_store import ModelError, available_models
+from core.prediction import EMOTION_COLORS, FacePredictor, draw_predictions
+
+IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
+def predictor_of(path: str, mtime: float) -> FacePredictor:
+    return FacePredictor(path)
+
+
+def show_prediction(predictor: FacePredictor, name: str, data: bytes) -> None:
+    """Draw one picture with its faces labelled, and each face's probabilities as bars."""
+    try:
+        picture, faces = predictor.predict_file(data)
+    except ImageError as error:
+        st.error(f"{name}: cannot be read: {error}")
+        return
+    picture_column, bars_column = st.columns([3, 2])
+    picture_column.image(draw_predictions(picture, faces), caption=name)
+    if not faces:
+        bars_column.info(f"{name}: no face found. Faces should be frontal and not too small.")
+    for number, face in enumerate(faces, 1):
+        figure = px.bar(x=list(EMOTIONS), y=face.probabilities, color=list(EMOTIONS), range_y=[0, 1],
+                        color_discrete_map=EMOTION_COLORS, labels={"x": "emotion", "y": "probability"},
+                        title=f"Face {number}: {face.emotion} ({face.confidence:.0%})")
+        bars_column.plotly_chart(figure.update_layout(showlegend=False, height=260))
+
+
+st.title("Predict")
+models = available_models()
+if not models:
+    st.warning("No trained model yet, so nothing can be predicted: train one on the Train page "
+               "(or wait for the default model to finish training).")
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+name = st.selectbox("Model", list(models))
+try:
+    predictor = predictor_of(str(models[name]), models[name].stat().st_mtime)
+except (ModelError, OSError) as error:
+    st.error(f"The model cannot be loaded: {error}")
+    st.stop()
+
+st.subheader("Photos")
+uploads = st.file_uploader("Pictures with faces", type=IMAGE_TYPES, accept_multiple_files=True)
+for upload in uploads or []:
+    show_prediction(predictor, upload.name, upload.getvalue())
+
+st.subheader("Live webcam")
+rate = st.session_state.setdefault("frame_rate", FrameRate())
+
+
+def on_frame(frame: av.VideoFrame) -> av.VideoFrame:
+    """Runs on the video thread: no st.* calls here."""
+    picture = frame.to_ndarray(format="rgb24")
+    canvas = draw_frame_rate(draw_predictions(picture, predictor.predict_rgb(picture)), rate.tick())
+    return av.VideoFrame.from_ndarray(canvas, format="rgb24")
+
+
+try:
+    stream = webrtc_streamer(key="webcam", mode=WebRtcMode.SENDRECV, video_frame_callback=on_frame,
+                             media_stream_constraints={"video": True, "audio": False}, async_processing=True,
+                             rtc_configuration={"iceServers": []})
+except Exception as error:  # the component needs a real browser session; never let it take the page down
+    st.warning(f"The live video is not available here ({type(error).__name__}: {error}).")
+    stream = None
+
+
+@st.fragment(run_every=1 if stream and stream.state.playing else None)
+def show_frame_rate() -> None:
+    playing = stream is not None and stream.state.playing
+    st.metric("Frames per second (processed)", f"{rate.fps:.1f}" if playing else "-")
+
+
+if stream is not None:
+    show_frame_rate()
+
+snapshot = st.camera_input("If the live video cannot connect, take a snapshot")
+if snapshot is not None:
+    show_prediction(predictor, "snapshot", snapshot.getvalue())

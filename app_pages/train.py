@@ -1,0 +1,150 @@
+"""Train: start a run, follow it live (from any tab, after a reload), cancel or resume it, see how it ended."""
+
+import math
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.architectures import ARCHITECTURES
+from core.balance import STRATEGIES
+from core.runs import RunBusy, RunFolder, list_runs, new_run_dir, start_training_process
+
+STARTUP_SECONDS = 180  # a launched process may take this long (TensorFlow, the data) to write progress
+
+
+def launch(run_dir: Path, arguments: list[str]) -> None:
+    start_training_process(run_dir, arguments)
+    st.session_state.setdefault("launched", {})[str(run_dir)] = time.time()
+
+
+def starting(run: RunFolder, status: dict) -> bool:
+    """True while a process this session launched has not yet begun (or re-begun) the run."""
+    launched_at = st.session_state.get("launched", {}).get(str(run.path))
+    return (launched_at is not None and status["state"] != "running" and time.time() - launched_at < STARTUP_SECONDS
+            and (status["start"] is None or status["start"]["time"] < launched_at))
+
+
+def duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+st.title("Train")
+with st.form("new_run"):
+    st.subheader("New run")
+    left, middle, right = st.columns([2, 1, 1])
+    arch = left.selectbox("Architecture", list(ARCHITECTURES), key="arch",
+                          format_func=lambda name: f"{name}: {ARCHITECTURES[name].description}")
+    epochs = middle.number_input("Epochs", 1, 1000, 40, key="epochs")
+    batch_size = right.number_input("Batch size", 1, 4096, 128, key="batch_size")
+    learning_rate = left.number_input("Learning rate (0: the architecture's own)", 0.0, 1.0, 0.0, step=1e-4,
+                                      format="%.5f", key="learning_rate")
+    balance = middle.selectbox("Imbalance strategy", STRATEGIES, key="balance")
+    val_fraction = right.slider("Validation fraction", 0.0, 0.5, 0.1, 0.05, key="val_fraction")
+    max_images = left.number_input("Max training images (0: all; fewer for a quick run)", 0, 10_000_000, 0,
+                                   step=1000, key="max_images")
+    augment = middle.toggle("Augmentation (flips, rotations, shifts, erasing)", True, key="augment")
+    data = st.text_input("Dataset path", os.environ.get("FER_DATA", ""), key="data").strip()
+    submitted = st.form_submit_button("Start training", type="primary")
+if submitted:
+    if not data or not Path(data).expanduser().exists():
+        st.error(f"Give an existing dataset folder, fer2013.csv or .zip to train on (not '{data}').")
+    else:
+        arguments = [str(Path(data).expanduser().resolve()), "--arch", arch, "--epochs", str(epochs),
+                     "--batch-size", str(batch_size), "--balance", balance, "--val-fraction", str(val_fraction)]
+        arguments += ["--learning-rate", str(learning_rate)] if learning_rate > 0 else []
+        arguments += [] if augment else ["--no-augment"]
+        arguments += ["--max-images", str(max_images)] if max_images else []
+        try:
+            run_dir = new_run_dir(arch)
+            launch(run_dir, arguments)
+            st.session_state["run"] = str(run_dir)
+        except (RunBusy, OSError) as error:
+            st.error(f"The training could not be started: {error}")
+
+st.subheader("Runs")
+runs = [str(run.path) for run in list_runs()]
+runs = [p for p in st.session_state.get("launched", {}) if p not in runs and Path(p).is_dir()][::-1] + runs
+if not runs:
+    st.info("No training runs yet: start one above.")
+    st.stop()
+if st.session_state.get("run") not in runs:  # a fresh session: the running run, else the newest
+    st.session_state["run"] = next((p for p in runs if RunFolder(p).is_running()), runs[0])
+run = RunFolder(st.selectbox("Run (newest first)", runs, format_func=lambda p: Path(p).name, key="run"))
+first = run.status()
+live = first["state"] == "running" or starting(run, first)
+
+
+@st.fragment(run_every=2 if live else None)
+def show_run(run: RunFolder, was_live: bool) -> None:
+    status = run.status()
+    state = status["state"]
+    if was_live and not (state == "running" or starting(run, status)):
+        st.rerun()  # the run ended: redraw the whole page (buttons, polling off)
+    config = run.config() or {}
+    history = list({e["epoch"]: e for e in status["history"]}.values())  # a resumed epoch counts once
+    epochs = (status["start"] or {}).get("epochs") or config.get("epochs") or 1
+    done = history[-1]["epoch"] if history else (status["start"] or {}).get("initial_epoch", 0)
+    st.markdown(f"**{run.name}**: {state}" + (f" ({config.get('arch')}, {epochs} epochs, data {config.get('data')})"
+                                             if config else ""))
+    if starting(run, status) or (state == "running" and not status["start"]):
+        st.info("Starting the training process (loading TensorFlow and the data)...")
+    if state == "running" and status["start"]:
+        batch = status["batch"] if status["batch"] and status["batch"]["epoch"] > done else None
+        if batch:
+            st.progress(batch["batch"] / batch["batches"], text=f"Epoch {done + 1}: batch {batch['batch']} of "
+                        f"{batch['batches']}")
+        else:
+            st.progress(1.0 if done >= epochs else 0.0, text="All epochs done: scoring and saving the model"
+                        if done >= epochs else f"Epoch {done + 1}: starting")
+        st.progress(min(done / epochs, 1.0), text=f"Run: {done} of {epochs} epochs")
+        latest = max([e for e in (status["batch"], status["epoch"]) if e], key=lambda e: e["time"], default={})
+        speed, eta, best = st.columns(3)
+        speed.metric("Images per second", f"{latest.get('images_per_s', 0):.0f}")
+        eta.metric("Time left (estimate)", duration(latest.get("eta_s", 0)))
+        scores = [e["val_accuracy"] for e in history if math.isfinite(e["val_accuracy"])]
+        best.metric("Best validation accuracy", f"{max(scores):.1%}" if scores else "n/a")
+        if run.cancel_file.exists():
+            st.caption("Cancel requested: the run stops after the current batch.")
+        elif st.button("Cancel", key="cancel"):
+            run.request_cancel()
+            st.toast("Cancel requested: the run stops after the current batch and keeps its last epoch.")
+    elif state == "finished":
+        card = run.card() or {}
+        validation, test = card.get("validation", {}), card.get("test", {})
+        st.success(f"Finished: {len(history)} epochs in {duration(card.get('training_seconds', 0))}.")
+        left, right = st.columns(2)
+        left.metric("Validation accuracy", f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a")
+        right.metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "n/a",
+                     help=f"on the '{test.get('split', 'test')}' split" if test else "the data has no test split")
+    elif state in ("cancelled", "interrupted") and not starting(run, status):
+        st.warning(f"This run was {'cancelled' if state == 'cancelled' else 'interrupted (its process stopped)'} "
+                   f"after {done} of {epochs} epochs. Resume continues from the last finished epoch.")
+        if st.button("Resume", key="resume", type="primary"):
+            try:
+                launch(run.path, ["--resume"])
+            except (RunBusy, OSError) as error:
+                st.error(f"The run could not be resumed: {error}")
+            else:
+                st.rerun()
+    elif state == "failed":
+        st.error(f"The training failed: {status['message'] or 'no reason was recorded'}.")
+    elif state == "new" and not starting(run, status):
+        st.warning("This run never started: its training process stopped before writing any progress.")
+    if history:
+        frame = pd.DataFrame(history)
+        left, right = st.columns(2)
+        for column, metric in ((left, "loss"), (right, "accuracy")):
+            lines = frame.rename(columns={metric: "train", f"val_{metric}": "validation"})
+            column.plotly_chart(px.line(lines, x="epoch", y=["train", "validation"], markers=True, title=metric,
+                                        labels={"value": metric, "variable": "fold"}))
+    with st.expander("Log (last lines of log.txt)", expanded=state in ("failed", "new") and not live):
+        log = run.log_file.read_text(errors="replace")[-4000:] if run.log_file.exists() else ""
+        st.code(log or "(empty)", language=None)
+
+
+show_run(run, live)

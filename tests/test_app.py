@@ -1,0 +1,314 @@
+"""The Streamlit app, page by page, through streamlit.testing's AppTest (no browser).
+
+Each page must render without an exception with no dataset configured, with a small synthetic
+dataset in the Kaggle layout (train/<emotion>/*.png, test/<emotion>/*.png), and, for the Dataset
+page, with the shared FER-2013 when it is present. Models are tiny 'seed' networks trained for one
+epoch on the synthetic data into a temporary runs folder, where core.model_store finds them as runs.
+"""
+
+import io
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import av
+import numpy as np
+import streamlit_webrtc
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import core.model_store
+from core.emotions import EMOTIONS
+from core.frame_rate import FrameRate
+from core.runs import RunFolder, list_runs, new_run_dir, write_json
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SHARED_DATA = Path("/work/shared/datasets/fer2013")
+TRAINING_WAIT_SECONDS = 180
+
+
+def png(picture: np.ndarray, format: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format=format)
+    return buffer.getvalue()
+
+
+def make_dataset(root: Path, train_per_class: int = 8, test_per_class: int = 3) -> Path:
+    """A tiny FER-2013 in the Kaggle layout; each emotion has its own brightness, so it is learnable.
+    One unreadable file is planted to show up in the skipped report."""
+    rng = np.random.default_rng(0)
+    for split, count in (("train", train_per_class), ("test", test_per_class)):
+        for label, emotion in enumerate(EMOTIONS):
+            folder = root / split / emotion
+            folder.mkdir(parents=True)
+            for i in range(count):
+                face = np.clip(rng.normal(30 + 30 * label, 20, (48, 48)), 0, 255).astype(np.uint8)
+                (folder / f"{i}.png").write_bytes(png(face))
+    (root / "train" / "happy" / "broken.png").write_bytes(b"not a picture")
+    return root
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    return make_dataset(tmp_path_factory.mktemp("fer-synthetic"))
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory, synthetic) -> Path:
+    """A runs folder holding two finished one-epoch 'seed' runs."""
+    from core.training import TrainConfig, train
+
+    runs = tmp_path_factory.mktemp("runs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        for name, seed in (("tiny-a", 0), ("tiny-b", 1)):
+            train(runs / name, TrainConfig(data=str(synthetic), arch="seed", epochs=1, batch_size=16,
+                                           augment=False, val_fraction=0.2, seed=seed))
+    return runs
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch, tmp_path):
+    """No dataset configured, an empty runs folder, a private cache and no default model."""
+    monkeypatch.delenv("FER_DATA", raising=False)
+    monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    if name != "home":
+        at.switch_page(f"app_pages/{name}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+# --- every page without a dataset or a model --------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["home", "dataset", "train", "evaluate", "predict"])
+def test_every_page_renders_with_nothing_configured(name):
+    page(name)
+
+
+def test_home_says_no_model_and_no_dataset():
+    at = page("home")
+    assert "No default model yet" in texts(at.info)
+    assert "No dataset configured" in texts(at.info)
+    assert len(at.get("page_link")) == 4
+
+
+def test_pages_without_a_model_say_to_train_one():
+    assert "train one on the Train page" in texts(page("predict").warning)
+    assert "train one on the Train page" in texts(page("evaluate").info)
+
+
+def test_dataset_page_reports_a_missing_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("FER_DATA", str(tmp_path / "nowhere"))
+    assert "does not exist" in texts(page("dataset").error)
+
+
+# --- Dataset ---------------------------------------------------------------------------------------------
+
+def test_dataset_page_with_synthetic_data(monkeypatch, synthetic):
+    monkeypatch.setenv("FER_DATA", str(synthetic))
+    at = page("dataset")
+    assert {m.label: m.value for m in at.metric} == {"test": "21", "train": "56"}
+    assert len(at.get("plotly_chart")) == 2
+    assert len(at.image) >= 8  # one row of examples per emotion and the mean faces
+    assert "Skipped files and warnings (1)" in [e.label for e in at.expander]
+    at.selectbox[0].set_value("class_weights").run()
+    assert not at.exception and "Class weights" in texts(at.caption)
+    at.slider[0].set_value(0.0).run()
+    assert not at.exception
+
+
+def test_dataset_page_reads_an_uploaded_zip(monkeypatch, tmp_path, synthetic):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the page saves the upload
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for file in synthetic.rglob("*.png"):
+            zipped.write(file, Path("fer") / file.relative_to(synthetic))
+    at = page("dataset")
+    at.radio[0].set_value("Upload a .zip").run()
+    assert "Choose a dataset" in texts(at.info)
+    at.file_uploader[0].set_value(("fer.zip", archive.getvalue(), "application/zip")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label: m.value for m in at.metric} == {"test": "21", "train": "56"}
+    at.file_uploader[0].set_value(("bad.zip", b"not a zip", "application/zip")).run()
+    assert not at.exception and "not a valid zip file" in texts(at.error)
+
+
+def test_dataset_page_with_the_shared_fer2013(monkeypatch):
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"the shared FER-2013 is not at {SHARED_DATA}")
+    monkeypatch.delenv("FER_CACHE_DIR")  # the shared decoded cache keeps this fast
+    monkeypatch.setenv("FER_DATA", str(SHARED_DATA))
+    at = page("dataset")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["train"] == "28,709" and metrics["test"] == "3,589"
+    assert "Dataset: " in texts(page("home").success)
+
+
+# --- Train -----------------------------------------------------------------------------------------------
+
+def fake_run(events: list[dict], name: str = "fake") -> RunFolder:
+    run = RunFolder(new_run_dir("seed"))
+    write_json(run.config_file, {"data": "/data", "arch": "seed", "epochs": 3})
+    for event in events:
+        run.append_event(**event)
+    return run
+
+
+EPOCH = {"event": "epoch", "epoch": 1, "epochs": 3, "loss": 1.9, "accuracy": 0.2, "val_loss": 1.8,
+         "val_accuracy": 0.25, "learning_rate": 0.001, "images_per_s": 300.0, "eta_s": 20.0}
+
+
+def test_train_page_follows_a_running_run_and_cancels_it():
+    run = fake_run([])
+    with run.lock():  # looks like a training process holds the run
+        run.append_event("start", epochs=3, initial_epoch=0, batches=10, train_images=100, val_images=10)
+        run.append_event(**EPOCH)
+        run.append_event("batch", epoch=2, batch=4, batches=10, loss=1.7, accuracy=0.3, images_per_s=310.0,
+                         eta_s=15.0)
+        at = page("train")
+        assert [p.value for p in at.get("progress")] == [40, 33]  # epoch 2 at batch 4/10; 1 of 3 epochs
+        assert "Epoch 2: batch 4 of 10" in [p.proto.text for p in at.get("progress")]
+        assert {m.label: m.value for m in at.metric}["Images per second"] == "310"
+        assert len(at.get("plotly_chart")) == 2
+        at.button(key="cancel").click().run()
+        assert not at.exception and run.cancel_file.exists()
+    at.run()  # the process is gone without an end event: interrupted, resumable
+    assert "interrupted" in texts(at.warning) and at.button(key="resume")
+
+
+def test_train_page_shows_failed_and_cancelled_runs():
+    failed = fake_run([{"event": "start", "epochs": 3}, {"event": "end", "status": "failed",
+                                                           "message": "DatasetError: /data does not exist"}])
+    failed.log_file.write_text("Traceback ...\nDatasetError: /data does not exist\n")
+    at = page("train")
+    assert "/data does not exist" in texts(at.error)
+    assert "DatasetError" in texts(at.code)
+    time.sleep(1.1)  # a newer config.json: the newest run is shown by default
+    fake_run([{"event": "start", "epochs": 3}, EPOCH, {"event": "end", "status": "cancelled", "message": "cancelled"}])
+    at = page("train")
+    assert "cancelled after 1 of 3 epochs" in texts(at.warning)
+
+
+def test_train_page_starts_a_tiny_run_and_shows_it_finished(synthetic):
+    at = page("train")
+    at.selectbox(key="arch").set_value("seed")
+    at.number_input(key="epochs").set_value(2)
+    at.number_input(key="batch_size").set_value(16)
+    at.number_input(key="max_images").set_value(40)
+    at.toggle(key="augment").set_value(False)
+    at.text_input(key="data").set_value(str(synthetic))
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    deadline = time.time() + TRAINING_WAIT_SECONDS
+    while not list_runs() and time.time() < deadline:
+        time.sleep(1)
+    runs = list_runs()
+    assert len(runs) == 1 and runs[0].name.endswith("-seed")
+    while runs[0].status()["state"] in ("new", "running") and time.time() < deadline:
+        at.run()  # what the fragment's 2-second poll does in a browser
+        assert not at.exception, [e.value for e in at.exception]
+        time.sleep(3)
+    status = runs[0].status()
+    assert status["state"] == "finished", (status, runs[0].log_file.read_text()[-2000:])
+    assert [e["epoch"] for e in status["history"]] == [1, 2]
+    at.run()
+    assert not at.exception
+    assert "Finished: 2 epochs" in texts(at.success)
+    assert "Test accuracy" in [m.label for m in at.metric]
+    assert runs[0].config()["max_images"] == 40 and runs[0].config()["augment"] is False
+
+
+# --- Evaluate --------------------------------------------------------------------------------------------
+
+def test_evaluate_page_without_data_shows_the_card_and_downloads(monkeypatch, trained_runs):
+    monkeypatch.setenv("FER_RUNS_DIR", str(trained_runs))
+    at = page("evaluate")
+    assert "Give a dataset path" in texts(at.info)
+    assert {m.label for m in at.metric} >= {"Architecture", "Validation accuracy (when trained)"}
+    assert len(at.get("download_button")) == 2
+
+
+def test_evaluate_page_scores_and_compares_models(monkeypatch, trained_runs, synthetic):
+    monkeypatch.setenv("FER_RUNS_DIR", str(trained_runs))
+    monkeypatch.setenv("FER_DATA", str(synthetic))
+    at = page("evaluate")
+    assert [m.label for m in at.metric].count("Accuracy") == 1
+    assert len(at.get("plotly_chart")) == 2  # confusion matrix and per-emotion accuracy
+    assert len(at.dataframe) == 1
+    at.toggle[0].set_value(True).run()
+    assert not at.exception
+    at.selectbox[1].set_value(at.selectbox[1].options[1]).run()  # compare with the other run
+    assert not at.exception, [e.value for e in at.exception]
+    assert [m.label for m in at.metric].count("Accuracy") == 2
+
+
+# --- Predict ---------------------------------------------------------------------------------------------
+
+def test_predict_page_classifies_uploads_and_names_bad_files(monkeypatch, trained_runs):
+    monkeypatch.setenv("FER_RUNS_DIR", str(trained_runs))
+    at = page("predict")
+    assert "live video is not available here" in texts(at.warning)  # no browser: contained, not a traceback
+    face = np.clip(np.random.default_rng(1).normal(120, 30, (64, 64)), 0, 255).astype(np.uint8)
+    blank = np.full((300, 400, 3), 200, np.uint8)
+    at.file_uploader[0].set_value([("face.png", png(face), "image/png"), ("broken.jpg", b"garbage", "image/jpeg"),
+                                   ("blank.png", png(blank), "image/png")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "broken.jpg: cannot be read" in texts(at.error)
+    assert "blank.png: no face found" in texts(at.info)
+    assert len(at.image) == 2  # the face picture and the blank one, drawn
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1 and "Face 1:" in charts[0].proto.spec
+    at.camera_input[0].set_value(("snap.jpg", png(np.dstack([face] * 3), "JPEG"), "image/jpeg")).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 2
+
+
+class FakeWebcam:
+    """Stands in for webrtc_streamer (which needs a browser session) and keeps what the page passed."""
+
+    def __init__(self):
+        self.options = {}
+
+    def __call__(self, key, **options):
+        self.options = {"key": key, **options}
+        return SimpleNamespace(state=SimpleNamespace(playing=True))
+
+
+def test_predict_page_webcam_callback_labels_frames_and_counts_their_rate(monkeypatch, trained_runs):
+    monkeypatch.setenv("FER_RUNS_DIR", str(trained_runs))
+    webcam = FakeWebcam()
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", webcam)
+    at = page("predict")
+    assert webcam.options["rtc_configuration"] == {"iceServers": []} and webcam.options["async_processing"]
+    assert webcam.options["media_stream_constraints"] == {"video": True, "audio": False}
+    picture = np.full((80, 80, 3), 90, np.uint8)  # small enough to be taken as one face crop
+    for _ in range(3):  # what the video thread does with each camera frame
+        out = webcam.options["video_frame_callback"](av.VideoFrame.from_ndarray(picture, format="rgb24"))
+    drawn = out.to_ndarray(format="rgb24")
+    assert drawn.shape == picture.shape and not np.array_equal(drawn, picture)  # box, label and fps drawn
+    at.run()  # the fragment's poll
+    assert not at.exception
+    assert float({m.label: m.value for m in at.metric}["Frames per second (processed)"]) > 0
+
+
+def test_frame_rate_counts_frames_in_its_window():
+    rate = FrameRate(window_seconds=2.0)
+    for i in range(11):
+        fps = rate.tick(now=100.0 + i * 0.1)
+    assert fps == pytest.approx(10.0)
+    assert rate.tick(now=110.0) == 0.0  # after a pause the old frames have left the window
