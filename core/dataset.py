@@ -81,6 +81,7 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
     origin, name = path, path.name
     if path.is_file() and path.suffix.lower() == ".zip":
         path, name = _extract_zip(path, cache_dir / "zips")
+    source = _layout(path, name)
     manifest = _manifest(path)
     key = hashlib.sha256(json.dumps([CACHE_VERSION, str(path.resolve()), manifest]).encode()).hexdigest()[:24]
     cache_file = cache_dir / f"{key}.npz"
@@ -89,29 +90,35 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
             return _read_cache(cache_file)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # an unreadable cache is rebuilt below
-    dataset = _read_source(path, progress, name)
+    dataset = read_csv(source) if isinstance(source, Path) else _read_split_folders(path, source, progress)
     dataset.source = str(origin)
     _write_cache(dataset, cache_file)
     return dataset
 
 
-def _read_source(path: Path, progress: Progress | None, name: str) -> Dataset:
-    """Read a folder or CSV; `name` names the split of a single-split folder (a zip's own name)."""
+def _layout(path: Path, name: str) -> Path | dict[str, Path]:
+    """What to read, found without decoding anything: a CSV file, or split name -> split folder.
+
+    `name` names the split of a single-split folder (a zip's own name). A folder that is not a
+    dataset is refused here, before its files are listed (so "/" fails at once).
+    """
     if path.is_file():
         if path.suffix.lower() == ".csv":
-            return read_csv(path)
+            return path
         raise DatasetError(f"{path.name} is not a dataset: give a folder, a .csv or a .zip")
     csv_files = sorted(path.glob("*.csv"))
     folders = _subfolders(path)
     if csv_files and not folders:
-        return read_csv(csv_files[0])
+        return csv_files[0]
     if not folders:
         raise DatasetError(f"{path} has no emotion folders, split folders or fer2013.csv")
     if any(label_of_folder(folder.name) is not None for folder in folders):
         # emotion folders directly inside: one split (an unknown folder beside them is reported as such)
-        return _read_split_folders(path, {name.lower() or "data": path}, progress)
-    splits = {SPLIT_ALIASES.get(folder.name.lower(), folder.name.lower()): folder for folder in folders}
-    return _read_split_folders(path, splits, progress)
+        return {name.lower() or "data": path}
+    for folder in folders:
+        if not any(label_of_folder(inner.name) is not None for inner in _subfolders(folder)):
+            raise DatasetError(f"split folder '{folder.name}' has no emotion folders inside")
+    return {SPLIT_ALIASES.get(folder.name.lower(), folder.name.lower()): folder for folder in folders}
 
 
 def _subfolders(path: Path) -> list[Path]:
@@ -123,10 +130,7 @@ def _read_split_folders(root: Path, split_dirs: dict[str, Path], progress: Progr
     dataset = Dataset(source=str(root), splits={})
     jobs: list[tuple[str, int, Path]] = []
     for split_name, split_dir in split_dirs.items():
-        class_dirs = _subfolders(split_dir)
-        if not class_dirs:
-            raise DatasetError(f"split folder '{split_dir.name}' has no emotion folders inside")
-        for class_dir in class_dirs:
+        for class_dir in _subfolders(split_dir):
             label = label_of_folder(class_dir.name)
             if label is None:
                 known = ", ".join(sorted(FOLDER_ALIASES))

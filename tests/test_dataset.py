@@ -237,7 +237,7 @@ def test_second_load_comes_from_the_cache_under_fer_cache_dir(tmp_path, monkeypa
     assert len(files) == 1, files
     assert first.skipped and first.warnings and first.converted == 1
 
-    monkeypatch.setattr(core.dataset, "_read_source", fail_if_decoding)
+    monkeypatch.setattr(core.dataset, "_read_split_folders", fail_if_decoding)
     second = load_dataset(tmp_path / "fer")
     assert_same_dataset(first, second)
     assert list(cache.glob("*.npz")) == files
@@ -278,7 +278,7 @@ def test_touching_a_file_alone_invalidates_the_cache(tmp_path, monkeypatch):
     load_dataset(tmp_path / "fer")
     file = tmp_path / "fer" / "train" / "happy" / "0.png"
     os.utime(file, ns=(file.stat().st_atime_ns, file.stat().st_mtime_ns + 1))  # a touch alone is enough
-    monkeypatch.setattr(core.dataset, "_read_source", fail_if_decoding)
+    monkeypatch.setattr(core.dataset, "_read_split_folders", fail_if_decoding)
     with pytest.raises(AssertionError, match="decoded again"):
         load_dataset(tmp_path / "fer")
 
@@ -446,3 +446,11 @@ def test_real_test_split_and_nothing_lost(real_dataset):
     assert test.images.shape == (3_589, 48, 48) and test.images.dtype == np.uint8
     assert set(real_dataset.splits) == {"train", "test"}
     assert real_dataset.skipped == [] and real_dataset.warnings == []
+
+
+def test_a_folder_that_is_no_dataset_is_refused_before_its_files_are_listed(tmp_path):
+    (tmp_path / "photos" / "holiday").mkdir(parents=True)
+    (tmp_path / "photos" / "holiday" / "beach.jpg").write_bytes(b"x")
+    (tmp_path / "documents").mkdir()
+    with pytest.raises(DatasetError, match="split folder '(documents|photos)' has no emotion folders inside"):
+        load_dataset(tmp_path)
