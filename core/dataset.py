@@ -24,6 +24,7 @@ from core.imaging import FACE_SIZE, ImageError, open_image, to_face_pixels
 CACHE_VERSION = 1
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".pgm"}
 SPLIT_ALIASES = {"training": "train", "publictest": "test", "privatetest": "private"}
+SPLIT_NAMES = {"train", "test", "val", "validation", "private", *SPLIT_ALIASES}
 IGNORED_NAMES = {"__MACOSX", "Thumbs.db"}
 
 Progress = Callable[[int, int], None]
@@ -116,7 +117,9 @@ def _layout(path: Path, name: str) -> Path | dict[str, Path]:
         # emotion folders directly inside: one split (an unknown folder beside them is reported as such)
         return {name.lower() or "data": path}
     for folder in folders:
-        if not any(label_of_folder(inner.name) is not None for inner in _subfolders(folder)):
+        inner = _subfolders(folder)
+        known_split = inner and folder.name.lower() in SPLIT_NAMES  # its unknown folders are named when read
+        if not known_split and not any(label_of_folder(f.name) is not None for f in inner):
             raise DatasetError(f"split folder '{folder.name}' has no emotion folders inside")
     return {SPLIT_ALIASES.get(folder.name.lower(), folder.name.lower()): folder for folder in folders}
 
