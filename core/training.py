@@ -232,7 +232,7 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
         "validation": _summary(validation),
         "test": _summary(test) | ({"split": config.test_split} if test else {}),
         "training_seconds": round(state.get("seconds", seconds), 1),
-        "hardware": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPU cores".strip(),
+        "hardware": _hardware(),
         "versions": {"python": sys.version.split()[0], "keras": keras.__version__,
                      "tensorflow": _tensorflow_version(), "numpy": np.__version__},
         "command": "python -m core train " + " ".join(_cli_arguments(config)),
@@ -247,6 +247,16 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
 def _summary(metrics: dict) -> dict:
     keys = ("images", "accuracy", "macro_f1", "per_class", "confusion_matrix")
     return {key: metrics[key] for key in keys if key in metrics}
+
+
+def _hardware() -> str:
+    """The CPU's model name and core count, e.g. "AMD EPYC, 2 CPU cores"."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        name = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        name = platform.processor() or platform.machine()
+    return f"{name}, {os.cpu_count()} CPU cores"
 
 
 def _tensorflow_version() -> str:
