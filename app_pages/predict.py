@@ -79,7 +79,11 @@ except Exception as error:  # the component needs a real browser session; never 
 @st.fragment(run_every=1 if stream and stream.state.playing else None)
 def show_frame_rate() -> None:
     playing = stream is not None and stream.state.playing
-    st.metric("Frames per second (processed)", f"{rate.fps:.1f}" if playing else "-")
+    fps = rate.fps
+    st.metric("Frames per second (processed)", f"{fps:.1f}" if playing else "-")
+    if playing and fps == 0:
+        st.caption("No frame processed in the last seconds: if the video stays frozen (a busy CPU can stop "
+                   "the video thread), press Stop, then Start.")
 
 
 if stream is not None:
