@@ -88,9 +88,13 @@ class RunFolder:
 
     def append_event(self, event: str, **fields) -> None:
         """Append one event line to progress.jsonl (readers skip a torn last line)."""
-        line = json.dumps({"event": event, "time": time.time(), **fields})
-        with open(self.progress_file, "a") as file:
-            file.write(line + "\n")
+        line = json.dumps({"event": event, "time": time.time(), **fields}).encode() + b"\n"
+        with open(self.progress_file, "a+b") as file:
+            if file.seek(0, os.SEEK_END) > 0:
+                file.seek(-1, os.SEEK_END)
+                if file.read(1) != b"\n":
+                    line = b"\n" + line  # end a line torn by a kill before adding this one
+            file.write(line)
 
     def events(self) -> list[dict]:
         """Every complete event in the progress log, oldest first."""
