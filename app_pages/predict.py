@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from core.emotions import EMOTIONS
+from core.faces import VIDEO
 from core.frame_rate import FrameRate, draw_frame_rate
 from core.imaging import ImageError
 from core.model_store import ModelError, available_models
@@ -63,7 +64,7 @@ rate = st.session_state.setdefault("frame_rate", FrameRate())
 def on_frame(frame: av.VideoFrame) -> av.VideoFrame:
     """Runs on the video thread: no st.* calls here."""
     picture = frame.to_ndarray(format="rgb24")
-    canvas = draw_frame_rate(draw_predictions(picture, predictor.predict_rgb(picture)), rate.tick())
+    canvas = draw_frame_rate(draw_predictions(picture, predictor.predict_rgb(picture, VIDEO)), rate.tick())
     return av.VideoFrame.from_ndarray(canvas, format="rgb24")
 
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from core.emotions import EMOTIONS
-from core.faces import Box, find_and_crop
+from core.faces import PHOTO, Box, Detection, find_and_crop
 from core.inference import face_probabilities
 from core.imaging import read_image
 from core.model_store import load_model, read_card
@@ -52,9 +52,12 @@ class FacePredictor:
         with self._lock:
             return face_probabilities(self.model, faces, self.flip_average)
 
-    def predict_many(self, pictures: list[np.ndarray]) -> list[list[FacePrediction]]:
-        """Faces and emotions for each RGB (HxWx3) or gray (HxW) picture; all faces in one model call."""
-        found = [find_and_crop(_gray(picture)) for picture in pictures]
+    def predict_many(self, pictures: list[np.ndarray], detection: Detection = PHOTO) -> list[list[FacePrediction]]:
+        """Faces and emotions for each RGB (HxWx3) or gray (HxW) picture; all faces in one model call.
+
+        detection: core.faces.PHOTO (thorough) or VIDEO (fast, for live frames).
+        """
+        found = [find_and_crop(_gray(picture), detection) for picture in pictures]
         crops = [c for _, c in found]
         probabilities = self.classify_faces(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8))
         results, start = [], 0
@@ -63,9 +66,9 @@ class FacePredictor:
             start += len(boxes)
         return results
 
-    def predict_rgb(self, picture: np.ndarray) -> list[FacePrediction]:
+    def predict_rgb(self, picture: np.ndarray, detection: Detection = PHOTO) -> list[FacePrediction]:
         """Faces and emotions in one RGB or gray picture (an empty list when no face is found)."""
-        return self.predict_many([picture])[0]
+        return self.predict_many([picture], detection)[0]
 
     def predict_file(self, source: str | Path | bytes) -> tuple[np.ndarray, list[FacePrediction]]:
         """Read a picture file (or its bytes) and predict; returns the RGB picture too. Raises ImageError."""
