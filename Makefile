@@ -29,3 +29,4 @@ test: $(VENV)/.dev-installed browser
 
 bench: $(VENV)/.dev-installed
 	$(PY) bench/ingest.py
+	$(PY) bench/predict.py
