@@ -32,7 +32,7 @@ else:
                           help=f"on the '{test.get('split', 'test')}' split, {test.get('images', 0):,} images")
         columns[2].metric("Validation accuracy",
                           f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a")
-        columns[3].metric("Trained", str(card.get("finished", "?")).replace("T", " "),
+        columns[3].metric("Trained on", str(card.get("finished", "?"))[:10],
                           help=f"{card.get('training_seconds', 0) / 60:.0f} min on {card.get('hardware', '?')}")
         st.caption(f"Trained with `{card.get('command', '?')}`")
 

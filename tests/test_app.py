@@ -22,6 +22,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import core.model_store
+import core.runs
 from core.emotions import EMOTIONS
 from core.frame_rate import FrameRate
 from core.runs import RunFolder, list_runs, new_run_dir, write_json
@@ -312,3 +313,14 @@ def test_frame_rate_counts_frames_in_its_window():
         fps = rate.tick(now=100.0 + i * 0.1)
     assert fps == pytest.approx(10.0)
     assert rate.tick(now=110.0) == 0.0  # after a pause the old frames have left the window
+
+
+def test_home_shows_the_shipped_default_model_and_its_scores(monkeypatch):
+    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", core.runs.DEFAULT_MODEL_DIR)
+    card = core.model_store.read_card("default")
+    at = page("home")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Architecture"] == card["architecture"]
+    assert metrics["Test accuracy"] == f"{card['test']['accuracy']:.1%}"
+    assert metrics["Trained on"] == card["finished"][:10]
+    assert "No default model yet" not in texts(at.info)
