@@ -76,12 +76,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _stats(args) -> int:
-    from core.balance import class_counts
     from core.dataset import load_dataset
+    from core.overview import split_counts
 
     dataset = load_dataset(args.data)
-    counts = {name: dict(zip(EMOTIONS, class_counts(split.labels).tolist())) for name, split in dataset.splits.items()}
-    report = {"splits": {name: {"total": sum(c.values()), "classes": c} for name, c in counts.items()},
+    report = {"splits": {name: {"total": sum(c.values()), "classes": c} for name, c in split_counts(dataset).items()},
               "converted": dataset.converted, "skipped": dataset.skipped, "warnings": dataset.warnings}
     if args.json:
         print(json.dumps(report, indent=2))
