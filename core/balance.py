@@ -4,6 +4,8 @@ Oversampling is applied to the training fold only, after the split, so no copy o
 validation image can ever reach training (the seed notebook oversampled first and leaked).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 from imblearn.over_sampling import RandomOverSampler
 from sklearn.model_selection import train_test_split
@@ -52,3 +54,27 @@ def balance_indices(train_indices: np.ndarray, labels: np.ndarray, strategy: str
         weights = compute_class_weight("balanced", classes=present, y=train_labels)
         return train_indices, {int(c): float(w) for c, w in zip(present, weights)}
     return train_indices, None
+
+
+@dataclass
+class Folds:
+    """Indices into one split's labels: the training fold before and after balancing, the
+    validation fold, and class weights (for "class_weights" only)."""
+
+    train: np.ndarray
+    validation: np.ndarray
+    balanced: np.ndarray
+    class_weight: dict[int, float] | None
+
+    def counts(self, labels: np.ndarray) -> dict[str, list[int]]:
+        """Images per emotion in each fold: train, train_balanced and validation."""
+        return {"train": class_counts(labels[self.train]).tolist(),
+                "train_balanced": class_counts(labels[self.balanced]).tolist(),
+                "validation": class_counts(labels[self.validation]).tolist()}
+
+
+def training_folds(labels: np.ndarray, val_fraction: float, strategy: str, seed: int) -> Folds:
+    """Split into training and validation folds, then balance the training fold only."""
+    train, validation = split_train_val(labels, val_fraction, seed)
+    balanced, class_weight = balance_indices(train, labels, strategy, seed)
+    return Folds(train, validation, balanced, class_weight)

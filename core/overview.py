@@ -3,7 +3,7 @@ example faces and the mean face of each emotion."""
 
 import numpy as np
 
-from core.balance import balance_indices, class_counts, split_train_val
+from core.balance import class_counts, training_folds
 from core.dataset import Dataset, Split
 from core.emotions import EMOTIONS
 
@@ -20,11 +20,9 @@ def fold_counts(labels: np.ndarray, val_fraction: float, strategy: str, seed: in
     "class_weights" ({emotion: weight} for the "class_weights" strategy, else None). The same
     split and balance as core.training, so this is what a run with these settings trains on.
     """
-    train, val = split_train_val(labels, val_fraction, seed)
-    balanced, weights = balance_indices(train, labels, strategy, seed)
-    return {"train": class_counts(labels[train]).tolist(), "train_balanced": class_counts(labels[balanced]).tolist(),
-            "validation": class_counts(labels[val]).tolist(),
-            "class_weights": {EMOTIONS[c]: w for c, w in weights.items()} if weights else None}
+    folds = training_folds(labels, val_fraction, strategy, seed)
+    weights = folds.class_weight
+    return folds.counts(labels) | {"class_weights": {EMOTIONS[c]: w for c, w in weights.items()} if weights else None}
 
 
 def example_faces(split: Split, per_class: int = 8, seed: int = 0) -> dict[str, np.ndarray]:

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from core.architectures import ARCHITECTURES
-from core.balance import balance_indices, class_counts, split_train_val
+from core.balance import class_counts, training_folds
 from core.dataset import Dataset, load_dataset
 from core.emotions import EMOTIONS
 from core.evaluation import evaluate_model
@@ -130,14 +130,10 @@ def prepare_training_data(dataset: Dataset, config: TrainConfig) -> dict:
     if config.max_images and config.max_images < len(labels):
         keep = np.sort(np.random.default_rng(config.seed).choice(len(labels), config.max_images, replace=False))
         images, labels, sources = images[keep], labels[keep], [sources[i] for i in keep]
-    train_indices, val_indices = split_train_val(labels, config.val_fraction, config.seed)
-    balanced, class_weight = balance_indices(train_indices, labels, config.balance, config.seed)
-    return {"images": images, "labels": labels, "sources": sources, "train_indices": balanced,
-            "val_indices": val_indices, "val_x": images[val_indices], "val_y": labels[val_indices],
-            "class_weight": class_weight,
-            "counts": {"train": class_counts(labels[train_indices]).tolist(),
-                       "train_balanced": class_counts(labels[balanced]).tolist(),
-                       "validation": class_counts(labels[val_indices]).tolist()}}
+    folds = training_folds(labels, config.val_fraction, config.balance, config.seed)
+    return {"images": images, "labels": labels, "sources": sources, "train_indices": folds.balanced,
+            "val_indices": folds.validation, "val_x": images[folds.validation], "val_y": labels[folds.validation],
+            "class_weight": folds.class_weight, "counts": folds.counts(labels)}
 
 
 def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
