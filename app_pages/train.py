@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.architectures import ARCHITECTURES
 from core.balance import STRATEGIES
+from core.model_store import available_models, read_card
 from core.runs import RunBusy, RunFolder, list_runs, new_run_dir, start_training_process
 
 STARTUP_SECONDS = 180  # a launched process may take this long (TensorFlow, the data) to write progress
@@ -48,6 +49,10 @@ with st.form("new_run"):
     max_images = left.number_input("Max training images (0: all; fewer for a quick run)", 0, 10_000_000, 0,
                                    step=1000, key="max_images")
     augment = middle.toggle("Augmentation (flips, rotations, shifts, erasing)", True, key="augment")
+    starts = {"random weights": None} | {f"{name} ({read_card(path).get('architecture', '?')})": path
+                                         for name, path in available_models().items()}
+    start = right.selectbox("Start from", list(starts), key="init_from",
+                            help="Continue or fine-tune a trained model; it must have the architecture chosen.")
     data = st.text_input("Dataset path", os.environ.get("FER_DATA", ""), key="data").strip()
     submitted = st.form_submit_button("Start training", type="primary")
 if submitted:
@@ -59,6 +64,7 @@ if submitted:
         arguments += ["--learning-rate", str(learning_rate)] if learning_rate > 0 else []
         arguments += [] if augment else ["--no-augment"]
         arguments += ["--max-images", str(max_images)] if max_images else []
+        arguments += ["--init-from", str(starts[start])] if starts[start] else []
         try:
             run_dir = new_run_dir(arch)
             launch(run_dir, arguments)

@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--train-split", default="train")
     train.add_argument("--test-split", default="test")
     train.add_argument("--max-images", type=int, default=None, help="train on a random subset this large")
+    train.add_argument("--init-from", default=None, metavar="MODEL",
+                       help="start from this model's weights (same --arch): continue or fine-tune it")
     train.set_defaults(run=_train)
 
     cancel = commands.add_parser("cancel", help="stop a running training after its current batch")
@@ -95,6 +97,7 @@ def _stats(args) -> int:
 
 
 def _train(args) -> int:
+    from core.model_store import model_file
     from core.training import TrainConfig, train
 
     if args.resume:
@@ -105,7 +108,8 @@ def _train(args) -> int:
         config = TrainConfig(data=os.path.abspath(args.data), arch=args.arch, epochs=args.epochs,
                              batch_size=args.batch_size, learning_rate=args.learning_rate, balance=args.balance,
                              augment=args.augment, val_fraction=args.val_fraction, seed=args.seed,
-                             train_split=args.train_split, test_split=args.test_split, max_images=args.max_images)
+                             train_split=args.train_split, test_split=args.test_split, max_images=args.max_images,
+                             init_from=args.init_from and str(model_file(args.init_from).resolve()))
         card = train(args.run_dir, config)
     if card is None:
         print("cancelled: the last finished epoch is kept; --resume continues it")

@@ -21,6 +21,7 @@ from core.balance import class_counts, training_folds
 from core.dataset import Dataset, load_dataset
 from core.emotions import EMOTIONS
 from core.evaluation import evaluate_model
+from core.model_store import load_model, model_file, read_card
 from core.runs import RunFolder, atomic_path, read_json, write_json
 
 BATCH_EVENT_SECONDS = 1.0
@@ -42,6 +43,7 @@ class TrainConfig:
     train_split: str = "train"
     test_split: str | None = "test"  # scored once at the end when the data has it
     max_images: int | None = None  # a random subset of the training split, for quick runs
+    init_from: str | None = None  # a model of the same architecture whose weights start the run
 
     def __post_init__(self):
         if self.arch not in ARCHITECTURES:
@@ -62,6 +64,8 @@ def train(run_dir: str | Path, config: TrainConfig | None = None, resume: bool =
     Returns None when cancelled. Raises RunBusy when the run is already training.
     """
     run = RunFolder(run_dir)
+    if not resume and config.init_from:
+        model_file(config.init_from)  # a missing starting model fails before the run folder exists
     with run.lock():
         if resume:
             saved = run.config()
@@ -101,6 +105,8 @@ def _train(run: RunFolder, config: TrainConfig) -> dict:
     else:
         state = {"epoch": 0, "best_val_accuracy": -1.0, "seconds": 0.0}
         model = architecture.build(config.augment, config.seed)
+        if config.init_from:
+            _load_initial_weights(model, config.init_from)
         model.compile(optimizer=_optimizer(config, steps_per_epoch),
                       loss=keras.losses.CategoricalCrossentropy(label_smoothing=architecture.label_smoothing),
                       metrics=["accuracy"])
@@ -134,6 +140,16 @@ def prepare_training_data(dataset: Dataset, config: TrainConfig) -> dict:
     return {"images": images, "labels": labels, "sources": sources, "train_indices": folds.balanced,
             "val_indices": folds.validation, "val_x": images[folds.validation], "val_y": labels[folds.validation],
             "class_weight": folds.class_weight, "counts": folds.counts(labels)}
+
+
+def _load_initial_weights(model: keras.Model, spec: str) -> None:
+    """Start from another model's weights (continued training, fine-tuning); it must be the same network."""
+    source = load_model(spec)
+    try:
+        model.set_weights(source.get_weights())
+    except ValueError as error:
+        raise ValueError(f"{spec} is not a '{model.name}' network, so its weights cannot start this run: {error}") \
+            from None
 
 
 def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
@@ -228,6 +244,7 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
         "validation": _summary(validation),
         "test": _summary(test) | ({"split": config.test_split} if test else {}),
         "training_seconds": round(state.get("seconds", seconds), 1),
+        "initialised_from": _provenance(config.init_from),
         "hardware": _hardware(),
         "versions": {"python": sys.version.split()[0], "keras": keras.__version__,
                      "tensorflow": _tensorflow_version(), "numpy": np.__version__},
@@ -238,6 +255,15 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
         final.save(temporary)
     write_json(run.card_file, card)
     return card
+
+
+def _provenance(spec: str | None) -> dict | None:
+    """What the starting model's own card says about how it was trained (None for a fresh start)."""
+    if not spec:
+        return None
+    card = read_card(spec)
+    keys = ("command", "training_seconds", "hardware", "finished", "initialised_from")
+    return {"model": str(model_file(spec))} | {key: card[key] for key in keys if key in card}
 
 
 def _summary(metrics: dict) -> dict:

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from core.dataset import load_dataset
-from core.model_store import load_model
+from core.model_store import ModelError, load_model, read_card
 from core.runs import RunFolder
-from core.training import TrainConfig, prepare_training_data
+from core.training import TrainConfig, prepare_training_data, train
+from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.synthetic import write_folder_dataset
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -114,6 +115,29 @@ def test_oversampled_training_never_sees_a_validation_image(data):
     assert val_sources and not train_sources & val_sources
     counts = prepared["counts"]["train_balanced"]
     assert len(set(counts)) == 1 and counts[0] == max(prepared["counts"]["train"])
+
+
+def test_init_from_starts_with_the_given_models_weights_and_records_where_they_came_from(tiny_data, tiny_model,
+                                                                                       tmp_path):
+    # A vanishing learning rate leaves the weights where they started, so the result shows the start.
+    config = TrainConfig(data=str(tiny_data), arch="seed", epochs=1, batch_size=8, augment=False,
+                         learning_rate=1e-12, init_from=str(tiny_model))
+    card = train(tmp_path / "continued", config)
+    continued, source = load_model(tmp_path / "continued"), load_model(tiny_model)
+    for mine, theirs in zip(continued.trainable_weights, source.trainable_weights, strict=True):
+        np.testing.assert_allclose(np.asarray(mine), np.asarray(theirs), atol=1e-6)
+    fresh = train(tmp_path / "fresh", TrainConfig(**(config.__dict__ | {"init_from": None})))
+    assert fresh["initialised_from"] is None
+    assert not np.allclose(np.asarray(load_model(tmp_path / "fresh").trainable_weights[0]),
+                           np.asarray(source.trainable_weights[0]), atol=1e-6)
+    assert card["initialised_from"]["command"] == read_card(tiny_model)["command"]
+    assert card["command"].endswith(f"--init-from {tiny_model}")
+
+    with pytest.raises(ValueError, match="is not a 'vgg' network"):
+        train(tmp_path / "other", TrainConfig(**(config.__dict__ | {"arch": "vgg"})))
+    with pytest.raises(ModelError, match="no model"):
+        train(tmp_path / "missing", TrainConfig(**(config.__dict__ | {"init_from": str(tmp_path / "none")})))
+    assert not (tmp_path / "missing").exists()
 
 
 def test_bad_config_and_missing_data_are_clear_errors(tmp_path):
