@@ -35,6 +35,10 @@ else:
         columns[3].metric("Trained on", str(card.get("finished", "?"))[:10],
                           help=f"{card.get('training_seconds', 0) / 60:.0f} min on {card.get('hardware', '?')}")
         st.caption(f"Trained with `{card.get('command', '?')}`")
+        if card.get("initialised_from"):
+            source = card["initialised_from"]
+            st.caption(f"continuing a model trained for {source.get('training_seconds', 0) / 60:.0f} min "
+                       f"with `{source.get('command', '?')}`")
 
 st.subheader("Dataset")
 data = os.environ.get("FER_DATA", "")

@@ -16,7 +16,7 @@ Box = tuple[int, int, int, int]  # x, y, width, height in the picture's pixels
 
 SMALL_CROP_SIDE = 96  # a picture no larger than this is taken to be a face crop already
 CROP_MARGIN = 0.1  # FER-2013 faces include a little forehead and chin beyond the Haar box
-_DETECT_LOCK = threading.Lock()
+_DETECT_LOCK = threading.Lock()  # one CascadeClassifier is not safe to share across threads
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Detection:
 
 
 PHOTO = Detection(max_side=960, scale_factor=1.1)  # thorough: small faces in large photos
-VIDEO = Detection(max_side=480, scale_factor=1.2)  # about 3x faster, for live frames  # one CascadeClassifier is not safe to share across threads
+VIDEO = Detection(max_side=480, scale_factor=1.2)  # about 3x faster, for live frames
 
 
 @lru_cache(maxsize=1)

@@ -103,7 +103,9 @@ def _train(run: RunFolder, config: TrainConfig) -> dict:
     if run.checkpoint_file.exists() and state:
         model = keras.saving.load_model(run.checkpoint_file, safe_mode=True)
     else:
-        state = {"epoch": 0, "best_val_accuracy": -1.0, "seconds": 0.0}
+        # Provenance is read now and kept with the checkpoints: the source may be replaced before the end.
+        state = {"epoch": 0, "best_val_accuracy": -1.0, "seconds": 0.0,
+                 "initialised_from": _provenance(config.init_from)}
         model = architecture.build(config.augment, config.seed)
         if config.init_from:
             _load_initial_weights(model, config.init_from)
@@ -244,7 +246,7 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
         "validation": _summary(validation),
         "test": _summary(test) | ({"split": config.test_split} if test else {}),
         "training_seconds": round(state.get("seconds", seconds), 1),
-        "initialised_from": _provenance(config.init_from),
+        "initialised_from": state.get("initialised_from"),
         "hardware": _hardware(),
         "versions": {"python": sys.version.split()[0], "keras": keras.__version__,
                      "tensorflow": _tensorflow_version(), "numpy": np.__version__},
