@@ -50,23 +50,30 @@ def build_seed(augment: bool, seed: int = 0) -> keras.Model:
     return keras.Model(inputs, outputs, name="seed")
 
 
-def build_vgg(augment: bool, seed: int = 0) -> keras.Model:
-    """A VGG-style net for 48x48 faces: four blocks of two 3x3 convs (32-256 filters), ~1.8M params.
-
-    48x48x1 -> 24x24x32 -> 12x12x64 -> 6x6x128 -> 3x3x256 -> 256 -> 7
-    """
+def _vgg(widths: tuple[int, ...], name: str, augment: bool, seed: int) -> keras.Model:
+    """Four blocks of two 3x3 convs, then dense 256 and softmax: 48x48 -> 24 -> 12 -> 6 -> 3."""
     inputs = keras.Input(INPUT_SHAPE)
     x = layers.Rescaling(1 / 255)(inputs)
     for layer in augmentation(seed) if augment else []:
         x = layer(x)
-    for filters in (32, 64, 128, 256):
+    for filters in widths:
         x = _conv_block(x, filters)
     x = layers.Flatten()(x)
     x = layers.Dropout(0.4)(x)
     x = layers.Dense(256, activation="relu")(x)
     x = layers.Dropout(0.4)(x)
     outputs = layers.Dense(len(EMOTIONS), activation="softmax", dtype="float32")(x)
-    return keras.Model(inputs, outputs, name="vgg")
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_vgg(augment: bool, seed: int = 0) -> keras.Model:
+    """The VGG-style net with 32-64-128-256 filters: ~1.8M params, ~0.24 GFLOP a face."""
+    return _vgg((32, 64, 128, 256), "vgg", augment, seed)
+
+
+def build_vgg_wide(augment: bool, seed: int = 0) -> keras.Model:
+    """The same net 1.5 times as wide, 48-96-192-384 filters: ~3.5M params, ~0.53 GFLOP a face."""
+    return _vgg((48, 96, 192, 384), "vgg_wide", augment, seed)
 
 
 @dataclass(frozen=True)
@@ -78,11 +85,14 @@ class Architecture:
     learning_rate: float
     schedule: str  # "constant" (plain Adam) or "cosine" (AdamW, warm-up then cosine decay)
     label_smoothing: float
+    weight_decay: float = 1e-4  # AdamW's, for the cosine schedule
 
 
 ARCHITECTURES = {
     "vgg": Architecture(build_vgg, "VGG-style, 4x2 convs, ~1.8M params, augmentation, cosine AdamW",
                         learning_rate=2e-3, schedule="cosine", label_smoothing=0.1),
+    "vgg_wide": Architecture(build_vgg_wide, "The VGG-style net 1.5x as wide, ~3.5M params, same recipe",
+                             learning_rate=2e-3, schedule="cosine", label_smoothing=0.1),
     "seed": Architecture(build_seed, "The original notebook's small CNN (reference), Adam 1e-3",
                          learning_rate=1e-3, schedule="constant", label_smoothing=0.0),
 }

@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=40)
     train.add_argument("--batch-size", type=int, default=128)
     train.add_argument("--learning-rate", type=float, default=None)
+    train.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (cosine archs)")
     train.add_argument("--balance", default="none", help="none, oversample or class_weights")
     train.add_argument("--no-augment", dest="augment", action="store_false")
     train.add_argument("--val-fraction", type=float, default=0.1)
@@ -54,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--max-images", type=int, default=None, help="train on a random subset this large")
     train.add_argument("--init-from", default=None, metavar="MODEL",
                        help="start from this model's weights (same --arch): continue or fine-tune it")
+    train.add_argument("--teachers", nargs="+", default=None, metavar="MODEL",
+                       help="distil: learn from these models' averaged probabilities as well as the labels")
+    train.add_argument("--teacher-weight", type=float, default=0.5,
+                       help="share of the teachers in the targets, 0-1 (default 0.5)")
     train.set_defaults(run=_train)
 
     cancel = commands.add_parser("cancel", help="stop a running training after its current batch")
@@ -106,10 +111,13 @@ def _train(args) -> int:
         if not args.data:
             raise ValueError("give the dataset to train on (or --resume)")
         config = TrainConfig(data=os.path.abspath(args.data), arch=args.arch, epochs=args.epochs,
-                             batch_size=args.batch_size, learning_rate=args.learning_rate, balance=args.balance,
+                             batch_size=args.batch_size, learning_rate=args.learning_rate,
+                             weight_decay=args.weight_decay, balance=args.balance,
                              augment=args.augment, val_fraction=args.val_fraction, seed=args.seed,
                              train_split=args.train_split, test_split=args.test_split, max_images=args.max_images,
-                             init_from=args.init_from and str(model_file(args.init_from).resolve()))
+                             init_from=args.init_from and str(model_file(args.init_from).resolve()),
+                             teachers=args.teachers and [os.path.abspath(spec) for spec in args.teachers],
+                             teacher_weight=args.teacher_weight)
         card = train(args.run_dir, config)
     if card is None:
         print("cancelled: the last finished epoch is kept; --resume continues it")

@@ -19,6 +19,7 @@ import numpy as np
 from core.architectures import ARCHITECTURES
 from core.balance import class_counts, training_folds
 from core.dataset import Dataset, load_dataset
+from core.distillation import TARGETS_FILE, check_teachers, teacher_targets
 from core.emotions import EMOTIONS
 from core.evaluation import evaluate_model
 from core.model_store import load_model, model_file, read_card
@@ -36,6 +37,7 @@ class TrainConfig:
     epochs: int = 40
     batch_size: int = 128
     learning_rate: float | None = None  # None: the architecture's own
+    weight_decay: float | None = None  # AdamW's decoupled weight decay; None: the architecture's own
     balance: str = "none"
     augment: bool = True
     val_fraction: float = 0.1
@@ -44,6 +46,8 @@ class TrainConfig:
     test_split: str | None = "test"  # scored once at the end when the data has it
     max_images: int | None = None  # a random subset of the training split, for quick runs
     init_from: str | None = None  # a model of the same architecture whose weights start the run
+    teachers: list[str] | None = None  # models whose averaged probabilities the run learns from (distillation)
+    teacher_weight: float = 0.5  # targets = (1 - w) * true label + w * teachers' probabilities
 
     def __post_init__(self):
         if self.arch not in ARCHITECTURES:
@@ -52,6 +56,8 @@ class TrainConfig:
             raise ValueError("epochs and batch size must be at least 1")
         if not 0 <= self.val_fraction < 1:
             raise ValueError("the validation fraction must be in [0, 1)")
+        if not 0 <= self.teacher_weight <= 1:
+            raise ValueError("the teacher weight must be in [0, 1]")
 
 
 class TrainingCancelled(Exception):
@@ -66,6 +72,8 @@ def train(run_dir: str | Path, config: TrainConfig | None = None, resume: bool =
     run = RunFolder(run_dir)
     if not resume and config.init_from:
         model_file(config.init_from)  # a missing starting model fails before the run folder exists
+    if not resume and config.teachers and not (run.path / TARGETS_FILE).exists():
+        check_teachers(config.teachers)
     with run.lock():
         if resume:
             saved = run.config()
@@ -112,11 +120,17 @@ def _train(run: RunFolder, config: TrainConfig) -> dict:
         model.compile(optimizer=_optimizer(config, steps_per_epoch),
                       loss=keras.losses.CategoricalCrossentropy(label_smoothing=architecture.label_smoothing),
                       metrics=["accuracy"])
+    _jit_under_jax(model)
+    if state["epoch"] < config.epochs and _hardware() not in state.setdefault("hardware", []):
+        state["hardware"].append(_hardware())  # a run resumed elsewhere names every machine it ran on
     run.append_event("start", epochs=config.epochs, initial_epoch=state["epoch"], batches=steps_per_epoch,
                      train_images=len(data["train_indices"]), val_images=len(data["val_y"]))
 
     x_train = data["images"][data["train_indices"]][..., None].astype(np.float32)
     y_train = keras.utils.to_categorical(data["labels"][data["train_indices"]], len(EMOTIONS))
+    if config.teachers:
+        targets = teacher_targets(config.teachers, data["images"], data["sources"], run.path / TARGETS_FILE)
+        y_train = (1 - config.teacher_weight) * y_train + config.teacher_weight * targets[data["train_indices"]]
     validation = (data["val_x"][..., None].astype(np.float32), keras.utils.to_categorical(data["val_y"], len(EMOTIONS))) \
         if len(data["val_y"]) else None
     monitor = _RunMonitor(run, config, steps_per_epoch, state)
@@ -154,6 +168,18 @@ def _load_initial_weights(model: keras.Model, spec: str) -> None:
             from None
 
 
+def _jit_under_jax(model: keras.Model) -> None:
+    """Compile the training step with XLA under JAX too.
+
+    Keras marks its rotation, shift and zoom layers unfit for XLA, a TensorFlow limit; under JAX they
+    are plain jax.numpy, and without jit every operation runs on its own (~100x slower on a GPU).
+    """
+    if keras.backend.backend() == "jax":
+        for layer in model.layers:
+            layer.supports_jit = True
+        model.jit_compile = True
+
+
 def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
     architecture = ARCHITECTURES[config.arch]
     rate = config.learning_rate or architecture.learning_rate
@@ -163,7 +189,7 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Op
     warmup = min(2 * steps_per_epoch, total // 10)
     schedule = keras.optimizers.schedules.CosineDecay(rate / 10, max(total - warmup, 1), alpha=0.01,
                                                       warmup_target=rate, warmup_steps=warmup)
-    return keras.optimizers.AdamW(schedule, weight_decay=1e-4)
+    return keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay or architecture.weight_decay)
 
 
 class _RunMonitor(keras.callbacks.Callback):
@@ -247,9 +273,9 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
         "test": _summary(test) | ({"split": config.test_split} if test else {}),
         "training_seconds": round(state.get("seconds", seconds), 1),
         "initialised_from": state.get("initialised_from"),
-        "hardware": _hardware(),
+        "hardware": " + ".join(state.get("hardware") or [_hardware()]),
         "versions": {"python": sys.version.split()[0], "keras": keras.__version__,
-                     "tensorflow": _tensorflow_version(), "numpy": np.__version__},
+                     "backend": _backend_version(), "numpy": np.__version__},
         "command": "python -m core train " + " ".join(_cli_arguments(config)),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -274,21 +300,28 @@ def _summary(metrics: dict) -> dict:
 
 
 def _hardware() -> str:
-    """The CPU's model name and core count, e.g. "AMD EPYC, 2 CPU cores"."""
+    """Where the epochs run: "AMD EPYC 7B13, 2 CPU cores", or the GPU first when JAX has one."""
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
         name = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
     except (OSError, StopIteration):
         name = platform.processor() or platform.machine()
-    return f"{name}, {os.cpu_count()} CPU cores"
+    cpu = f"{name}, {os.cpu_count()} CPU cores"
+    if keras.backend.backend() == "jax":
+        import jax
+        device = jax.devices()[0]
+        if device.platform != "cpu":
+            return f"{device.device_kind} GPU with {cpu}"
+    return cpu
 
 
-def _tensorflow_version() -> str:
+def _backend_version() -> str:
+    """The Keras backend and its version, e.g. "tensorflow 2.21.0" or "jax 0.11.2"."""
+    backend = keras.backend.backend()
     try:
-        import tensorflow
-        return tensorflow.__version__
+        return f"{backend} {__import__(backend).__version__}"
     except ImportError:
-        return "not installed"
+        return backend
 
 
 def _cli_arguments(config: TrainConfig) -> list[str]:
@@ -299,5 +332,6 @@ def _cli_arguments(config: TrainConfig) -> list[str]:
         value = getattr(config, field.name)
         if value != getattr(defaults, field.name):
             flag = "--" + field.name.replace("_", "-")
-            arguments += [flag] if value is True else ["--no-augment"] if value is False else [flag, str(value)]
+            arguments += [flag] if value is True else ["--no-augment"] if value is False \
+                else [flag, *value] if isinstance(value, list) else [flag, str(value)]
     return arguments

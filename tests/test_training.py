@@ -11,7 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core import distillation
+from core.architectures import ARCHITECTURES
 from core.dataset import load_dataset
+from core.distillation import TARGETS_FILE, teacher_targets
+from core.inference import face_probabilities
 from core.model_store import ModelError, load_model, read_card
 from core.runs import RunFolder
 from core.training import TrainConfig, prepare_training_data, train
@@ -57,6 +61,7 @@ def test_tiny_run_produces_model_card_and_counting_log(data, tmp_path):
     model = load_model(run_dir)
     assert model(np.zeros((1, 48, 48, 1), np.float32)).shape == (1, 7)
     assert not list(run_dir.glob(".tmp-*")), "a temporary file was left behind"
+    assert card["versions"]["backend"].startswith("tensorflow") and "CPU cores" in card["hardware"]
 
 
 def test_kill_mid_run_then_resume_finishes_from_checkpoint(data, tmp_path):
@@ -138,6 +143,37 @@ def test_init_from_starts_with_the_given_models_weights_and_records_where_they_c
     with pytest.raises(ModelError, match="no model"):
         train(tmp_path / "missing", TrainConfig(**(config.__dict__ | {"init_from": str(tmp_path / "none")})))
     assert not (tmp_path / "missing").exists()
+
+
+def test_distillation_learns_the_teachers_probabilities_and_caches_them(tiny_data, tiny_model, tmp_path,
+                                                                         monkeypatch):
+    config = TrainConfig(data=str(tiny_data), arch="seed", epochs=1, batch_size=8, augment=False,
+                         teachers=[str(tiny_model)], teacher_weight=1.0)
+    card = train(tmp_path / "student", config)
+    split = load_dataset(tiny_data).split("train")
+    expected = face_probabilities(load_model(tiny_model), split.images)
+    cache = tmp_path / "student" / TARGETS_FILE
+    with np.load(cache) as saved:
+        np.testing.assert_allclose(saved["probabilities"], expected, atol=1e-5)
+    assert card["command"].endswith(f"--teachers {tiny_model} --teacher-weight 1.0")
+
+    # The cache answers for the same teachers and images without loading a model; other images recompute.
+    monkeypatch.setattr(distillation, "load_model", lambda spec: (_ for _ in ()).throw(AssertionError(spec)))
+    np.testing.assert_array_equal(teacher_targets([str(tiny_model)], split.images, split.sources, cache),
+                                  np.load(cache)["probabilities"])
+    with pytest.raises(AssertionError):
+        teacher_targets([str(tiny_model)], split.images[:5], split.sources[:5], cache)
+    with pytest.raises(ModelError, match="no model"):
+        train(tmp_path / "missing", TrainConfig(**(config.__dict__ | {"teachers": [str(tmp_path / "none")]})))
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+def test_every_architecture_maps_faces_to_seven_probabilities_within_the_size_budget(name):
+    model = ARCHITECTURES[name].build(True, 0)
+    probabilities = np.asarray(model(np.full((2, 48, 48, 1), 128, np.float32), training=False))
+    assert probabilities.shape == (2, 7) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert model.count_params() * 4 < 20e6, "float32 weights must fit a 20 MB model file"
 
 
 def test_bad_config_and_missing_data_are_clear_errors(tmp_path):
