@@ -34,7 +34,9 @@ else:
                           f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a")
         columns[3].metric("Trained on", str(card.get("finished", "?"))[:10],
                           help=f"{card.get('training_seconds', 0) / 60:.0f} min on {card.get('hardware', '?')}")
-        st.caption(f"Trained with `{card.get('command', '?')}`")
+        backend = card.get("versions", {}).get("backend", "tensorflow")
+        st.caption(f"Trained with `{card.get('command', '?')}` on {card.get('hardware', '?')} "
+                   f"(Keras on {backend})")
         if card.get("initialised_from"):
             source = card["initialised_from"]
             st.caption(f"continuing a model trained for {source.get('training_seconds', 0) / 60:.0f} min "

@@ -25,6 +25,7 @@ from skimage import data as skimage_data  # noqa: E402
 
 from core.architectures import ARCHITECTURES  # noqa: E402
 from core.faces import VIDEO  # noqa: E402
+from core.model_store import read_card  # noqa: E402
 from core.prediction import FacePredictor  # noqa: E402
 
 
@@ -47,7 +48,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         baseline = Path(folder) / "seed.keras"
         ARCHITECTURES["seed"].build(augment=True).save(baseline)  # same size and cost as a trained one
-        predictors = {"seed (notebook baseline)": FacePredictor(baseline), "default (vgg)": FacePredictor("default")}
+        default = f"default ({read_card('default').get('architecture', '?')})"
+        predictors = {"seed (notebook baseline)": FacePredictor(baseline), default: FacePredictor("default")}
         face = cv2.resize(skimage_data.astronaut()[60:170, 170:275].mean(axis=2).astype(np.uint8), (48, 48))[None]
         frame = cv2.resize(skimage_data.astronaut(), (640, 480))
         rows = {name: (median_ms(lambda p=p: p.classify_faces(face), args.repeats),
