@@ -53,6 +53,12 @@ with st.form("new_run"):
                                          for name, path in available_models().items()}
     start = right.selectbox("Start from", list(starts), key="init_from",
                             help="Continue or fine-tune a trained model; it must have the architecture chosen.")
+    teachers = left.multiselect("Learn from (distillation)", [name for name, path in starts.items() if path],
+                                key="teachers", help="Trained models whose averaged probabilities join the "
+                                                     "labels as training targets: one network learns an ensemble.")
+    teacher_weight = middle.slider("Teachers' share of the targets", 0.0, 1.0, 0.5, 0.1, key="teacher_weight")
+    weight_decay = right.number_input("Weight decay (0: the architecture's own)", 0.0, 1.0, 0.0, step=1e-3,
+                                      format="%.4f", key="weight_decay")
     data = st.text_input("Dataset path", os.environ.get("FER_DATA", ""), key="data").strip()
     submitted = st.form_submit_button("Start training", type="primary")
 if submitted:
@@ -65,6 +71,10 @@ if submitted:
         arguments += [] if augment else ["--no-augment"]
         arguments += ["--max-images", str(max_images)] if max_images else []
         arguments += ["--init-from", str(starts[start])] if starts[start] else []
+        arguments += ["--weight-decay", str(weight_decay)] if weight_decay > 0 else []
+        if teachers:
+            arguments += ["--teachers", *(str(starts[name]) for name in teachers),
+                          "--teacher-weight", str(teacher_weight)]
         try:
             run_dir = new_run_dir(arch)
             launch(run_dir, arguments)

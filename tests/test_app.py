@@ -234,9 +234,11 @@ def test_train_page_starts_a_tiny_run_and_shows_it_finished(synthetic):
     assert "Test accuracy" in [m.label for m in at.metric]
     assert runs[0].config()["max_images"] == 40 and runs[0].config()["augment"] is False
 
-    # A second run continues the first one's model.
+    # A second run continues the first one's model and learns from it as a teacher.
     start = next(o for o in at.selectbox(key="init_from").options if o.startswith(f"run: {runs[0].name}"))
     at.selectbox(key="init_from").set_value(start)
+    at.multiselect(key="teachers").set_value([start])
+    at.slider(key="teacher_weight").set_value(0.3)
     at.number_input(key="epochs").set_value(1)
     next(b for b in at.button if b.label == "Start training").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -247,6 +249,8 @@ def test_train_page_starts_a_tiny_run_and_shows_it_finished(synthetic):
     assert continued.status()["state"] == "finished", continued.log_file.read_text()[-2000:]
     assert continued.config()["init_from"] == str(runs[0].model_file.resolve())
     assert continued.card()["initialised_from"]["model"] == str(runs[0].model_file.resolve())
+    assert continued.config()["teachers"] == [str(runs[0].model_file.resolve())]
+    assert continued.config()["teacher_weight"] == 0.3 and (continued.path / "teacher_targets.npz").exists()
 
 
 # --- Evaluate --------------------------------------------------------------------------------------------
