@@ -14,8 +14,8 @@ from core.prediction import FacePredictor
 from core.runs import DEFAULT_MODEL_DIR, PROJECT_ROOT
 
 # On FER-2013 PublicTest (../shared/datasets/fer2013/test). The project aims for 0.70; the shipped
-# model reaches 0.673 (see README), so this guards against a regression of the shipped file.
-MIN_TEST_ACCURACY = 0.665
+# model reaches 0.676 (see README), so this guards against a regression of the shipped file.
+MIN_TEST_ACCURACY = 0.67
 
 
 def test_default_model_is_shipped_small_and_described():
