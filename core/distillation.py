@@ -36,6 +36,7 @@ def teacher_targets(teachers: list[str], images: np.ndarray, sources: list[str],
                 return saved["probabilities"]
     check_teachers(teachers)
     probabilities = sum(face_probabilities(load_model(spec), images) for spec in teachers) / len(teachers)
+    probabilities = probabilities.astype(np.float32)
     with atomic_path(cache) as temporary, open(temporary, "wb") as file:
-        np.savez(file, key=key, probabilities=probabilities.astype(np.float32))
-    return probabilities.astype(np.float32)
+        np.savez(file, key=key, probabilities=probabilities)
+    return probabilities

@@ -72,7 +72,7 @@ def train(run_dir: str | Path, config: TrainConfig | None = None, resume: bool =
     run = RunFolder(run_dir)
     if not resume and config.init_from:
         model_file(config.init_from)  # a missing starting model fails before the run folder exists
-    if not resume and config.teachers and not (run.path / TARGETS_FILE).exists():
+    if not resume and config.teachers:
         check_teachers(config.teachers)
     with run.lock():
         if resume:
@@ -121,8 +121,9 @@ def _train(run: RunFolder, config: TrainConfig) -> dict:
                       loss=keras.losses.CategoricalCrossentropy(label_smoothing=architecture.label_smoothing),
                       metrics=["accuracy"])
     _jit_under_jax(model)
-    if state["epoch"] < config.epochs and _hardware() not in state.setdefault("hardware", []):
-        state["hardware"].append(_hardware())  # a run resumed elsewhere names every machine it ran on
+    here = _hardware()
+    if state["epoch"] < config.epochs and here not in state.setdefault("hardware", []):
+        state["hardware"].append(here)  # a run resumed elsewhere names every machine it ran on
     run.append_event("start", epochs=config.epochs, initial_epoch=state["epoch"], batches=steps_per_epoch,
                      train_images=len(data["train_indices"]), val_images=len(data["val_y"]))
 
@@ -332,6 +333,8 @@ def _cli_arguments(config: TrainConfig) -> list[str]:
         value = getattr(config, field.name)
         if value != getattr(defaults, field.name):
             flag = "--" + field.name.replace("_", "-")
-            arguments += [flag] if value is True else ["--no-augment"] if value is False \
-                else [flag, *value] if isinstance(value, list) else [flag, str(value)]
+            if isinstance(value, bool):
+                arguments += [flag] if value else ["--no-augment"]
+            else:
+                arguments += [flag, *value] if isinstance(value, list) else [flag, str(value)]
     return arguments
