@@ -12,8 +12,13 @@ import streamlit as st
 from core.dataset import load_dataset
 from core.emotions import EMOTIONS
 from core.evaluation import evaluate_model
+from core.inference import DEFAULT_VIEWS, VIEWS
 from core.model_store import ModelError, available_models, load_model, read_card
 from core.prediction import EMOTION_COLORS
+
+
+VIEW_LABELS = {"single": "the face only (fastest)", "mirror": "face + mirror (2 images)",
+               "shifted": "face + mirror, each shifted 2 px (10 images, most accurate)"}
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)
@@ -27,10 +32,11 @@ def split_names(data: str, stamp: int) -> list[str]:
 
 
 @st.cache_data(show_spinner="Classifying every image of the split...", max_entries=8)
-def evaluation(model_path: str, mtime: float, data: str, stamp: int, split: str) -> tuple[dict, np.ndarray]:
+def evaluation(model_path: str, mtime: float, data: str, stamp: int, split: str, views: str
+               ) -> tuple[dict, np.ndarray]:
     """The report (see core.evaluation.score_predictions) and the faces of its worst mistakes."""
     faces = load_dataset(data).split(split)
-    report = evaluate_model(model_of(model_path, mtime), faces.images, faces.labels, faces.sources)
+    report = evaluate_model(model_of(model_path, mtime), faces.images, faces.labels, faces.sources, views)
     return report, faces.images[[mistake["index"] for mistake in report["worst_mistakes"]]]
 
 
@@ -73,8 +79,11 @@ if not data:
 try:
     stamp = Path(data).expanduser().stat().st_mtime_ns
     splits = split_names(data, stamp)
-    split = st.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0)
-    reports = {n: evaluation(str(p), p.stat().st_mtime, data, stamp, split) for n, p in chosen.items()}
+    split_column, views_column = st.columns(2)
+    split = split_column.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0)
+    views = views_column.selectbox("Test-time views", VIEWS, index=VIEWS.index(DEFAULT_VIEWS),
+                                   format_func=VIEW_LABELS.get)
+    reports = {n: evaluation(str(p), p.stat().st_mtime, data, stamp, split, views) for n, p in chosen.items()}
 except FileNotFoundError:
     st.error(f"The dataset {data} does not exist.")
     st.stop()

@@ -34,13 +34,18 @@ else:
                           f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a")
         columns[3].metric("Trained on", str(card.get("finished", "?"))[:10],
                           help=f"{card.get('training_seconds', 0) / 60:.0f} min on {card.get('hardware', '?')}")
-        backend = card.get("versions", {}).get("backend", "tensorflow")
-        st.caption(f"Trained with `{card.get('command', '?')}` on {card.get('hardware', '?')} "
-                   f"(Keras on {backend})")
-        if card.get("initialised_from"):
-            source = card["initialised_from"]
-            st.caption(f"continuing a model trained for {source.get('training_seconds', 0) / 60:.0f} min "
-                       f"with `{source.get('command', '?')}`")
+        for number, member in enumerate(card.get("members") or [card], 1):
+            backend = member.get("versions", {}).get("backend", "")
+            prefix = f"Network {number} trained" if "members" in card else "Trained"
+            st.caption(f"{prefix} with `{member.get('command', '?')}` on {member.get('hardware', '?')}"
+                       + (f" (Keras on {backend})" if backend else ""))
+            if member.get("initialised_from"):
+                source = member["initialised_from"]
+                st.caption(f"continuing a model trained for {source.get('training_seconds', 0) / 60:.0f} min "
+                           f"with `{source.get('command', '?')}`")
+        if "members" in card:
+            st.caption(f"Their probabilities are averaged into one model with `{card.get('command', '?')}`; "
+                       f"scores average {card['config'].get('views', 'shifted')} test-time views.")
 
 st.subheader("Dataset")
 data = os.environ.get("FER_DATA", "")

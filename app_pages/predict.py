@@ -9,6 +9,7 @@ from core.emotions import EMOTIONS
 from core.faces import VIDEO
 from core.frame_rate import FrameRate, draw_frame_rate
 from core.imaging import ImageError
+from core.inference import LIVE_VIEWS
 from core.model_store import ModelError, available_models
 from core.prediction import EMOTION_COLORS, FacePredictor, draw_predictions
 
@@ -64,7 +65,8 @@ rate = st.session_state.setdefault("frame_rate", FrameRate())
 def on_frame(frame: av.VideoFrame) -> av.VideoFrame:
     """Runs on the video thread: no st.* calls here."""
     picture = frame.to_ndarray(format="rgb24")
-    canvas = draw_frame_rate(draw_predictions(picture, predictor.predict_rgb(picture, VIDEO)), rate.tick())
+    faces = predictor.predict_rgb(picture, VIDEO, LIVE_VIEWS)
+    canvas = draw_frame_rate(draw_predictions(picture, faces), rate.tick())
     return av.VideoFrame.from_ndarray(canvas, format="rgb24")
 
 

@@ -1,9 +1,10 @@
 """Prediction benchmark: per-face and per-frame latency of the shipped model, side by side with the
 seed notebook's network as the baseline, on the same machine in the same run.
 
-Per face: FacePredictor.classify_faces on one 48x48 crop (what the webcam does per face, with
-mirrored-face averaging). Per frame: the whole webcam pipeline on a 640x480 portrait (Haar
-detection with the VIDEO settings, crop, classify). Usage: .venv/bin/python bench/predict.py [--repeats 200]
+Per face: FacePredictor.classify_faces on one 48x48 crop, with the webcam's views (the face and its
+mirror) and with the photos' views (10: both, shifted). Per frame: the whole webcam pipeline on a
+640x480 portrait (Haar detection with the VIDEO settings, crop, classify with the webcam's views).
+Usage: .venv/bin/python bench/predict.py [--repeats 200]
 """
 
 import argparse
@@ -25,6 +26,7 @@ from skimage import data as skimage_data  # noqa: E402
 
 from core.architectures import ARCHITECTURES  # noqa: E402
 from core.faces import VIDEO  # noqa: E402
+from core.inference import DEFAULT_VIEWS as PHOTO_VIEWS, LIVE_VIEWS  # noqa: E402
 from core.model_store import read_card  # noqa: E402
 from core.prediction import FacePredictor  # noqa: E402
 
@@ -52,16 +54,19 @@ def main() -> None:
         predictors = {"seed (notebook baseline)": FacePredictor(baseline), default: FacePredictor("default")}
         face = cv2.resize(skimage_data.astronaut()[60:170, 170:275].mean(axis=2).astype(np.uint8), (48, 48))[None]
         frame = cv2.resize(skimage_data.astronaut(), (640, 480))
-        rows = {name: (median_ms(lambda p=p: p.classify_faces(face), args.repeats),
-                       median_ms(lambda p=p: p.predict_rgb(frame, VIDEO), max(20, args.repeats // 5)),
-                       p.model.count_params()) for name, p in predictors.items()}
+        rows = {name: (p.model.count_params(),
+                       median_ms(lambda p=p: p.classify_faces(face, LIVE_VIEWS), args.repeats),
+                       median_ms(lambda p=p: p.classify_faces(face, PHOTO_VIEWS), args.repeats),
+                       median_ms(lambda p=p: p.predict_rgb(frame, VIDEO, LIVE_VIEWS), max(20, args.repeats // 5)))
+                for name, p in predictors.items()}
 
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, median of {args.repeats} runs")
-    print(f"{'model':<26}{'params':>10}{'ms / face':>11}{'ms / frame':>12}")
-    for name, (per_face, per_frame, params) in rows.items():
-        print(f"{name:<26}{params:>10,}{per_face:>11.2f}{per_frame:>12.2f}")
-    (base_face, base_frame, _), (ours_face, ours_frame, _) = rows.values()
-    print(f"ratio default/baseline: {ours_face / base_face:.2f}x per face, {ours_frame / base_frame:.2f}x per frame")
+    print(f"{'model':<30}{'params':>11}{'ms/face live':>14}{'ms/face photo':>15}{'ms/frame live':>15}")
+    for name, (params, *times) in rows.items():
+        print(f"{name:<30}{params:>11,}" + "".join(f"{t:>{w}.2f}" for t, w in zip(times, (14, 15, 15))))
+    (_, *base), (_, *ours) = rows.values()
+    print("ratio default/baseline: " + ", ".join(f"{o / b:.2f}x {what}" for o, b, what in
+                                                 zip(ours, base, ("face live", "face photo", "frame live"))))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The command line: stats, train, cancel, evaluate and predict.
+"""The command line: stats, train, cancel, evaluate, ensemble and predict.
 
 Example: python -m core stats ../shared/datasets/fer2013 --json
 """
@@ -9,6 +9,7 @@ import os
 import sys
 
 from core.emotions import EMOTIONS
+from core.inference import DEFAULT_VIEWS, VIEWS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,13 +70,22 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", help="models/default, a run folder or a .keras file")
     evaluate.add_argument("data", help="dataset folder, split folder, fer2013.csv or .zip")
     evaluate.add_argument("--split", default=None, help="split to score (default: test, else the only one)")
-    evaluate.add_argument("--no-flip", dest="flip", action="store_false", help="no mirrored-face averaging")
+    evaluate.add_argument("--views", default=DEFAULT_VIEWS, choices=VIEWS,
+                          help="test-time views averaged: the face, + its mirror, + both shifted 2 px (default)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=_evaluate)
+
+    ensemble = commands.add_parser("ensemble", help="average trained models into one model file")
+    ensemble.add_argument("models", nargs="+", metavar="MODEL", help="two or more models trained on one split")
+    ensemble.add_argument("--out", required=True, help="folder to write model.keras and card.json into")
+    ensemble.add_argument("--data", default=None, help="dataset to score it on (default: the members' own)")
+    ensemble.add_argument("--views", default=DEFAULT_VIEWS, choices=VIEWS, help="test-time views for its scores")
+    ensemble.set_defaults(run=_ensemble)
 
     predict = commands.add_parser("predict", help="find faces in pictures and name their emotions")
     predict.add_argument("model", help="models/default, a run folder or a .keras file")
     predict.add_argument("images", nargs="+", help="picture files (jpg, png, webp, bmp...)")
+    predict.add_argument("--views", default=DEFAULT_VIEWS, choices=VIEWS, help="test-time views averaged (see evaluate)")
     predict.add_argument("--json", action="store_true")
     predict.add_argument("--annotate", metavar="DIR", help="also save each picture with boxes and labels here")
     predict.set_defaults(run=_predict)
@@ -147,7 +157,7 @@ def _evaluate(args) -> int:
     dataset = load_dataset(args.data)
     name = args.split or ("test" if "test" in dataset.splits else next(iter(dataset.splits)))
     split = dataset.split(name)
-    report = evaluate_model(model, split.images, split.labels, split.sources, flip_average=args.flip)
+    report = evaluate_model(model, split.images, split.labels, split.sources, views=args.views)
     report["split"] = name
     if args.json:
         print(json.dumps(report))
@@ -159,6 +169,15 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _ensemble(args) -> int:
+    from core.ensemble import build_ensemble
+
+    card = build_ensemble(args.models, args.out, args.data, args.views)
+    scores = [f"{name} accuracy {card[name]['accuracy']:.4f}" for name in ("validation", "test") if card[name]]
+    print(f"{args.out}: {card['architecture']}, {card['parameters']:,} parameters; " + ", ".join(scores))
+    return 0
+
+
 def _predict(args) -> int:
     from pathlib import Path
 
@@ -167,7 +186,7 @@ def _predict(args) -> int:
     from core.imaging import ImageError
     from core.prediction import FacePredictor, draw_predictions
 
-    predictor = FacePredictor(args.model)
+    predictor = FacePredictor(args.model, views=args.views)
     results, failures = [], 0
     for path in args.images:
         try:

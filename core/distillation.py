@@ -35,7 +35,7 @@ def teacher_targets(teachers: list[str], images: np.ndarray, sources: list[str],
             if str(saved["key"]) == key:
                 return saved["probabilities"]
     check_teachers(teachers)
-    probabilities = sum(face_probabilities(load_model(spec), images) for spec in teachers) / len(teachers)
+    probabilities = sum(face_probabilities(load_model(spec), images, "mirror") for spec in teachers) / len(teachers)
     probabilities = probabilities.astype(np.float32)
     with atomic_path(cache) as temporary, open(temporary, "wb") as file:
         np.savez(file, key=key, probabilities=probabilities)

@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from core.emotions import EMOTIONS
-from core.inference import face_probabilities
+from core.inference import DEFAULT_VIEWS, face_probabilities
 
 
 def score_predictions(labels: np.ndarray, probabilities: np.ndarray, sources: list[str] | None = None,
@@ -49,6 +49,12 @@ def score_predictions(labels: np.ndarray, probabilities: np.ndarray, sources: li
 
 
 def evaluate_model(model, images: np.ndarray, labels: np.ndarray, sources: list[str] | None = None,
-                   flip_average: bool = True) -> dict:
-    """Classify every image and score it (see score_predictions)."""
-    return score_predictions(labels, face_probabilities(model, images, flip_average), sources)
+                   views: str = DEFAULT_VIEWS) -> dict:
+    """Classify every image (averaging core.inference VIEWS) and score it (see score_predictions)."""
+    return score_predictions(labels, face_probabilities(model, images, views), sources) | {"views": views}
+
+
+def card_metrics(report: dict) -> dict:
+    """The part of a report a model card keeps (no per-image mistakes)."""
+    keys = ("images", "accuracy", "macro_f1", "per_class", "confusion_matrix", "views", "split")
+    return {key: report[key] for key in keys if key in report}

@@ -10,7 +10,7 @@ import numpy as np
 
 from core.emotions import EMOTIONS
 from core.faces import PHOTO, Box, Detection, find_and_crop
-from core.inference import face_probabilities
+from core.inference import DEFAULT_VIEWS, face_probabilities
 from core.imaging import read_image
 from core.model_store import load_model, read_card
 
@@ -41,34 +41,40 @@ class FacePredictor:
     Example: FacePredictor("models/default").predict_rgb(photo)[0].emotion -> "happy"
     """
 
-    def __init__(self, model_spec: str | Path = "default", flip_average: bool = True):
+    def __init__(self, model_spec: str | Path = "default", views: str = DEFAULT_VIEWS):
         self.model = load_model(model_spec)
         self.card = read_card(model_spec)
-        self.flip_average = flip_average
+        self.views = views
         self._lock = threading.Lock()
 
-    def classify_faces(self, faces: np.ndarray) -> np.ndarray:
-        """(N, 7) probabilities for (N, 48, 48) uint8 face crops, in one model call."""
+    def classify_faces(self, faces: np.ndarray, views: str | None = None) -> np.ndarray:
+        """(N, 7) probabilities for (N, 48, 48) uint8 face crops, all views in few model calls.
+
+        views: core.inference VIEWS; None means the predictor's own.
+        """
         with self._lock:
-            return face_probabilities(self.model, faces, self.flip_average)
+            return face_probabilities(self.model, faces, views or self.views)
 
-    def predict_many(self, pictures: list[np.ndarray], detection: Detection = PHOTO) -> list[list[FacePrediction]]:
-        """Faces and emotions for each RGB (HxWx3) or gray (HxW) picture; all faces in one model call.
+    def predict_many(self, pictures: list[np.ndarray], detection: Detection = PHOTO,
+                     views: str | None = None) -> list[list[FacePrediction]]:
+        """Faces and emotions for each RGB (HxWx3) or gray (HxW) picture; all faces classified together.
 
-        detection: core.faces.PHOTO (thorough) or VIDEO (fast, for live frames).
+        detection: core.faces.PHOTO (thorough) or VIDEO (fast, for live frames); views as in classify_faces.
         """
         found = [find_and_crop(_gray(picture), detection) for picture in pictures]
         crops = [c for _, c in found]
-        probabilities = self.classify_faces(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8))
+        probabilities = self.classify_faces(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8),
+                                            views)
         results, start = [], 0
         for boxes, _ in found:
             results.append([FacePrediction(box, probabilities[start + i]) for i, box in enumerate(boxes)])
             start += len(boxes)
         return results
 
-    def predict_rgb(self, picture: np.ndarray, detection: Detection = PHOTO) -> list[FacePrediction]:
+    def predict_rgb(self, picture: np.ndarray, detection: Detection = PHOTO,
+                    views: str | None = None) -> list[FacePrediction]:
         """Faces and emotions in one RGB or gray picture (an empty list when no face is found)."""
-        return self.predict_many([picture], detection)[0]
+        return self.predict_many([picture], detection, views)[0]
 
     def predict_file(self, source: str | Path | bytes) -> tuple[np.ndarray, list[FacePrediction]]:
         """Read a picture file (or its bytes) and predict; returns the RGB picture too. Raises ImageError."""

@@ -21,8 +21,8 @@ from core.balance import class_counts, training_folds
 from core.dataset import Dataset, load_dataset
 from core.distillation import TARGETS_FILE, check_teachers, teacher_targets
 from core.emotions import EMOTIONS
-from core.evaluation import evaluate_model
-from core.model_store import load_model, model_file, read_card
+from core.evaluation import card_metrics, evaluate_model
+from core.model_store import load_model, model_file, read_card, save_model
 from core.runs import RunFolder, atomic_path, read_json, write_json
 
 BATCH_EVENT_SECONDS = 1.0
@@ -270,8 +270,8 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
         "data_counts": data["counts"],
         "history": [e for e in run.events() if e["event"] == "epoch"],
         "best_epoch": state.get("best_epoch"),
-        "validation": _summary(validation),
-        "test": _summary(test) | ({"split": config.test_split} if test else {}),
+        "validation": card_metrics(validation),
+        "test": card_metrics(test) | ({"split": config.test_split} if test else {}),
         "training_seconds": round(state.get("seconds", seconds), 1),
         "initialised_from": state.get("initialised_from"),
         "hardware": " + ".join(state.get("hardware") or [_hardware()]),
@@ -280,8 +280,7 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
         "command": "python -m core train " + " ".join(_cli_arguments(config)),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    with atomic_path(run.model_file) as temporary:
-        final.save(temporary)
+    save_model(final, run.model_file)
     write_json(run.card_file, card)
     return card
 
@@ -293,11 +292,6 @@ def _provenance(spec: str | None) -> dict | None:
     card = read_card(spec)
     keys = ("command", "training_seconds", "hardware", "finished", "initialised_from")
     return {"model": str(model_file(spec))} | {key: card[key] for key in keys if key in card}
-
-
-def _summary(metrics: dict) -> dict:
-    keys = ("images", "accuracy", "macro_f1", "per_class", "confusion_matrix")
-    return {key: metrics[key] for key in keys if key in metrics}
 
 
 def _hardware() -> str:

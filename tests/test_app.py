@@ -342,6 +342,9 @@ def test_home_shows_the_shipped_default_model_and_its_scores(monkeypatch):
     assert metrics["Test accuracy"] == f"{card['test']['accuracy']:.1%}"
     assert metrics["Trained on"] == card["finished"][:10]
     assert "No default model yet" not in texts(at.info)
-    assert any(card["command"] in caption.value and card["hardware"] in caption.value for caption in at.caption)
-    if card.get("initialised_from"):  # a model continued from another names the first stage too
-        assert any(card["initialised_from"]["command"] in caption.value for caption in at.caption)
+    assert any(card["command"] in caption.value for caption in at.caption)
+    for member in card.get("members") or [card]:  # each network of an ensemble says how it was trained
+        assert any(member["command"] in caption.value and member["hardware"] in caption.value
+                   for caption in at.caption)
+        if member.get("initialised_from"):  # a model continued from another names the first stage too
+            assert any(member["initialised_from"]["command"] in caption.value for caption in at.caption)

@@ -13,20 +13,21 @@ from core.model_store import load_model, model_file, read_card
 from core.prediction import FacePredictor
 from core.runs import DEFAULT_MODEL_DIR, PROJECT_ROOT
 
-# On FER-2013 PublicTest (../shared/datasets/fer2013/test). The project aims for 0.70; the shipped
-# model reaches 0.676 (see README), so this guards against a regression of the shipped file.
-MIN_TEST_ACCURACY = 0.67
+# On FER-2013 PublicTest (../shared/datasets/fer2013/test), with the default test-time views.
+MIN_TEST_ACCURACY = 0.70
 
 
 def test_default_model_is_shipped_small_and_described():
     path = model_file("default")
     assert path == DEFAULT_MODEL_DIR / "model.keras"
-    assert path.stat().st_size < 20 * 1024 * 1024
+    assert path.stat().st_size + path.with_name("card.json").stat().st_size < 20_000_000
     card = read_card("default")
     assert card["classes"] == list(EMOTIONS)
-    assert card["command"].startswith("python -m core train")
-    assert card["training_seconds"] > 0 and card["hardware"]
-    assert len(card["history"]) == card["config"]["epochs"]
+    assert card["validation"]["images"] > 0 and card["training_seconds"] > 0 and card["hardware"]
+    # Every network in it was trained by this project's own job, and the card says how.
+    for member in card.get("members") or [card]:
+        assert member["command"].startswith("python -m core train")
+        assert member["training_seconds"] > 0 and member["hardware"]
 
 
 def test_default_model_predicts_a_real_portrait_without_any_dataset():
@@ -38,12 +39,12 @@ def test_default_model_predicts_a_real_portrait_without_any_dataset():
 
 def test_default_model_reaches_the_target_on_public_test(shared_fer):
     result = subprocess.run([sys.executable, "-m", "core", "evaluate", "models/default", str(shared_fer / "test"),
-                             "--json"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+                             "--json"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["images"] == 3589
     assert report["accuracy"] >= MIN_TEST_ACCURACY
-    # The card records the same figure, measured by the training job itself.
+    # The card records the same figure, measured when the model was made.
     assert report["accuracy"] == pytest.approx(read_card("default")["test"]["accuracy"], abs=0.002)
     assert np.array(report["confusion_matrix"]).sum() == 3589
 

@@ -151,7 +151,7 @@ def test_distillation_learns_the_teachers_probabilities_and_caches_them(tiny_dat
                          teachers=[str(tiny_model)], teacher_weight=1.0)
     card = train(tmp_path / "student", config)
     split = load_dataset(tiny_data).split("train")
-    expected = face_probabilities(load_model(tiny_model), split.images)
+    expected = face_probabilities(load_model(tiny_model), split.images, "mirror")
     cache = tmp_path / "student" / TARGETS_FILE
     with np.load(cache) as saved:
         np.testing.assert_allclose(saved["probabilities"], expected, atol=1e-5)
