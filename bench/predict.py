@@ -61,9 +61,10 @@ def main() -> None:
                 for name, p in predictors.items()}
 
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, median of {args.repeats} runs")
-    print(f"{'model':<30}{'params':>11}{'ms/face live':>14}{'ms/face photo':>15}{'ms/frame live':>15}")
+    width = max(map(len, rows)) + 2
+    print(f"{'model':<{width}}{'params':>11}{'ms/face live':>14}{'ms/face photo':>15}{'ms/frame live':>15}")
     for name, (params, *times) in rows.items():
-        print(f"{name:<30}{params:>11,}" + "".join(f"{t:>{w}.2f}" for t, w in zip(times, (14, 15, 15))))
+        print(f"{name:<{width}}{params:>11,}" + "".join(f"{t:>{w}.2f}" for t, w in zip(times, (14, 15, 15))))
     (_, *base), (_, *ours) = rows.values()
     print("ratio default/baseline: " + ", ".join(f"{o / b:.2f}x {what}" for o, b, what in
                                                  zip(ours, base, ("face live", "face photo", "frame live"))))
