@@ -23,8 +23,11 @@ from streamlit.testing.v1 import AppTest
 
 import core.model_store
 import core.runs
+from core.dataset import load_dataset
 from core.emotions import EMOTIONS
+from core.evaluation import evaluate_model
 from core.frame_rate import FrameRate
+from core.model_store import load_model
 from core.runs import RunFolder, list_runs, new_run_dir, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,6 +275,13 @@ def test_evaluate_page_scores_and_compares_models(monkeypatch, trained_runs, syn
     assert len(at.dataframe) == 1
     at.toggle[0].set_value(True).run()
     assert not at.exception
+    views = next(box for box in at.selectbox if box.label == "Test-time views")
+    assert views.value == "shifted"
+    views.set_value("single").run()
+    assert not at.exception, [e.value for e in at.exception]
+    faces = load_dataset(synthetic).split("test")
+    expected = evaluate_model(load_model(trained_runs / "tiny-a"), faces.images, faces.labels, views="single")
+    assert next(m.value for m in at.metric if m.label == "Accuracy") == f"{expected['accuracy']:.1%}"
     at.selectbox[1].set_value(at.selectbox[1].options[1]).run()  # compare with the other run
     assert not at.exception, [e.value for e in at.exception]
     assert [m.label for m in at.metric].count("Accuracy") == 2
