@@ -12,12 +12,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from core.dataset import load_dataset
+from core.dataset import Dataset, load_dataset
 from core.emotions import EMOTIONS
 from core.evaluation import card_metrics, evaluate_model
 from core.inference import DEFAULT_VIEWS
 from core.model_store import load_model, model_file, read_card, save_model
-from core.runs import write_json
+from core.runs import atomic_path, write_json
 from core.training import TrainConfig, prepare_training_data
 
 # What the members' training configs must agree on for one validation split to fit them all.
@@ -60,15 +60,10 @@ def build_ensemble(specs: list[str], out_dir: str | Path, data: str | None = Non
     dataset = load_dataset(config.data)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    save_model(combine([load_model(spec) for spec in specs]), out_dir / "model.keras", half_precision=True)
-    model = load_model(out_dir)
-    held_out = prepare_training_data(dataset, config)
-    validation = evaluate_model(model, held_out["val_x"], held_out["val_y"], views=views) \
-        if len(held_out["val_y"]) else {}
-    test = {}
-    if "test" in dataset.splits:
-        faces = dataset.split("test")
-        test = evaluate_model(model, faces.images, faces.labels, faces.sources, views=views) | {"split": "test"}
+    with atomic_path(out_dir / "model.keras") as temporary:  # an old model there is replaced once this one scored
+        save_model(combine([load_model(spec) for spec in specs]), temporary, half_precision=True)
+        model = load_model(temporary)
+        validation, test = _scores(model, dataset, config, views)
     card = {
         "classes": list(EMOTIONS),
         "architecture": "ensemble of " + " + ".join(card.get("architecture", "?") for card in cards),
@@ -87,6 +82,17 @@ def build_ensemble(specs: list[str], out_dir: str | Path, data: str | None = Non
     }
     write_json(out_dir / "card.json", card)
     return card
+
+
+def _scores(model: keras.Model, dataset: Dataset, config: TrainConfig, views: str) -> tuple[dict, dict]:
+    """Reports on the validation slice the config defines and on the test split ({} where absent)."""
+    held_out = prepare_training_data(dataset, config)
+    validation = evaluate_model(model, held_out["val_x"], held_out["val_y"], views=views) \
+        if len(held_out["val_y"]) else {}
+    if "test" not in dataset.splits:
+        return validation, {}
+    faces = dataset.split("test")
+    return validation, evaluate_model(model, faces.images, faces.labels, faces.sources, views=views) | {"split": "test"}
 
 
 def _member(name: str, card: dict) -> dict:

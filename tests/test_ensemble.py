@@ -72,6 +72,7 @@ def test_ensemble_averages_its_members_and_scores_itself(tiny_data, tiny_model, 
                              "--out", str(tmp_path / "both")], cwd=PROJECT, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in (tmp_path / "both").iterdir()) == ["card.json", "model.keras"]
     card = json.loads((tmp_path / "both" / "card.json").read_text())
     saved = load_model(tmp_path / "both")
     np.testing.assert_allclose(face_probabilities(saved, faces()), expected, atol=5e-3)
