@@ -54,6 +54,8 @@ except (ModelError, OSError) as error:
     st.stop()
 
 st.subheader("Photos")
+st.caption("Each face is classified 10 times, as itself and its mirror image, each also moved 2 pixels four ways, "
+           "and the probabilities averaged; the live webcam uses the face and its mirror only, to keep up.")
 uploads = st.file_uploader("Pictures with faces", type=IMAGE_TYPES, accept_multiple_files=True)
 for upload in uploads or []:
     show_prediction(predictor, upload.name, upload.getvalue())
