@@ -237,9 +237,14 @@ def test_train_page_starts_a_tiny_run_and_shows_it_finished(synthetic):
     assert "Test accuracy" in [m.label for m in at.metric]
     assert runs[0].config()["max_images"] == 40 and runs[0].config()["augment"] is False
 
-    # A second run continues the first one's model and learns from it as a teacher.
+    # A second run continues the first one's model and learns from it as a teacher; a start from
+    # another architecture is refused on the page, before any run exists.
     start = next(o for o in at.selectbox(key="init_from").options if o.startswith(f"run: {runs[0].name}"))
     at.selectbox(key="init_from").set_value(start)
+    at.selectbox(key="arch").set_value("vgg_wide")
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert "cannot start a vgg_wide run" in texts(at.error) and len(list_runs()) == 1
+    at.selectbox(key="arch").set_value(runs[0].config()["arch"])
     at.multiselect(key="teachers").set_value([start])
     at.slider(key="teacher_weight").set_value(0.3)
     at.number_input(key="epochs").set_value(1)
