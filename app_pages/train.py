@@ -61,11 +61,11 @@ with st.form("new_run"):
                                       format="%.4f", key="weight_decay")
     data = st.text_input("Dataset path", os.environ.get("FER_DATA", ""), key="data").strip()
     submitted = st.form_submit_button("Start training", type="primary")
-start_arch = read_card(starts[start]).get("architecture") if starts[start] else None
 if submitted:
+    start_arch = read_card(starts[start]).get("architecture", arch) if starts[start] else arch
     if not data or not Path(data).expanduser().exists():
         st.error(f"Give an existing dataset folder, fer2013.csv or .zip to train on (not '{data}').")
-    elif start_arch and start_arch != arch:
+    elif start_arch != arch:
         st.error(f"'{start}' is a {start_arch} network, so it cannot start a {arch} run: choose its "
                  "architecture, or random weights (it can still be a teacher).")
     else:
