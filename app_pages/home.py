@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.model_store import ModelError, read_card
+from core.model_store import ModelError, active_run, read_card
 from core.runs import DEFAULT_MODEL_DIR
 
 st.title("FER Studio")
@@ -25,6 +25,10 @@ else:
         st.warning("The default model has no readable card.json, so its origin and scores are unknown.")
     else:
         test, validation = card.get("test", {}), card.get("validation", {})
+        active = active_run()
+        if active:
+            st.caption(f"Run {active.name}, made the default on the Runs page (the shipped model stays in "
+                       "models/default).")
         columns = st.columns(4)
         columns[0].metric("Architecture", card.get("architecture", "?"),
                           help=f"{card.get('parameters', 0):,} parameters")
@@ -62,6 +66,8 @@ st.page_link("app_pages/dataset.py", label="Dataset: counts, balance and example
              icon=":material/photo_library:")
 st.page_link("app_pages/train.py", label="Train: start, follow, cancel and resume runs",
              icon=":material/model_training:")
+st.page_link("app_pages/runs.py", label="Runs: compare runs' curves and scores, choose the default model",
+             icon=":material/compare_arrows:")
 st.page_link("app_pages/evaluate.py", label="Evaluate: confusion matrix, per-class scores, mistakes",
              icon=":material/analytics:")
 st.page_link("app_pages/predict.py", label="Predict: photos and the live webcam", icon=":material/mood:")

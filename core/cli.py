@@ -1,4 +1,4 @@
-"""The command line: stats, train, cancel, evaluate, ensemble and predict.
+"""The command line: stats, train, cancel, runs, default, evaluate, ensemble and predict.
 
 Example: python -m core stats ../shared/datasets/fer2013 --json
 """
@@ -65,6 +65,16 @@ def _parser() -> argparse.ArgumentParser:
     cancel = commands.add_parser("cancel", help="stop a running training after its current batch")
     cancel.add_argument("run_dir")
     cancel.set_defaults(run=_cancel)
+
+    runs = commands.add_parser("runs", help="compare training runs: recipe, epochs, time, hardware, accuracies")
+    runs.add_argument("runs", nargs="*", metavar="RUN", help="run folders (default: every run in the runs folder)")
+    runs.add_argument("--json", action="store_true")
+    runs.set_defaults(run=_runs)
+
+    default = commands.add_parser("default", help="show or choose the default model (a finished run or the shipped one)")
+    default.add_argument("choice", nargs="?", metavar="RUN|shipped",
+                         help="a finished run's folder or name, or 'shipped' for models/default")
+    default.set_defaults(run=_default)
 
     evaluate = commands.add_parser("evaluate", help="score a model on a labelled split")
     evaluate.add_argument("model", help="models/default, a run folder or a .keras file")
@@ -145,6 +155,38 @@ def _cancel(args) -> int:
         return 1
     run.request_cancel()
     print("cancel requested: the run stops after its current batch")
+    return 0
+
+
+def _runs(args) -> int:
+    from core.run_comparison import run_summary
+    from core.runs import RunFolder, list_runs
+
+    rows = [run_summary(run) for run in ([RunFolder(path) for path in args.runs] or list_runs())]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    percent = lambda value: "-" if value is None else f"{value:.1%}"  # noqa: E731
+    print(f"{'run':<28}{'state':<12}{'epochs':>10}{'minutes':>9}{'best val':>10}{'test':>8}  recipe")
+    for row in rows:
+        print(f"{row['run']:<28}{row['state']:<12}{row['epochs']:>10}{row['minutes']:>9}"
+              f"{percent(row['best_val_accuracy']):>10}{percent(row['test']):>8}  {row['recipe']}")
+    return 0
+
+
+def _default(args) -> int:
+    from pathlib import Path
+
+    from core.model_store import active_run, set_active_run
+    from core.runs import RunFolder, runs_dir
+
+    if args.choice == "shipped":
+        set_active_run(None)
+    elif args.choice:
+        path = Path(args.choice)
+        set_active_run(RunFolder(path if path.is_dir() else runs_dir() / args.choice))
+    active = active_run()
+    print(f"default model: {f'run {active.name} ({active.model_file})' if active else 'the shipped models/default'}")
     return 0
 
 

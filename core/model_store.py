@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.runs import DEFAULT_MODEL_DIR, RunFolder, atomic_path, list_runs
+from core.runs import DEFAULT_MODEL_DIR, RunFolder, atomic_path, list_runs, read_json, runs_dir, write_json
 
 WEIGHTS_ENTRY = "model.weights.h5"  # where a .keras archive keeps the weights
 
@@ -17,9 +17,13 @@ class ModelError(ValueError):
 
 
 def model_file(spec: str | Path) -> Path:
-    """Resolve a model spec (a run folder, a folder holding model.keras, or a .keras file)."""
+    """Resolve a model spec: "default" (the run made the default, else the shipped model), "shipped"
+    (models/default), a run folder, a folder holding model.keras, or a .keras file."""
     path = Path(spec)
     if str(spec) == "default":
+        active = active_run()
+        path = active.path if active else DEFAULT_MODEL_DIR
+    elif str(spec) == "shipped":
         path = DEFAULT_MODEL_DIR
     if path.is_dir():
         path = path / "model.keras"
@@ -87,11 +91,43 @@ def read_card(spec: str | Path) -> dict:
 
 
 def available_models() -> dict[str, Path]:
-    """Display name -> model file for the shipped default and every finished run."""
+    """Display name -> model file: the default first, the shipped model, and every finished run."""
     models = {}
-    if (DEFAULT_MODEL_DIR / "model.keras").exists():
-        models["default"] = DEFAULT_MODEL_DIR / "model.keras"
+    shipped = DEFAULT_MODEL_DIR / "model.keras"
+    active = active_run()
+    if active or shipped.exists():
+        models["default"] = active.model_file if active else shipped
+    if active and shipped.exists():
+        models["shipped"] = shipped
     for run in list_runs():
         if run.model_file.exists():
             models[f"run: {run.name}"] = run.model_file
     return models
+
+
+def active_setting_file() -> Path:
+    """Where the choice of default run is kept: active-model.json in the runs folder."""
+    return runs_dir() / "active-model.json"
+
+
+def active_run() -> RunFolder | None:
+    """The run made the default (on the Runs page), or None: the shipped model is the default.
+
+    A chosen run whose model has since been deleted counts as no choice.
+    """
+    name = (read_json(active_setting_file()) or {}).get("run")
+    run = RunFolder(runs_dir() / name) if name else None
+    return run if run and run.model_file.exists() else None
+
+
+def set_active_run(run: RunFolder | None) -> None:
+    """Make a finished run the default model everywhere ("default" in the app and the CLI), or, with
+    None, go back to the shipped model. models/default itself is never changed."""
+    if run is None:
+        active_setting_file().unlink(missing_ok=True)
+        return
+    if run.path.resolve().parent != runs_dir().resolve():
+        raise ModelError(f"{run.path} is not in the runs folder {runs_dir()}")
+    if run.status()["state"] != "finished" or not run.model_file.exists():
+        raise ModelError(f"{run.name} is not a finished run with a model, so it cannot be the default")
+    write_json(active_setting_file(), {"run": run.name})

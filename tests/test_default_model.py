@@ -1,4 +1,5 @@
-"""The shipped default model: present, small, loads safely, predicts, and scores what its card says."""
+"""The shipped default model ("shipped": models/default, whatever run is made the default): present, small,
+loads safely, predicts, and scores what its card says."""
 
 import json
 import subprocess
@@ -18,10 +19,10 @@ MIN_TEST_ACCURACY = 0.70
 
 
 def test_default_model_is_shipped_small_and_described():
-    path = model_file("default")
+    path = model_file("shipped")
     assert path == DEFAULT_MODEL_DIR / "model.keras"
     assert path.stat().st_size + path.with_name("card.json").stat().st_size < 20_000_000
-    card = read_card("default")
+    card = read_card("shipped")
     assert card["classes"] == list(EMOTIONS)
     assert card["validation"]["images"] > 0 and card["training_seconds"] > 0 and card["hardware"]
     # Every network in it was trained by this project's own job, and the card says how.
@@ -31,7 +32,7 @@ def test_default_model_is_shipped_small_and_described():
 
 
 def test_default_model_predicts_a_real_portrait_without_any_dataset():
-    faces = FacePredictor("default").predict_rgb(skimage_data.astronaut())
+    faces = FacePredictor("shipped").predict_rgb(skimage_data.astronaut())
     assert len(faces) == 1 and faces[0].probabilities.sum() == pytest.approx(1, abs=1e-4)
     # The astronaut smiles broadly: a trained model should say so.
     assert faces[0].emotion == "happy"
@@ -45,10 +46,10 @@ def test_default_model_reaches_the_target_on_public_test(shared_fer):
     assert report["images"] == 3589
     assert report["accuracy"] >= MIN_TEST_ACCURACY
     # The card records the same figure, measured when the model was made.
-    assert report["accuracy"] == pytest.approx(read_card("default")["test"]["accuracy"], abs=0.002)
+    assert report["accuracy"] == pytest.approx(read_card("shipped")["test"]["accuracy"], abs=0.002)
     assert np.array(report["confusion_matrix"]).sum() == 3589
 
 
 def test_default_model_loads_with_safe_mode():
-    model = load_model("default")
+    model = load_model("shipped")
     assert model.input_shape == (None, 48, 48, 1) and model.output_shape == (None, 7)
