@@ -30,3 +30,4 @@ test: $(VENV)/.dev-installed browser
 bench: $(VENV)/.dev-installed
 	$(PY) bench/ingest.py
 	$(PY) bench/predict.py
+	$(PY) bench/evaluate.py

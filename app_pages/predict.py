@@ -18,7 +18,7 @@ IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)
 def predictor_of(path: str, mtime: float) -> FacePredictor:
-    return FacePredictor(path)
+    return FacePredictor(path).warm_up()
 
 
 def show_prediction(predictor: FacePredictor, name: str, data: bytes) -> None:

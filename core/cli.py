@@ -7,6 +7,9 @@ import argparse
 import json
 import os
 import sys
+from contextlib import contextmanager
+
+from tqdm import tqdm
 
 from core.emotions import EMOTIONS
 from core.inference import DEFAULT_VIEWS, VIEWS
@@ -82,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", default=None, help="split to score (default: test, else the only one)")
     evaluate.add_argument("--views", default=DEFAULT_VIEWS, choices=VIEWS,
                           help="test-time views averaged: the face, + its mirror, + both shifted 2 px (default)")
+    evaluate.add_argument("--sample", type=int, default=None, metavar="N",
+                          help="score a stratified random sample of N images (each emotion in its share)")
+    evaluate.add_argument("--seed", type=int, default=0, help="which sample --sample draws (default 0)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=_evaluate)
 
@@ -191,20 +197,27 @@ def _default(args) -> int:
 
 
 def _evaluate(args) -> int:
+    import numpy as np
+
     from core.dataset import load_dataset
-    from core.evaluation import evaluate_model
+    from core.evaluation import evaluate_model, stratified_sample
     from core.model_store import load_model
 
     model = load_model(args.model)
     dataset = load_dataset(args.data)
     name = args.split or ("test" if "test" in dataset.splits else next(iter(dataset.splits)))
     split = dataset.split(name)
-    report = evaluate_model(model, split.images, split.labels, split.sources, views=args.views)
+    chosen = stratified_sample(split.labels, args.sample, args.seed) if args.sample else np.arange(len(split))
+    sources = [split.sources[i] for i in chosen]
+    with progress_bar("classifying", "face") as bar:
+        report = evaluate_model(model, split.images[chosen], split.labels[chosen], sources, views=args.views,
+                                progress=bar.follow)
     report["split"] = name
     if args.json:
         print(json.dumps(report))
         return 0
-    print(f"{name}: {report['images']} images, accuracy {report['accuracy']:.4f}, macro F1 {report['macro_f1']:.4f}")
+    print(f"{name}: {report['images']} images, accuracy {report['accuracy']:.4f} (always answering the commonest "
+          f"emotion: {report['majority_baseline']:.4f}), macro F1 {report['macro_f1']:.4f}")
     print(f"{'emotion':<10}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
     for emotion, row in report["per_class"].items():
         print(f"{emotion:<10}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}{row['support']:>9}")
@@ -252,3 +265,15 @@ def _predict(args) -> int:
             for face in result["faces"]:
                 print(f"{result['image']}: {face['emotion']} {face['confidence']:.0%} at box {face['box']}")
     return 2 if failures == len(results) else 0
+
+
+@contextmanager
+def progress_bar(description: str, unit: str):
+    """A tqdm bar on stderr (on a terminal only, so logs and --json stay clean); its follow(done, total)
+    is a core Progress callback."""
+    with tqdm(desc=description, unit=unit, file=sys.stderr, disable=None, dynamic_ncols=True) as bar:
+        def follow(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+        bar.follow = follow
+        yield bar

@@ -2,9 +2,10 @@
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.model_selection import train_test_split
 
 from core.emotions import EMOTIONS
-from core.inference import DEFAULT_VIEWS, face_probabilities
+from core.inference import DEFAULT_VIEWS, Progress, face_probabilities
 
 
 def score_predictions(labels: np.ndarray, probabilities: np.ndarray, sources: list[str] | None = None,
@@ -30,6 +31,7 @@ def score_predictions(labels: np.ndarray, probabilities: np.ndarray, sources: li
     return {
         "images": int(len(labels)),
         "accuracy": float((predicted == labels).mean()) if len(labels) else 0.0,
+        "majority_baseline": majority_baseline(labels),
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
         "classes": list(EMOTIONS),
         "per_class": {
@@ -48,13 +50,30 @@ def score_predictions(labels: np.ndarray, probabilities: np.ndarray, sources: li
     }
 
 
+def majority_baseline(labels: np.ndarray) -> float:
+    """The accuracy of always answering the most common emotion: what a model must beat to mean anything."""
+    return float(np.bincount(labels).max() / len(labels)) if len(labels) else 0.0
+
+
 def evaluate_model(model, images: np.ndarray, labels: np.ndarray, sources: list[str] | None = None,
-                   views: str = DEFAULT_VIEWS) -> dict:
-    """Classify every image (averaging core.inference VIEWS) and score it (see score_predictions)."""
-    return score_predictions(labels, face_probabilities(model, images, views), sources) | {"views": views}
+                   views: str = DEFAULT_VIEWS, progress: Progress | None = None) -> dict:
+    """Classify every image (averaging core.inference VIEWS) and score it (see score_predictions).
+
+    progress(done, total) follows the classification (see core.inference.face_probabilities).
+    """
+    probabilities = face_probabilities(model, images, views, progress)
+    return score_predictions(labels, probabilities, sources) | {"views": views}
+
+
+def stratified_sample(labels: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of `size` images drawn with each emotion in its share of the split (all when smaller)."""
+    if size >= len(labels):
+        return np.arange(len(labels))
+    indices, _ = train_test_split(np.arange(len(labels)), train_size=size, stratify=labels, random_state=seed)
+    return np.sort(indices)
 
 
 def card_metrics(report: dict) -> dict:
     """The part of a report a model card keeps (no per-image mistakes)."""
-    keys = ("images", "accuracy", "macro_f1", "per_class", "confusion_matrix", "views", "split")
+    keys = ("images", "accuracy", "majority_baseline", "macro_f1", "per_class", "confusion_matrix", "views", "split")
     return {key: report[key] for key in keys if key in report}

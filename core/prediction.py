@@ -10,7 +10,7 @@ import numpy as np
 
 from core.emotions import EMOTIONS
 from core.faces import PHOTO, Box, Detection, find_and_crop
-from core.inference import DEFAULT_VIEWS, face_probabilities
+from core.inference import DEFAULT_VIEWS, VIEWS, face_probabilities
 from core.imaging import read_image
 from core.model_store import load_model, read_card
 
@@ -46,6 +46,13 @@ class FacePredictor:
         self.card = read_card(model_spec)
         self.views = views
         self._lock = threading.Lock()
+
+    def warm_up(self) -> "FacePredictor":
+        """Run each views mode once on a blank face, so the first real picture or webcam frame does not
+        pay the model's graph tracing (seconds on a busy CPU; a webcam frame over 10 s stops the video)."""
+        for views in VIEWS:
+            self.classify_faces(np.zeros((1, 48, 48), np.uint8), views)
+        return self
 
     def classify_faces(self, faces: np.ndarray, views: str | None = None) -> np.ndarray:
         """(N, 7) probabilities for (N, 48, 48) uint8 face crops, all views in few model calls.

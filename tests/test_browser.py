@@ -35,6 +35,9 @@ PAGES = {"/": "FER Studio", "/dataset": "Dataset", "/train": "Train", "/evaluate
 FACE_TITLE = re.compile(r"Face 1: (\w+) \((\d+)%\)")
 TRAIN_EPOCHS = 10  # a tiny epoch takes under a second and the page polls every 2 s: enough to watch it grow
 WEBRTC_IFRAME = 'iframe[title*="streamlit_webrtc"]'
+# Seconds to wait for an annotated webcam frame: on a starved CPU the connection and the first frames take
+# minutes (the page warms the model up when it loads it, so no single frame pays the graph tracing).
+WEBCAM_WAIT_S = 240
 
 # The Plotly charts' traces: how many x values (epochs) each has. Plotly.py sends arrays base64-encoded
 # ({dtype, bdata}); Plotly.js decodes them into each trace's full data.
@@ -231,16 +234,16 @@ def test_webcam_frames_come_back_annotated(playwright, app_url, tmp_path):
         open_page(page, app_url + "/predict", "Predict")
         webrtc = page.frame_locator(WEBRTC_IFRAME)
         errors_before = worker_errors()
-        webrtc.get_by_role("button", name="Start", exact=True).click(timeout=60_000)
-        fps, frame = watch_webcam(page, webrtc, source, 60)
+        webrtc.get_by_role("button", name="Start", exact=True).click(timeout=LOAD_MS)
+        fps, frame = watch_webcam(page, webrtc, source, WEBCAM_WAIT_S)
         if frame is None and worker_errors() > errors_before:
             # streamlit-webrtc ends its video thread for good when one frame takes over 10 s (a starved CPU):
             # the video freezes until Stop and Start. Do that once, and say so.
             warnings.warn("the webcam's video thread died (a frame took over 10 s; see test-output/"
                           "browser-server.log); restarted the stream once")
             webrtc.get_by_role("button", name="Stop", exact=True).click()
-            webrtc.get_by_role("button", name="Start", exact=True).click(timeout=30_000)
-            fps, frame = watch_webcam(page, webrtc, source, 60)
+            webrtc.get_by_role("button", name="Start", exact=True).click(timeout=LOAD_MS)
+            fps, frame = watch_webcam(page, webrtc, source, WEBCAM_WAIT_S)
         assert frame is not None, "no annotated frame came back" + diagnostics(page)
         assert fps > 0, "the page never counted a processed frame" + diagnostics(page)
         assert exceptions(page) == [], diagnostics(page)

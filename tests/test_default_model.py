@@ -16,6 +16,7 @@ from core.runs import DEFAULT_MODEL_DIR, PROJECT_ROOT
 
 # On FER-2013 PublicTest (../shared/datasets/fer2013/test), with the default test-time views.
 MIN_TEST_ACCURACY = 0.70
+SAMPLE = 500  # PublicTest images in the sample `make test` scores (all 3,589 in `make bench`)
 
 
 def test_default_model_is_shipped_small_and_described():
@@ -38,16 +39,25 @@ def test_default_model_predicts_a_real_portrait_without_any_dataset():
     assert faces[0].emotion == "happy"
 
 
-def test_default_model_reaches_the_target_on_public_test(shared_fer):
+def test_default_model_reaches_the_target_on_a_sample_of_public_test(shared_fer):
+    """A fixed stratified sample of PublicTest, so the check stays a few minutes on a busy machine
+    (bench/evaluate.py scores the whole split). The bound is the target less three standard errors of
+    an accuracy measured on SAMPLE of 3,589 images: a model at the target fails it about once in 700 samples,
+    one at the previous shipped model's 63.7% nearly always."""
     result = subprocess.run([sys.executable, "-m", "core", "evaluate", "models/default", str(shared_fer / "test"),
-                             "--json"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=1200)
+                             "--sample", str(SAMPLE), "--json"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            timeout=1800)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["images"] == 3589
-    assert report["accuracy"] >= MIN_TEST_ACCURACY
-    # The card records the same figure, measured when the model was made.
-    assert report["accuracy"] == pytest.approx(read_card("shipped")["test"]["accuracy"], abs=0.002)
-    assert np.array(report["confusion_matrix"]).sum() == 3589
+    assert report["images"] == SAMPLE and np.array(report["confusion_matrix"]).sum() == SAMPLE
+    # Stratified: every emotion keeps its share of the split (to one image).
+    shares = np.array(read_card("shipped")["test"]["confusion_matrix"]).sum(axis=1) / 3589
+    assert np.abs(np.array(report["confusion_matrix"]).sum(axis=1) - shares * SAMPLE).max() <= 1
+    error = np.sqrt(MIN_TEST_ACCURACY * (1 - MIN_TEST_ACCURACY) / SAMPLE * (3589 - SAMPLE) / (3589 - 1))
+    assert report["accuracy"] >= MIN_TEST_ACCURACY - 3 * error  # 0.643 for 500 images
+    # The card's full-split figure, measured when the model was made, agrees within the same margin.
+    assert report["accuracy"] == pytest.approx(read_card("shipped")["test"]["accuracy"], abs=3 * error)
+    assert report["majority_baseline"] < 0.3 < report["accuracy"] - 0.3
 
 
 def test_default_model_loads_with_safe_mode():

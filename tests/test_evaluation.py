@@ -1,5 +1,6 @@
 """Evaluation metrics against a hand-computed example, and the evaluate command."""
 
+import io
 import json
 import subprocess
 import sys
@@ -8,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.evaluation import score_predictions
+from core.cli import main
+from core.evaluation import evaluate_model, score_predictions, stratified_sample
+from core.model_store import load_model
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -36,6 +39,7 @@ def test_metrics_match_a_hand_computed_confusion_matrix():
     assert matrix[5, 5] == 1 and matrix[5, 0] == 1
     assert matrix[6, 6] == 1 and matrix.sum() == 8
     assert report["accuracy"] == pytest.approx(5 / 8)
+    assert report["majority_baseline"] == pytest.approx(3 / 8)  # always "angry"
 
     angry = report["per_class"]["angry"]
     assert angry["precision"] == pytest.approx(2 / 3)  # predicted angry 3 times, right twice
@@ -70,3 +74,52 @@ def test_evaluate_refuses_a_file_that_is_not_a_model(tmp_path, tiny_data):
     result = subprocess.run([sys.executable, "-m", "core", "evaluate", str(fake), str(tiny_data)],
                             cwd=PROJECT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "not a loadable Keras model" in result.stderr
+
+
+def test_stratified_sample_keeps_each_emotions_share_and_is_repeatable():
+    labels = np.repeat(np.arange(7), [400, 40, 300, 700, 500, 450, 310])
+    chosen = stratified_sample(labels, 270)
+    assert len(chosen) == len(set(chosen)) == 270 and list(chosen) == sorted(chosen)
+    expected = np.bincount(labels) / len(labels) * 270
+    assert np.abs(np.bincount(labels[chosen], minlength=7) - expected).max() <= 1
+    assert list(stratified_sample(labels, 270)) == list(chosen)
+    assert list(stratified_sample(labels, 270, seed=1)) != list(chosen)
+    assert len(stratified_sample(labels, 10_000)) == len(labels)
+
+
+class Stop(Exception):
+    pass
+
+
+def test_evaluation_reports_progress_and_stops_when_its_callback_raises(tiny_model):
+    model = load_model(tiny_model)
+    faces = np.random.default_rng(0).integers(0, 255, (60, 48, 48), dtype=np.uint8)
+    labels = np.arange(60) % 7
+    calls = []
+    report = evaluate_model(model, faces, labels, views="shifted", progress=lambda done, total: calls.append(
+        (done, total)))
+    assert report["images"] == 60
+    assert len(calls) == 3 and calls[-1] == (60, 60)  # 25 faces (256 images) a model call
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+    def cancel_after_first(done, total):
+        calls.append(done)
+        raise Stop
+    calls.clear()
+    with pytest.raises(Stop):
+        evaluate_model(model, faces, labels, views="shifted", progress=cancel_after_first)
+    assert calls == [25]  # nothing classified after the cancel
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_evaluate_command_scores_a_sample_with_a_progress_bar_on_stderr(tiny_model, tiny_data, monkeypatch,
+                                                                          capsys):
+    monkeypatch.setattr("sys.stderr", terminal := Terminal())
+    assert main(["evaluate", str(tiny_model), str(tiny_data / "test"), "--sample", "14", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["images"] == 14 and np.array(report["confusion_matrix"]).sum(axis=1).tolist() == [2] * 7
+    assert "classifying" in terminal.getvalue() and "14/14" in terminal.getvalue()

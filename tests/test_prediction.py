@@ -76,3 +76,14 @@ def test_loading_rejects_missing_and_fake_models(tmp_path):
     text.write_text("x")
     with pytest.raises(ModelError, match="not a .keras model file"):
         load_model(text)
+
+
+def test_warm_up_traces_the_model_so_the_first_frame_does_not(tiny_model):
+    predictor = FacePredictor(tiny_model)
+    assert predictor.model.predict_function is None  # nothing traced yet: the first frame would pay for it
+    predictor.warm_up()
+    traced = predictor.model.predict_function.experimental_get_tracing_count()
+    for faces in (1, 2, 3):  # a webcam frame with one to three faces, both views modes
+        predictor.predict_rgb(np.zeros((64 * faces, 64, 3), np.uint8))
+        predictor.classify_faces(np.zeros((faces, 48, 48), np.uint8), "mirror")
+    assert predictor.model.predict_function.experimental_get_tracing_count() == traced
