@@ -98,12 +98,18 @@ def _parser() -> argparse.ArgumentParser:
     ensemble.add_argument("--views", default=DEFAULT_VIEWS, choices=VIEWS, help="test-time views for its scores")
     ensemble.set_defaults(run=_ensemble)
 
-    predict = commands.add_parser("predict", help="find faces in pictures and name their emotions")
-    predict.add_argument("model", help="models/default, a run folder or a .keras file")
-    predict.add_argument("images", nargs="+", help="picture files (jpg, png, webp, bmp...)")
-    predict.add_argument("--views", default=DEFAULT_VIEWS, choices=VIEWS, help="test-time views averaged (see evaluate)")
+    predict = commands.add_parser("predict", help="find faces in pictures, a folder or a video; name their emotions")
+    predict.add_argument("model", help="default, shipped, models/default, a run folder or a .keras file")
+    predict.add_argument("images", nargs="+", metavar="INPUT",
+                         help="picture files (jpg, png, webp, bmp...), or one folder (with --csv), or one video")
+    predict.add_argument("--views", default=None, choices=VIEWS,
+                         help=f"test-time views averaged (see evaluate; default {DEFAULT_VIEWS}, for videos mirror)")
     predict.add_argument("--json", action="store_true")
-    predict.add_argument("--annotate", metavar="DIR", help="also save each picture with boxes and labels here")
+    predict.add_argument("--annotate", metavar="DIR",
+                         help="also save each picture (or the video) with boxes and labels here")
+    predict.add_argument("--csv", metavar="FILE", help="a folder's or a video's rows: one per face "
+                         "(a folder's run, stopped, continues where it stopped when given the same file)")
+    predict.add_argument("--workers", type=int, default=None, help="threads finding faces in a folder (default: cores)")
     predict.set_defaults(run=_predict)
     return parser
 
@@ -236,12 +242,41 @@ def _ensemble(args) -> int:
 def _predict(args) -> int:
     from pathlib import Path
 
+    if len(args.images) == 1 and Path(args.images[0]).is_dir():
+        return _predict_folder(args)
+    if any(Path(path).is_dir() for path in args.images):
+        raise ValueError("give one folder at a time, without picture files beside it")
+    return _predict_pictures(args)
+
+
+def _predict_folder(args) -> int:
+    from tqdm import tqdm
+
+    from core.folder_prediction import predict_folder
+    from core.prediction import FacePredictor
+
+    if not args.csv:
+        raise ValueError("a folder's results go to a CSV file: add --csv FILE")
+    predictor = FacePredictor(args.model, views=args.views or DEFAULT_VIEWS)
+    with tqdm(unit="photo", desc=args.images[0]) as bar:
+        def show(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+        counts = predict_folder(predictor, args.images[0], args.csv, args.workers, show)
+    print(f"{args.csv}: {counts['photos']} photos ({counts['resumed']} from an earlier run), {counts['faces']} faces "
+          f"found now, {counts['no_face']} photos without a face, {counts['errors']} unreadable")
+    return 0
+
+
+def _predict_pictures(args) -> int:
+    from pathlib import Path
+
     from PIL import Image
 
     from core.imaging import ImageError
     from core.prediction import FacePredictor, draw_predictions
 
-    predictor = FacePredictor(args.model, views=args.views)
+    predictor = FacePredictor(args.model, views=args.views or DEFAULT_VIEWS)
     results, failures = [], 0
     for path in args.images:
         try:

@@ -5,7 +5,6 @@ Detection uses OpenCV's frontal-face Haar cascade, which ships inside opencv-pyt
 
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -16,7 +15,7 @@ Box = tuple[int, int, int, int]  # x, y, width, height in the picture's pixels
 
 SMALL_CROP_SIDE = 96  # a picture no larger than this is taken to be a face crop already
 CROP_MARGIN = 0.1  # FER-2013 faces include a little forehead and chin beyond the Haar box
-_DETECT_LOCK = threading.Lock()  # one CascadeClassifier is not safe to share across threads
+_PER_THREAD = threading.local()  # one CascadeClassifier is not safe to share across threads: one each
 
 
 @dataclass(frozen=True)
@@ -32,12 +31,14 @@ PHOTO = Detection(max_side=960, scale_factor=1.1)  # thorough: small faces in la
 VIDEO = Detection(max_side=480, scale_factor=1.2)  # about 3x faster, for live frames
 
 
-@lru_cache(maxsize=1)
 def _cascade() -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    if cascade.empty():
-        raise RuntimeError("OpenCV's face cascade could not be loaded from cv2.data.haarcascades")
-    return cascade
+    """This thread's face cascade, loaded on its first use; threads detect in parallel."""
+    if getattr(_PER_THREAD, "cascade", None) is None:
+        cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+        if cascade.empty():
+            raise RuntimeError("OpenCV's face cascade could not be loaded from cv2.data.haarcascades")
+        _PER_THREAD.cascade = cascade
+    return _PER_THREAD.cascade
 
 
 def detect_faces(gray: np.ndarray, detection: Detection = PHOTO) -> list[Box]:
@@ -48,9 +49,8 @@ def detect_faces(gray: np.ndarray, detection: Detection = PHOTO) -> list[Box]:
     scale = min(1.0, detection.max_side / max(gray.shape))
     small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
     min_side = max(20, min(small.shape) // 25)
-    with _DETECT_LOCK:
-        found = _cascade().detectMultiScale(cv2.equalizeHist(small), scaleFactor=detection.scale_factor, minNeighbors=5,
-                                            minSize=(min_side, min_side))
+    found = _cascade().detectMultiScale(cv2.equalizeHist(small), scaleFactor=detection.scale_factor, minNeighbors=5,
+                                        minSize=(min_side, min_side))
     boxes = [tuple(int(round(v / scale)) for v in box) for box in (found if len(found) else [])]
     return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
 

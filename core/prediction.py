@@ -15,6 +15,9 @@ from core.imaging import read_image
 from core.model_store import load_model, read_card
 
 
+ROW_COLUMNS = ["x", "y", "width", "height", "emotion", "confidence", *EMOTIONS]  # a face as a CSV row
+
+
 @dataclass
 class FacePrediction:
     """One face: its box in the picture and the probability of each emotion (EMOTIONS order)."""
@@ -33,6 +36,10 @@ class FacePrediction:
     def as_dict(self) -> dict:
         return {"box": list(self.box), "emotion": self.emotion, "confidence": round(self.confidence, 4),
                 "probabilities": {e: round(float(p), 4) for e, p in zip(EMOTIONS, self.probabilities)}}
+
+    def as_row(self) -> list:
+        """The face's fields in ROW_COLUMNS order (box, emotion, confidence, the 7 probabilities)."""
+        return [*self.box, self.emotion, round(self.confidence, 4), *(round(float(p), 4) for p in self.probabilities)]
 
 
 class FacePredictor:
@@ -68,7 +75,7 @@ class FacePredictor:
 
         detection: core.faces.PHOTO (thorough) or VIDEO (fast, for live frames); views as in classify_faces.
         """
-        found = [find_and_crop(_gray(picture), detection) for picture in pictures]
+        found = [find_faces(picture, detection) for picture in pictures]
         crops = [c for _, c in found]
         probabilities = self.classify_faces(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8),
                                             views)
@@ -89,8 +96,9 @@ class FacePredictor:
         return picture, self.predict_rgb(picture)
 
 
-def _gray(picture: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY) if picture.ndim == 3 else picture
+def find_faces(picture: np.ndarray, detection: Detection = PHOTO) -> tuple[list[Box], np.ndarray]:
+    """Boxes and (N, 48, 48) crops of the faces in an RGB or gray picture (core.faces.find_and_crop)."""
+    return find_and_crop(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY) if picture.ndim == 3 else picture, detection)
 
 
 def draw_predictions(picture: np.ndarray, predictions: list[FacePrediction]) -> np.ndarray:
