@@ -2,6 +2,7 @@
 
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -9,12 +10,12 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.dataset import load_dataset
+from core.dataset import Dataset, load_dataset
 from core.emotions import EMOTIONS
-from core.evaluation import evaluate_model
 from core.inference import DEFAULT_VIEWS, VIEWS
 from core.model_store import ModelError, available_models, load_model, read_card
 from core.prediction import EMOTION_COLORS
+from core.reports import evaluate_and_store, stored_report
 
 
 VIEW_LABELS = {"single": "the face only (fastest)", "mirror": "face + mirror (2 images)",
@@ -26,18 +27,36 @@ def model_of(path: str, mtime: float):
     return load_model(path)
 
 
-@st.cache_data(show_spinner="Reading the dataset...", max_entries=8)
-def split_names(data: str, stamp: int) -> list[str]:
-    return list(load_dataset(data).splits)
+@st.cache_resource(show_spinner="Reading the dataset (the first time decodes every image)...", max_entries=2)
+def dataset_of(data: str, stamp: int) -> Dataset:
+    return load_dataset(data)
 
 
-@st.cache_data(show_spinner="Classifying every image of the split...", max_entries=8)
-def evaluation(model_path: str, mtime: float, data: str, stamp: int, split: str, views: str
-               ) -> tuple[dict, np.ndarray]:
-    """The report (see core.evaluation.score_predictions) and the faces of its worst mistakes."""
-    faces = load_dataset(data).split(split)
-    report = evaluate_model(model_of(model_path, mtime), faces.images, faces.labels, faces.sources, views)
-    return report, faces.images[[mistake["index"] for mistake in report["worst_mistakes"]]]
+def cancel() -> None:
+    st.session_state.evaluation_cancelled = True
+
+
+def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: str) -> dict | None:
+    """Score a model with a progress bar and a Cancel button, and store the report; None while cancelled."""
+    if st.session_state.get("evaluation_cancelled"):
+        st.info(f"Scoring {model_name} on '{split}' was cancelled.")
+        st.button("Score it", on_click=st.session_state.pop, args=("evaluation_cancelled", None))
+        return None
+    model = model_of(str(path), path.stat().st_mtime)
+    stop = st.empty()
+    stop.button("Cancel", key="cancel_evaluation", on_click=cancel)
+    bar, start = st.progress(0.0, text=f"{model_name}: classifying {len(dataset.split(split)):,} faces..."), \
+        time.monotonic()
+
+    def follow(done: int, total: int) -> None:
+        left = (time.monotonic() - start) / done * (total - done)
+        bar.progress(done / total, text=f"{model_name}: classified {done:,} of {total:,} faces ({views} views), "
+                                        f"about {left:.0f} s left")
+    report = evaluate_and_store(model, path, dataset, split, views, follow)
+    stop.empty()
+    bar.progress(1.0, text=f"{model_name}: classified {report['images']:,} of {report['images']:,} faces in "
+                           f"{time.monotonic() - start:.0f} s; the report is stored, so it shows at once from now on")
+    return report
 
 
 def percent(metrics: dict, key: str = "accuracy") -> str:
@@ -77,26 +96,30 @@ if not data:
             "the scores above were stored when the model was trained.")
     st.stop()
 try:
-    stamp = Path(data).expanduser().stat().st_mtime_ns
-    splits = split_names(data, stamp)
+    dataset = dataset_of(data, Path(data).expanduser().stat().st_mtime_ns)
+    splits = list(dataset.splits)
     split_column, views_column = st.columns(2)
     split = split_column.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0)
     views = views_column.selectbox("Test-time views", VIEWS, index=VIEWS.index(DEFAULT_VIEWS),
                                    format_func=VIEW_LABELS.get)
-    reports = {n: evaluation(str(p), p.stat().st_mtime, data, stamp, split, views) for n, p in chosen.items()}
+    reports = {}
+    for model_name, path in chosen.items():
+        reports[model_name] = stored_report(path, dataset, split, views) or classify(model_name, path, dataset,
+                                                                                      split, views)
+        if reports[model_name] is None:
+            st.stop()  # cancelled: the page waits for "Score it"
 except FileNotFoundError:
     st.error(f"The dataset {data} does not exist.")
     st.stop()
 except (ModelError, ValueError, OSError) as error:  # DatasetError is a ValueError
     st.error(f"The evaluation failed: {error}")
     st.stop()
-
-for column, (model_name, (report, _)) in zip(st.columns(len(reports)), reports.items()):
-    column.markdown(f"**{model_name}** on '{split}' ({report['images']:,} images)")
+for column, (model_name, report) in zip(st.columns(len(reports)), reports.items()):
+    column.markdown(f"**{model_name}** on '{split}' ({report['images']:,} images, scored {report['scored']})")
     accuracy, f1 = column.columns(2)
     accuracy.metric("Accuracy", percent(report))
     f1.metric("Macro F1", percent(report, "macro_f1"))
-report, mistakes = reports[name]
+report = reports[name]
 
 st.subheader(f"Confusion matrix: {name}")
 normalised = st.toggle("Row-normalised (each true emotion sums to 1)", value=False)
@@ -107,7 +130,7 @@ st.plotly_chart(px.imshow(matrix, x=list(EMOTIONS), y=list(EMOTIONS), text_auto=
 
 st.subheader("Accuracy per emotion")
 per_class = pd.DataFrame([{"model": n, "emotion": e, "accuracy": r["per_class"][e]["accuracy"]}
-                          for n, (r, _) in reports.items() for e in EMOTIONS])
+                          for n, r in reports.items() for e in EMOTIONS])
 figure = px.bar(per_class, x="emotion", y="accuracy", color="model", barmode="group", range_y=[0, 1]) \
     if len(reports) > 1 else px.bar(per_class, x="emotion", y="accuracy", color="emotion", range_y=[0, 1],
                                     color_discrete_map=EMOTION_COLORS)
@@ -117,7 +140,8 @@ st.dataframe(pd.DataFrame(report["per_class"]).T.rename_axis("emotion").round(3)
 
 st.subheader("Most confident mistakes")
 if report["worst_mistakes"]:
-    st.image([np.kron(face, np.ones((3, 3), np.uint8)) for face in mistakes], width=144,
+    faces = dataset.split(split).images[[mistake["index"] for mistake in report["worst_mistakes"]]]
+    st.image([np.kron(face, np.ones((3, 3), np.uint8)) for face in faces], width=144,
              caption=[f"{m['true']} → {m['predicted']} ({m['confidence']:.0%})" for m in report["worst_mistakes"]])
 else:
     st.success("No mistakes on this split.")

@@ -56,6 +56,7 @@ class Dataset:
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     converted: int = 0
+    key: str = ""  # changes with any file's name, size or time: what stored results about this data are keyed by
 
     def split(self, name: str) -> Split:
         """Return a split by name, or raise DatasetError listing the splits there are."""
@@ -88,11 +89,13 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
     cache_file = cache_dir / f"{key}.npz"
     if cache_file.exists():
         try:
-            return _read_cache(cache_file)
+            dataset = _read_cache(cache_file)
+            dataset.key = key
+            return dataset
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # an unreadable cache is rebuilt below
     dataset = read_csv(source) if isinstance(source, Path) else _read_split_folders(path, source, progress)
-    dataset.source = str(origin)
+    dataset.source, dataset.key = str(origin), key
     _write_cache(dataset, cache_file)
     return dataset
 

@@ -41,6 +41,7 @@ def score_predictions(labels: np.ndarray, probabilities: np.ndarray, sources: li
         },
         "confusion_matrix": matrix.tolist(),
         "confusion_matrix_normalized": normalized.round(4).tolist(),
+        "predicted": predicted.tolist(),
         "worst_mistakes": [
             {"index": int(i), "source": sources[i] if sources is not None else str(i),
              "true": EMOTIONS[labels[i]], "predicted": EMOTIONS[predicted[i]],
@@ -53,6 +54,17 @@ def score_predictions(labels: np.ndarray, probabilities: np.ndarray, sources: li
 def majority_baseline(labels: np.ndarray) -> float:
     """The accuracy of always answering the most common emotion: what a model must beat to mean anything."""
     return float(np.bincount(labels).max() / len(labels)) if len(labels) else 0.0
+
+
+def baseline_of(metrics: dict) -> tuple[float, str] | None:
+    """(accuracy of always answering the commonest emotion, that emotion) for a report or a card's
+    metrics (older cards: from their confusion matrix); None when they hold neither."""
+    if "confusion_matrix" not in metrics:
+        return None
+    support = np.array(metrics["confusion_matrix"]).sum(axis=1)
+    if not support.sum():
+        return None
+    return float(support.max() / support.sum()), EMOTIONS[int(support.argmax())]
 
 
 def evaluate_model(model, images: np.ndarray, labels: np.ndarray, sources: list[str] | None = None,

@@ -1,0 +1,51 @@
+"""Evaluation reports kept on disk: a model is scored on a split once, and shown at once afterwards,
+also after a restart.
+
+A report is keyed by the model file (path, size, modification time), the dataset's content key (the
+names, sizes and times of its files), the split and the test-time views: a retrained model or a changed
+dataset is scored afresh. Reports are JSON files in evaluations/ in the runs folder.
+"""
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from core.dataset import Dataset
+from core.evaluation import evaluate_model
+from core.inference import Progress
+from core.runs import read_json, runs_dir, write_json
+
+REPORT_VERSION = 1
+
+
+def reports_dir() -> Path:
+    """Where reports are kept: evaluations/ in the runs folder ($FER_RUNS_DIR or runs/)."""
+    return runs_dir() / "evaluations"
+
+
+def report_file(model_file: Path, dataset: Dataset, split: str, views: str) -> Path:
+    """The file that holds (or will hold) this model's report on this split of this dataset."""
+    stat = Path(model_file).stat()
+    spec = [REPORT_VERSION, str(Path(model_file).resolve()), stat.st_size, stat.st_mtime_ns, dataset.source,
+            dataset.key, split, views]
+    return reports_dir() / (hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:24] + ".json")
+
+
+def stored_report(model_file: Path, dataset: Dataset, split: str, views: str) -> dict | None:
+    """The stored report (see core.evaluation.score_predictions), or None when it was never made."""
+    return read_json(report_file(model_file, dataset, split, views))
+
+
+def evaluate_and_store(model, model_file: Path, dataset: Dataset, split: str, views: str,
+                       progress: Progress | None = None) -> dict:
+    """Score the model on the split (progress as in core.evaluation.evaluate_model), store the report
+    and return it. Nothing is stored when progress raises (a cancel)."""
+    faces = dataset.split(split)
+    report = evaluate_model(model, faces.images, faces.labels, faces.sources, views, progress)
+    report |= {"split": split, "model": str(model_file), "data": dataset.source,
+               "scored": time.strftime("%Y-%m-%d %H:%M")}
+    path = report_file(model_file, dataset, split, views)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, report)
+    return report

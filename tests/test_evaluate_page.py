@@ -1,0 +1,81 @@
+"""The Evaluate page scores with a progress bar, can be cancelled, and keeps each finished report on disk:
+a second visit, also after a restart, shows it without classifying again, until the model or data change."""
+
+import os
+import shutil
+
+import pytest
+import streamlit as st
+
+import core.reports
+from core.evaluation import evaluate_model
+from tests.test_app import environment, make_dataset, page, texts, trained_runs, synthetic  # noqa: F401
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Every classification the page asks core for, as (images, whether it passed a progress callback)."""
+    calls = []
+
+    def counting(model, images, labels, sources=None, views="shifted", progress=None):
+        calls.append((len(images), progress is not None))
+        return evaluate_model(model, images, labels, sources, views, progress)
+    monkeypatch.setattr(core.reports, "evaluate_model", counting)
+    return calls
+
+
+def restart() -> None:
+    """What a server restart forgets: every cached model, dataset and result."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def accuracy(at) -> str:
+    return next(m.value for m in at.metric if m.label == "Accuracy")
+
+
+def test_evaluate_page_shows_progress_and_reuses_the_stored_report(monkeypatch, tmp_path, trained_runs, counted):
+    runs, data = tmp_path / "runs", make_dataset(tmp_path / "data")
+    shutil.copytree(trained_runs, runs)
+    monkeypatch.setenv("FER_RUNS_DIR", str(runs))
+    monkeypatch.setenv("FER_DATA", str(data))
+    restart()
+    at = page("evaluate")
+    assert counted == [(21, True)]  # 3 test faces per emotion, followed by a progress callback
+    [bar] = at.get("progress")
+    assert "classified 21 of 21 faces" in bar.proto.text and "stored" in bar.proto.text
+    assert len(list((runs / "evaluations").glob("*.json"))) == 1
+    first = accuracy(at)
+
+    restart()
+    at = page("evaluate")
+    assert counted == [(21, True)] and not at.get("progress")  # shown from disk, nothing classified
+    assert accuracy(at) == first and len(at.get("plotly_chart")) == 2
+    assert "scored" in texts(at.markdown)
+
+    model = next(runs.glob("*/model.keras"))  # the first model listed: retrained (a new file time)
+    for path in runs.glob("*/model.keras"):
+        os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 60))
+    page("evaluate")
+    assert len(counted) == 2 and model.exists()
+
+    shutil.copy(data / "test" / "happy" / "0.png", data / "test" / "happy" / "copy.png")  # the data changed
+    os.utime(data, (data.stat().st_atime, data.stat().st_mtime + 60))
+    page("evaluate")
+    assert counted[-1] == (22, True)
+
+
+def test_evaluate_page_waits_after_a_cancel_until_asked_to_score(monkeypatch, tmp_path, trained_runs, counted):
+    monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
+    shutil.copytree(trained_runs, tmp_path / "runs")
+    monkeypatch.setenv("FER_DATA", str(make_dataset(tmp_path / "data")))
+    at = page("evaluate")
+    assert len(counted) == 1  # the Cancel button is gone once the report is done
+    # The Cancel button, pressed while a split is classified: the click stops that run of the script and the
+    # next run starts with its callback. AppTest runs a script to its end, so the callback's effect is set here.
+    at.session_state["evaluation_cancelled"] = True
+    next(box for box in at.selectbox if box.label == "Test-time views").set_value("single").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "was cancelled" in texts(at.info) and len(counted) == 1 and not at.get("plotly_chart")
+    next(button for button in at.button if button.label == "Score it").click().run()
+    assert not at.exception and len(counted) == 2 and accuracy(at)
