@@ -6,14 +6,13 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from core.emotions import EMOTIONS
-from core.faces import VIDEO
+from core.faces import VIDEO, no_face_reason
 from core.frame_rate import FrameRate, draw_frame_rate
 from core.imaging import ImageError
 from core.inference import LIVE_VIEWS
 from core.model_store import ModelError, available_models
 from core.prediction import EMOTION_COLORS, FacePredictor, draw_predictions
-
-IMAGE_TYPES = ["jpg", "jpeg", "png", "webp", "bmp"]
+from core.uploads import PICTURE_TYPES, uploads_to_take
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)
@@ -21,8 +20,10 @@ def predictor_of(path: str, mtime: float) -> FacePredictor:
     return FacePredictor(path).warm_up()
 
 
-def show_prediction(predictor: FacePredictor, name: str, data: bytes) -> None:
-    """Draw one picture with its faces labelled, and each face's probabilities as bars."""
+def show_prediction(predictor: FacePredictor, name: str, data: bytes, key: str) -> None:
+    """Draw one picture with its faces numbered and labelled, and each face's probabilities as bars.
+
+    key: unique on the page (the same file may be uploaded twice)."""
     try:
         picture, faces = predictor.predict_file(data)
     except ImageError as error:
@@ -31,12 +32,12 @@ def show_prediction(predictor: FacePredictor, name: str, data: bytes) -> None:
     picture_column, bars_column = st.columns([3, 2])
     picture_column.image(draw_predictions(picture, faces), caption=name)
     if not faces:
-        bars_column.info(f"{name}: no face found. Faces should be frontal and not too small.")
+        bars_column.info(f"{name}: {no_face_reason(picture)}")
     for number, face in enumerate(faces, 1):
         figure = px.bar(x=list(EMOTIONS), y=face.probabilities, color=list(EMOTIONS), range_y=[0, 1],
                         color_discrete_map=EMOTION_COLORS, labels={"x": "emotion", "y": "probability"},
                         title=f"Face {number}: {face.emotion} ({face.confidence:.0%})")
-        bars_column.plotly_chart(figure.update_layout(showlegend=False, height=260))
+        bars_column.plotly_chart(figure.update_layout(showlegend=False, height=260), key=f"{key}-face-{number}")
 
 
 st.title("Predict")
@@ -56,9 +57,12 @@ except (ModelError, OSError) as error:
 st.subheader("Photos")
 st.caption("Each face is classified 10 times, as itself and its mirror image, each also moved 2 pixels four ways, "
            "and the probabilities averaged; the live webcam uses the face and its mirror only, to keep up.")
-uploads = st.file_uploader("Pictures with faces", type=IMAGE_TYPES, accept_multiple_files=True)
-for upload in uploads or []:
-    show_prediction(predictor, upload.name, upload.getvalue())
+uploads = st.file_uploader("Pictures with faces", type=PICTURE_TYPES, accept_multiple_files=True) or []
+taken, left_out = uploads_to_take([upload.size for upload in uploads])
+if left_out:
+    st.warning(left_out)
+for index, upload in enumerate(uploads[:taken]):
+    show_prediction(predictor, upload.name, upload.getvalue(), key=f"photo-{index}")
 
 st.subheader("Live webcam")
 rate = st.session_state.setdefault("frame_rate", FrameRate())
@@ -96,4 +100,4 @@ if stream is not None:
 
 snapshot = st.camera_input("If the live video cannot connect, take a snapshot")
 if snapshot is not None:
-    show_prediction(predictor, "snapshot", snapshot.getvalue())
+    show_prediction(predictor, "snapshot", snapshot.getvalue(), key="snapshot")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from core.imaging import to_face_pixels
+from core.imaging import MIN_FACE_SIDE, can_show_a_face, to_face_pixels
 
 Box = tuple[int, int, int, int]  # x, y, width, height in the picture's pixels
 
@@ -47,7 +47,13 @@ def detect_faces(gray: np.ndarray, detection: Detection = PHOTO) -> list[Box]:
     Example: detect_faces(read_image("group.jpg")) -> [(412, 80, 120, 120), ...]
     """
     scale = min(1.0, detection.max_side / max(gray.shape))
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    if scale < 1:
+        size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+        small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    else:
+        small = gray
+    if min(small.shape) < 20:
+        return []
     min_side = max(20, min(small.shape) // 25)
     found = _cascade().detectMultiScale(cv2.equalizeHist(small), scaleFactor=detection.scale_factor, minNeighbors=5,
                                         minSize=(min_side, min_side))
@@ -70,9 +76,20 @@ def is_face_crop(gray: np.ndarray) -> bool:
 
 
 def find_and_crop(gray: np.ndarray, detection: Detection = PHOTO) -> tuple[list[Box], np.ndarray]:
-    """Boxes and their (N, 48, 48) crops; a small face crop is returned whole as one box."""
+    """Boxes and their (N, 48, 48) crops; a small face crop is returned whole as one box, a picture too
+    small to show a face (see core.imaging.can_show_a_face) has none."""
+    if not can_show_a_face(gray):
+        return [], np.zeros((0, 48, 48), np.uint8)
     if is_face_crop(gray):
         return [(0, 0, gray.shape[1], gray.shape[0])], to_face_pixels(gray)[None]
     boxes = detect_faces(gray, detection)
     crops = np.stack([crop_face(gray, box) for box in boxes]) if boxes else np.zeros((0, 48, 48), np.uint8)
     return boxes, crops
+
+
+def no_face_reason(picture: np.ndarray) -> str:
+    """Why no face was found in a picture, in words for its owner."""
+    height, width = picture.shape[:2]
+    if not can_show_a_face(picture):
+        return f"too small to show a face ({width}x{height} pixels; a face needs at least {MIN_FACE_SIDE}x{MIN_FACE_SIDE})"
+    return "no face found. Faces should be frontal and not too small."

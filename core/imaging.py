@@ -1,4 +1,5 @@
-"""Turning any picture into the 48x48 grayscale pixels the networks see."""
+"""Turning any picture file into plain 8-bit pixels: the photo as people see it, and the 48x48
+grayscale faces the networks see."""
 
 import io
 from pathlib import Path
@@ -8,28 +9,65 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 FACE_SIZE = 48
+MAX_SIDE = 2560  # larger pictures are shrunk to this (JPEG while decoding: a 100-megapixel photo never exists whole)
+MAX_DECODED_PIXELS = 64_000_000  # formats decoded at full size (PNG, WebP, ...) are refused above this
+MIN_FACE_SIDE = 24  # a picture narrower or shorter than this cannot show a face
+
+try:  # HEIC/HEIF (iPhone photos) where the pillow-heif wheel is installed
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+except ImportError:  # pragma: no cover - the app still reads every other format
+    pass
 
 
 class ImageError(ValueError):
-    """A file or upload that cannot be read as an image; the message says why."""
+    """A file or upload that cannot be used as a picture; the message says why."""
 
 
-def open_image(source: str | Path | bytes) -> Image.Image:
-    """Decode a file path or raw bytes into a fully loaded PIL image, EXIF rotation applied.
+def open_image(source: str | Path | bytes, max_side: int = MAX_SIDE) -> Image.Image:
+    """Decode a file path or raw bytes into a loaded 8-bit PIL image ("L" or "RGB"): EXIF rotation
+    applied, the first frame of an animation, transparency flattened onto white, 16-bit scaled
+    to 8 bits, no side longer than max_side.
 
-    Raises ImageError with a readable reason for empty, truncated or non-image input.
+    Raises ImageError with a readable reason for empty, truncated, oversized or non-image input.
     """
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if not data:
         raise ImageError("empty file (0 bytes)")
     try:
         with Image.open(io.BytesIO(data)) as image:
+            image.draft(None, (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 size when that is enough
+            width, height = image.size
+            if width * height > MAX_DECODED_PIXELS:
+                raise ImageError(f"too large: {width}x{height} pixels ({width * height / 1e6:.0f} megapixels; "
+                                 f"at most {MAX_DECODED_PIXELS / 1e6:.0f} are read): save it smaller or as JPEG")
             image.load()
-            return ImageOps.exif_transpose(image)
+            picture = _eight_bit(ImageOps.exif_transpose(image))
     except UnidentifiedImageError:
         raise ImageError("not an image (unrecognised format)") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError:
+        raise ImageError(f"too large: over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        if isinstance(error, ImageError):
+            raise
         raise ImageError(f"unreadable image ({error})") from None
+    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return picture
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """The image as "L" or "RGB": 16-bit and float pixels rescaled (not clipped to white), alpha over white."""
+    if image.mode in ("L", "RGB"):
+        return image
+    if image.mode.startswith("I") or image.mode == "F":
+        pixels = np.asarray(image, dtype=np.float64)
+        top = 1.0 if image.mode == "F" and pixels.max() <= 1.0 else 255.0 if pixels.max() <= 255 else 65535.0
+        return Image.fromarray(np.clip(pixels * (255.0 / top), 0, 255).round().astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
+    return image.convert("RGB")  # CMYK, palette, YCbCr, 1-bit, ...
 
 
 def read_image(source: str | Path | bytes, mode: str = "L") -> np.ndarray:
@@ -38,6 +76,11 @@ def read_image(source: str | Path | bytes, mode: str = "L") -> np.ndarray:
     Example: read_image(open("face.jpg", "rb").read()).shape -> (48, 48)
     """
     return np.asarray(open_image(source).convert(mode))
+
+
+def can_show_a_face(picture: np.ndarray) -> bool:
+    """False for a picture too small in either direction to show a face (such as 1x1 or 1x3000)."""
+    return min(picture.shape[:2]) >= MIN_FACE_SIDE
 
 
 def to_face_pixels(gray: np.ndarray) -> np.ndarray:

@@ -102,15 +102,16 @@ def find_faces(picture: np.ndarray, detection: Detection = PHOTO) -> tuple[list[
 
 
 def draw_predictions(picture: np.ndarray, predictions: list[FacePrediction]) -> np.ndarray:
-    """A copy of an RGB picture with a box and "emotion 87%" drawn on each face."""
+    """A copy of an RGB picture with a box and "1 happy 87%" drawn on each face, numbered in list order
+    (largest face first), as the pages number them beside the picture."""
     canvas = np.ascontiguousarray(picture.copy() if picture.ndim == 3 else cv2.cvtColor(picture, cv2.COLOR_GRAY2RGB))
     thickness = max(1, round(max(canvas.shape[:2]) / 400))
     scale = max(0.4, max(canvas.shape[:2]) / 1000)
-    for prediction in predictions:
+    for number, prediction in enumerate(predictions, 1):
         x, y, w, h = prediction.box
         color = _COLORS[prediction.emotion]
         cv2.rectangle(canvas, (x, y), (x + w, y + h), color, thickness)
-        label = f"{prediction.emotion} {prediction.confidence:.0%}"
+        label = f"{number} {prediction.emotion} {prediction.confidence:.0%}"
         (text_w, text_h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         top = max(0, y - text_h - base - 2)
         cv2.rectangle(canvas, (x, top), (x + text_w + 4, top + text_h + base + 2), color, -1)

@@ -1,0 +1,73 @@
+"""The Predict page with real uploads, through AppTest: duplicates, numbering, bounds and tiny pictures."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data as skimage_data
+from streamlit.testing.v1 import AppTest
+
+import core.model_store
+import core.uploads
+from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
+from tests.test_app import APP, texts
+
+
+def jpeg(picture: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def predict_page(monkeypatch, tmp_path, tiny_model) -> AppTest:
+    """The Predict page over a runs folder holding only the tiny model."""
+    monkeypatch.setenv("FER_RUNS_DIR", str(tiny_model.parent))
+    monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/predict.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+
+
+def test_the_same_photo_uploaded_twice_and_as_a_copy_is_shown_three_times(predict_page):
+    photo = jpeg(skimage_data.astronaut())
+    predict_page.file_uploader[0].set_value([("me.jpg", photo, "image/jpeg"), ("me.jpg", photo, "image/jpeg"),
+                                             ("copy of me.jpg", photo, "image/jpeg")]).run()
+    assert not predict_page.exception, [e.value for e in predict_page.exception]  # was StreamlitDuplicateElementId
+    assert len(predict_page.image) == 3 and [t.split(":")[0] for t in chart_titles(predict_page)] == ["Face 1"] * 3
+
+
+def test_faces_are_numbered_largest_first_in_the_bars(predict_page):
+    face = skimage_data.astronaut()[30:200, 140:310]
+    group = np.full((600, 900, 3), 235, np.uint8)
+    group[300:385, 80:165] = face[::2, ::2]  # the small copy first, left
+    group[100:440, 450:790] = np.kron(face, np.ones((2, 2, 1), np.uint8))  # the large copy
+    predict_page.file_uploader[0].set_value([("two.jpg", jpeg(group), "image/jpeg")]).run()
+    assert not predict_page.exception
+    assert [t.split(":")[0] for t in chart_titles(predict_page)] == ["Face 1", "Face 2"]
+
+
+def test_a_one_pixel_picture_is_too_small_to_show_a_face(predict_page):
+    dot = io.BytesIO()
+    Image.new("RGB", (1, 1), (90, 90, 90)).save(dot, format="PNG")
+    predict_page.file_uploader[0].set_value([("dot.png", dot.getvalue(), "image/png")]).run()
+    assert not predict_page.exception and predict_page.get("plotly_chart") == []
+    assert "dot.png: too small to show a face (1x1 pixels" in texts(predict_page.info)
+
+
+def test_too_many_uploads_are_bounded_with_one_line(predict_page, monkeypatch):
+    monkeypatch.setattr(core.uploads, "MAX_FILES", 2)
+    face = jpeg(np.full((48, 48, 3), 120, np.uint8))
+    predict_page.file_uploader[0].set_value([(f"{i}.jpg", face, "image/jpeg") for i in range(3)]).run()
+    assert not predict_page.exception
+    assert "Only the first 2 of 3 pictures are read" in texts(predict_page.warning)
+    assert len(predict_page.image) == 2
