@@ -12,6 +12,7 @@ import streamlit as st
 
 from core.dataset import Dataset, load_dataset
 from core.emotions import EMOTIONS
+from core.explain import explain_faces
 from core.inference import DEFAULT_VIEWS, VIEWS
 from core.model_store import ModelError, available_models, load_model, read_card
 from core.prediction import EMOTION_COLORS
@@ -141,7 +142,12 @@ st.dataframe(pd.DataFrame(report["per_class"]).T.rename_axis("emotion").round(3)
 st.subheader("Most confident mistakes")
 if report["worst_mistakes"]:
     faces = dataset.split(split).images[[mistake["index"] for mistake in report["worst_mistakes"]]]
-    st.image([np.kron(face, np.ones((3, 3), np.uint8)) for face in faces], width=144,
+    if st.toggle("Why these labels? (Grad-CAM: in red, what made the model say the wrong emotion)"):
+        predicted = [EMOTIONS.index(mistake["predicted"]) for mistake in report["worst_mistakes"]]
+        pictures = explain_faces(model_of(str(models[name]), models[name].stat().st_mtime), faces, predicted)
+    else:
+        pictures = [np.kron(face, np.ones((3, 3), np.uint8)) for face in faces]
+    st.image(pictures, width=144,
              caption=[f"{m['true']} → {m['predicted']} ({m['confidence']:.0%})" for m in report["worst_mistakes"]])
 else:
     st.success("No mistakes on this split.")

@@ -21,7 +21,8 @@ def predictor_of(path: str, mtime: float) -> FacePredictor:
 
 
 def show_prediction(predictor: FacePredictor, name: str, data: bytes, key: str) -> None:
-    """Draw one picture with its faces numbered and labelled, and each face's probabilities as bars.
+    """Draw one picture with its faces numbered and labelled, and each face's probabilities as bars
+    and, on request, why (Grad-CAM).
 
     key: unique on the page (the same file may be uploaded twice)."""
     try:
@@ -38,6 +39,9 @@ def show_prediction(predictor: FacePredictor, name: str, data: bytes, key: str) 
                         color_discrete_map=EMOTION_COLORS, labels={"x": "emotion", "y": "probability"},
                         title=f"Face {number}: {face.emotion} ({face.confidence:.0%})")
         bars_column.plotly_chart(figure.update_layout(showlegend=False, height=260), key=f"{key}-face-{number}")
+        if bars_column.toggle("Why this label?", key=f"why-{key}-{number}",
+                              help="Grad-CAM: the face with the parts that made the model say this emotion in red"):
+            bars_column.image(predictor.explain([face])[0], caption=f"Face {number}: where it saw {face.emotion}")
 
 
 st.title("Predict")

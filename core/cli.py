@@ -1,4 +1,4 @@
-"""The command line: stats, train, cancel, runs, default, evaluate, ensemble and predict.
+"""The command line: stats, train, cancel, runs, default, evaluate, ensemble, predict and explain.
 
 Example: python -m core stats ../shared/datasets/fer2013 --json
 """
@@ -111,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
                          "(a folder's run, stopped, continues where it stopped when given the same file)")
     predict.add_argument("--workers", type=int, default=None, help="threads finding faces in a folder (default: cores)")
     predict.set_defaults(run=_predict)
+
+    explain = commands.add_parser("explain", help="draw where each face shows its emotion (Grad-CAM)")
+    explain.add_argument("model", help="default, shipped, models/default, a run folder or a .keras file")
+    explain.add_argument("image", help="a picture file")
+    explain.add_argument("--out", required=True, metavar="DIR", help="folder for one PNG per face")
+    explain.set_defaults(run=_explain)
     return parser
 
 
@@ -300,6 +306,27 @@ def _predict_pictures(args) -> int:
             for face in result["faces"]:
                 print(f"{result['image']}: {face['emotion']} {face['confidence']:.0%} at box {face['box']}")
     return 2 if failures == len(results) else 0
+
+
+def _explain(args) -> int:
+    from pathlib import Path
+
+    from PIL import Image
+
+    from core.prediction import FacePredictor
+
+    predictor = FacePredictor(args.model)
+    _, faces = predictor.predict_file(args.image)
+    if not faces:
+        print(f"{args.image}: no face found")
+        return 1
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for number, (face, picture) in enumerate(zip(faces, predictor.explain(faces)), 1):
+        path = out / f"{Path(args.image).stem}_face{number}.png"
+        Image.fromarray(picture).save(path)
+        print(f"{args.image}: face {number}: {face.emotion} {face.confidence:.0%} at box {list(face.box)} -> {path}")
+    return 0
 
 
 @contextmanager

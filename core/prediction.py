@@ -2,13 +2,14 @@
 picture -> gray -> faces -> 48x48 crops -> one model call -> labelled boxes."""
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from core.emotions import EMOTIONS
+from core.explain import explain_faces
 from core.faces import PHOTO, Box, Detection, find_and_crop
 from core.inference import DEFAULT_VIEWS, VIEWS, face_probabilities
 from core.imaging import read_image
@@ -20,10 +21,11 @@ ROW_COLUMNS = ["x", "y", "width", "height", "emotion", "confidence", *EMOTIONS] 
 
 @dataclass
 class FacePrediction:
-    """One face: its box in the picture and the probability of each emotion (EMOTIONS order)."""
+    """One face: its box in the picture, the probability of each emotion (EMOTIONS order) and its 48x48 crop."""
 
     box: Box
     probabilities: np.ndarray
+    crop: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def emotion(self) -> str:
@@ -76,12 +78,12 @@ class FacePredictor:
         detection: core.faces.PHOTO (thorough) or VIDEO (fast, for live frames); views as in classify_faces.
         """
         found = [find_faces(picture, detection) for picture in pictures]
-        crops = [c for _, c in found]
-        probabilities = self.classify_faces(np.concatenate(crops) if crops else np.zeros((0, 48, 48), np.uint8),
-                                            views)
+        crops = np.concatenate([c for _, c in found]) if found else np.zeros((0, 48, 48), np.uint8)
+        probabilities = self.classify_faces(crops, views)
         results, start = [], 0
         for boxes, _ in found:
-            results.append([FacePrediction(box, probabilities[start + i]) for i, box in enumerate(boxes)])
+            results.append([FacePrediction(box, probabilities[start + i], crops[start + i])
+                            for i, box in enumerate(boxes)])
             start += len(boxes)
         return results
 
@@ -89,6 +91,14 @@ class FacePredictor:
                     views: str | None = None) -> list[FacePrediction]:
         """Faces and emotions in one RGB or gray picture (an empty list when no face is found)."""
         return self.predict_many([picture], detection, views)[0]
+
+    def explain(self, faces: list[FacePrediction]) -> list[np.ndarray]:
+        """Why each face got its emotion: its crop with a Grad-CAM heat map (see core.explain), RGB."""
+        if not faces:
+            return []
+        with self._lock:
+            return explain_faces(self.model, np.stack([face.crop for face in faces]),
+                                 np.array([face.probabilities.argmax() for face in faces]))
 
     def predict_file(self, source: str | Path | bytes) -> tuple[np.ndarray, list[FacePrediction]]:
         """Read a picture file (or its bytes) and predict; returns the RGB picture too. Raises ImageError."""

@@ -290,6 +290,10 @@ def test_evaluate_page_scores_and_compares_models(monkeypatch, trained_runs, syn
     at.selectbox[1].set_value(at.selectbox[1].options[1]).run()  # compare with the other run
     assert not at.exception, [e.value for e in at.exception]
     assert [m.label for m in at.metric].count("Accuracy") == 2
+    mistakes = len(at.image[0].proto.imgs)
+    next(t for t in at.toggle if t.label.startswith("Why these labels?")).set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.image[0].proto.imgs) == mistakes > 0  # each mistake now drawn with its Grad-CAM map
 
 
 # --- Predict ---------------------------------------------------------------------------------------------
@@ -308,6 +312,9 @@ def test_predict_page_classifies_uploads_and_names_bad_files(monkeypatch, traine
     assert len(at.image) == 2  # the face picture and the blank one, drawn
     charts = at.get("plotly_chart")
     assert len(charts) == 1 and "Face 1:" in charts[0].proto.spec
+    next(t for t in at.toggle if t.label == "Why this label?").set_value(True).run()  # Grad-CAM of face 1
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.image) == 3 and "where it saw" in at.image[1].proto.imgs[0].caption
     at.camera_input[0].set_value(("snap.jpg", png(np.dstack([face] * 3), "JPEG"), "image/jpeg")).run()
     assert not at.exception and len(at.get("plotly_chart")) == 2
 

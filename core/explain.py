@@ -1,0 +1,99 @@
+"""Why a face got its label: Grad-CAM heat maps over the 48x48 face, drawn on the face crop.
+
+Grad-CAM (Selvaraju et al. 2017) multiplies the last convolutional features by the gradient of the
+class score (the logit before the softmax), sums over channels and keeps the positive part: where
+the network saw evidence for that class. It is the HiResCAM form (Draelos & Carin 2020): gradients
+are multiplied element-wise, not averaged per channel first, which keeps the map faithful to
+networks that flatten their features into a dense layer, as ours do; with averaged weights a
+same-looking pattern elsewhere in the face lit up as brightly as the one that decided the class
+(tests/test_explain.py). A network without convolutions gets a gradient saliency map
+(|d score / d pixel|). For an ensemble (core.ensemble), each member's map is scaled to a peak of 1
+and the members' maps are averaged.
+"""
+
+import cv2
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from core.imaging import FACE_SIZE
+
+CONVOLUTIONS = (layers.Conv2D, layers.SeparableConv2D, layers.DepthwiseConv2D)
+POOLING = (layers.MaxPooling2D, layers.AveragePooling2D)
+OVERLAY_SIDE = 192  # pixels a side of the picture drawn for a face
+OVERLAY_ALPHA = 0.45  # share of the heat colours in it
+
+
+def heatmaps(model: keras.Model, faces: np.ndarray, classes: np.ndarray | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 48, 48) maps in [0, 1] of where (N, 48, 48) uint8 faces show their class, and the classes.
+
+    classes: the class index explained for each face; None explains the model's own top class.
+    Example: maps, classes = heatmaps(load_model("default"), crops)
+    """
+    pixels = np.asarray(faces, np.float32)[..., None]
+    if classes is None:
+        classes = np.asarray(model.predict_on_batch(pixels)).argmax(axis=1)
+    classes = np.asarray(classes, np.int32)
+    maps = [_peak_scaled(_member_maps(member, pixels, classes)) for member in members(model)]
+    return _peak_scaled(np.mean(maps, axis=0)), classes
+
+
+def members(model: keras.Model) -> list[keras.Model]:
+    """The networks an ensemble averages, or [model] for a single network."""
+    return [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
+
+
+def overlay(face: np.ndarray, heatmap: np.ndarray, side: int = OVERLAY_SIDE) -> np.ndarray:
+    """An RGB side x side picture of a 48x48 gray face with its heat map in colour (red: most evidence)."""
+    gray = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
+    heat = cv2.resize((np.clip(heatmap, 0, 1) * 255).astype(np.uint8), (side, side), interpolation=cv2.INTER_LINEAR)
+    colours = cv2.cvtColor(cv2.applyColorMap(heat, cv2.COLORMAP_JET), cv2.COLOR_BGR2RGB)
+    return cv2.addWeighted(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB), 1 - OVERLAY_ALPHA, colours, OVERLAY_ALPHA, 0)
+
+
+def explain_faces(model: keras.Model, faces: np.ndarray, classes: np.ndarray | None = None) -> list[np.ndarray]:
+    """One RGB overlay (see overlay) per 48x48 face, for the given or the predicted class."""
+    maps, _ = heatmaps(model, faces, classes)
+    return [overlay(face, heatmap) for face, heatmap in zip(faces, maps)]
+
+
+def _member_maps(member: keras.Model, pixels: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Grad-CAM (or gradient saliency without convolutions) of one network, resized to 48x48."""
+    features_layer = _feature_layer(member)
+    head = member.layers[-1]
+    softmax_dense = isinstance(head, layers.Dense) and head.activation is keras.activations.softmax
+    outputs = [features_layer.output if features_layer else member.inputs[0],
+               head.input if softmax_dense else member.outputs[0]]
+    probe = keras.Model(member.inputs, outputs)
+    x = tf.convert_to_tensor(pixels)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        features, last = probe(x, training=False)
+        if features_layer is None:
+            features = x
+        scores = tf.matmul(last, head.kernel) + head.bias if softmax_dense else tf.math.log(last + 1e-7)
+        chosen = tf.reduce_sum(tf.gather(scores, classes, axis=1, batch_dims=1))
+    gradients = tape.gradient(chosen, features).numpy()
+    if features_layer is None:
+        maps = np.abs(gradients[..., 0])
+    else:
+        maps = np.maximum((gradients * features.numpy()).sum(axis=-1), 0)
+    return np.stack([cv2.resize(m, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_LINEAR) for m in maps])
+
+
+def _feature_layer(model: keras.Model):
+    """The last spatial (4-D) layer after the last convolution, pooling excluded; None without convolutions."""
+    convolutions = [i for i, layer in enumerate(model.layers) if isinstance(layer, CONVOLUTIONS)]
+    if not convolutions:
+        return None
+    spatial = [layer for layer in model.layers[convolutions[-1]:]
+               if len(layer.output.shape) == 4 and not isinstance(layer, POOLING)]
+    return spatial[-1]
+
+
+def _peak_scaled(maps: np.ndarray) -> np.ndarray:
+    """Each map divided by its own maximum (an all-zero map stays zero)."""
+    peaks = maps.max(axis=(1, 2), keepdims=True)
+    return np.divide(maps, peaks, out=np.zeros_like(maps), where=peaks > 0).astype(np.float32)
