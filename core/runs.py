@@ -154,11 +154,12 @@ class RunFolder:
     def status(self) -> dict:
         """The run's state: running, finished, cancelled, failed, interrupted (killed; resumable) or new.
 
-        Also the last epoch event, the last batch event and the end message where there are.
+        Also the last epoch event, the last batch event, the last "finish" event (scoring and saving after
+        the last epoch) and the end message where there are.
         """
         events = self.events()
         last = {kind: next((e for e in reversed(events) if e["event"] == kind), None)
-                for kind in ("start", "epoch", "batch", "end")}
+                for kind in ("start", "epoch", "batch", "finish", "end")}
         if self.is_running():
             state = "running"
         elif last["end"] and (not last["start"] or last["end"]["time"] >= last["start"]["time"]):
@@ -168,7 +169,7 @@ class RunFolder:
         else:
             state = "new"
         return {"state": state, "message": (last["end"] or {}).get("message", ""),
-                "start": last["start"], "epoch": last["epoch"], "batch": last["batch"],
+                "start": last["start"], "epoch": last["epoch"], "batch": last["batch"], "finish": last["finish"],
                 "history": [e for e in events if e["event"] == "epoch"]}
 
 

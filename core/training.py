@@ -212,9 +212,14 @@ class _RunMonitor(keras.callbacks.Callback):
             self.model.stop_training = True
             return
         now = time.time()
+        if batch == 0:
+            # The rate is measured from the end of an epoch's first batch, which pays for graph tracing
+            # (seconds): counted in, it made a 10-minute run's first estimate 1.5 hours.
+            self.rate_started = now
         if now - self.last_event >= BATCH_EVENT_SECONDS or batch + 1 == self.steps:
             self.last_event = now
-            self.images_per_second = (batch + 1) * self.config.batch_size / max(now - self.epoch_started, 1e-6)
+            if batch > 0:
+                self.images_per_second = batch * self.config.batch_size / max(now - self.rate_started, 1e-6)
             self.run.append_event("batch", epoch=self.state["epoch"] + 1, batch=batch + 1, batches=self.steps,
                                   loss=float(logs.get("loss", 0)), accuracy=float(logs.get("accuracy", 0)),
                                   images_per_s=self.images_per_second, eta_s=self._eta(batch + 1))
@@ -242,9 +247,28 @@ class _RunMonitor(keras.callbacks.Callback):
             learning_rate=float(np.asarray(self.model.optimizer.learning_rate)),
             images_per_s=self.images_per_second, eta_s=self._eta(self.steps))
 
-    def _eta(self, batches_done: int) -> float:
+    def _eta(self, batches_done: int) -> float | None:
+        """Seconds of training left (None until a rate is measured)."""
+        if not self.images_per_second:
+            return None
         remaining = (self.config.epochs - self.state["epoch"]) * self.steps - batches_done
-        return max(remaining, 0) * self.config.batch_size / max(self.images_per_second, 1e-6)
+        return max(remaining, 0) * self.config.batch_size / self.images_per_second
+
+
+def _finishing(run: RunFolder, stage: str):
+    """Write a "finish" event for a stage of the end of training (scoring, saving); return a core Progress
+    callback that writes its progress as more of them (at most one a BATCH_EVENT_SECONDS, and the last)."""
+    started = last = time.time()
+    run.append_event("finish", stage=stage, done=0, total=0, eta_s=None)
+
+    def follow(done: int, total: int) -> None:
+        nonlocal last
+        now = time.time()
+        if now - last >= BATCH_EVENT_SECONDS or done == total:
+            last = now
+            run.append_event("finish", stage=stage, done=done, total=total,
+                             eta_s=(now - started) / done * (total - done))
+    return follow
 
 
 def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, model: keras.Model,
@@ -256,11 +280,13 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
     else:
         final.set_weights(model.get_weights())
     val_sources = [data["sources"][i] for i in data["val_indices"]]
-    validation = evaluate_model(final, data["val_x"], data["val_y"], val_sources) if len(data["val_y"]) else {}
+    validation = evaluate_model(final, data["val_x"], data["val_y"], val_sources,
+                                progress=_finishing(run, "scoring the validation images")) if len(data["val_y"]) else {}
     test = {}
     if config.test_split and config.test_split in dataset.splits:
         split = dataset.splits[config.test_split]
-        test = evaluate_model(final, split.images, split.labels, split.sources)
+        test = evaluate_model(final, split.images, split.labels, split.sources,
+                              progress=_finishing(run, f"scoring the '{config.test_split}' split"))
         data["counts"]["test"] = class_counts(split.labels).tolist()
     card = {
         "classes": list(EMOTIONS),
@@ -280,6 +306,7 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
         "command": "python -m core train " + " ".join(_cli_arguments(config)),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
+    _finishing(run, "saving the model")
     save_model(final, run.model_file)
     write_json(run.card_file, card)
     return card

@@ -1,0 +1,68 @@
+"""What a training run tells while it runs: a first time-left estimate that is not inflated by the first
+batch's graph tracing, and its scoring and saving after the last epoch as progress events."""
+
+import pytest
+
+import core.training
+from core.runs import RunFolder
+from core.training import TrainConfig, _RunMonitor
+from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
+from tests.test_app import EPOCH, environment, fake_run, page  # noqa: F401 (environment: a fixture)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_first_time_left_estimate_leaves_out_the_first_batchs_tracing(tmp_path, monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(core.training.time, "time", clock)
+    run = RunFolder(tmp_path / "run")
+    run.path.mkdir()
+    monitor = _RunMonitor(run, TrainConfig(data="unused", epochs=10, batch_size=100), steps_per_epoch=50,
+                          state={"epoch": 0, "best_val_accuracy": 0.0})
+    monitor.on_epoch_begin(0)
+    clock.now += 20  # the first batch traces the graph
+    monitor.on_train_batch_end(0, {"loss": 2.0})
+    for batch in range(1, 11):  # then 0.5 s a batch: 200 images/s
+        clock.now += 0.5
+        monitor.on_train_batch_end(batch, {"loss": 2.0})
+    batches = [e for e in run.events() if e["event"] == "batch"]
+    assert batches[0]["eta_s"] is None  # no rate measured yet: the page says "measuring"
+    assert batches[-1]["images_per_s"] == pytest.approx(200)
+    # 500 batches in all, 11 done: 489 x 0.5 s, where counting the tracing in said about 1,090 s more.
+    assert batches[-1]["eta_s"] == pytest.approx(489 * 0.5)
+
+
+def test_scoring_and_saving_after_the_last_epoch_are_progress_events(tiny_model):
+    events = RunFolder(tiny_model).events()
+    kinds = [e["event"] for e in events]
+    finishing = [e for e in events if e["event"] == "finish"]
+    assert kinds.index("finish") > max(i for i, kind in enumerate(kinds) if kind == "epoch")
+    assert kinds[-1] == "end" and kinds[-2] == "finish"
+    stages = list(dict.fromkeys(e["stage"] for e in finishing))
+    assert stages == ["scoring the validation images", "scoring the 'test' split", "saving the model"]
+    test = [e for e in finishing if e["stage"] == "scoring the 'test' split"]
+    assert test[0]["done"] == 0 and (test[-1]["done"], test[-1]["total"]) == (42, 42)  # 6 test images per emotion
+    assert test[-1]["eta_s"] == 0
+
+
+def test_train_page_shows_the_scoring_after_the_last_epoch_with_counts_and_time_left():
+    run = fake_run([])
+    with run.lock():  # a training process holds the run
+        run.append_event("start", epochs=3, initial_epoch=0, batches=10, train_images=100, val_images=10)
+        for epoch in (1, 2, 3):
+            run.append_event(**EPOCH | {"epoch": epoch, "eta_s": 0.0})
+        run.append_event("finish", stage="scoring the 'test' split", done=1200, total=3589, eta_s=125.0)
+        at = page("train")
+        bars = [bar.proto.text for bar in at.get("progress")]
+        assert "All epochs done: scoring the 'test' split, 1,200 of 3,589 images" in bars
+        assert {m.label: m.value for m in at.metric}["Time left (scoring the 'test' split)"] == "0:02:05"
+        run.append_event("finish", stage="saving the model", done=0, total=0, eta_s=None)
+        at.run()
+        assert "All epochs done: saving the model..." in [bar.proto.text for bar in at.get("progress")]
+        assert {m.label: m.value for m in at.metric}["Time left (saving the model)"] == "measuring..."
