@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 from contextlib import contextmanager
 
 from tqdm import tqdm
@@ -63,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="distil: learn from these models' averaged probabilities as well as the labels")
     train.add_argument("--teacher-weight", type=float, default=0.5,
                        help="share of the teachers in the targets, 0-1 (default 0.5)")
-    train.set_defaults(run=_train)
+    train.set_defaults(run=_showing_training(_train))
 
     cancel = commands.add_parser("cancel", help="stop a running training after its current batch")
     cancel.add_argument("run_dir")
@@ -339,3 +340,44 @@ def progress_bar(description: str, unit: str):
             bar.update(done - bar.n)
         bar.follow = follow
         yield bar
+
+
+def _showing_training(command):
+    """Wrap a command that trains into args.run_dir: the run's progress events drawn as a bar on stderr."""
+    def run(args) -> int:
+        from core.runs import RunFolder
+
+        with progress_bar("training", "batch") as bar:
+            if bar.disable:
+                return command(args)
+            stop = threading.Event()
+
+            def follow() -> None:
+                while not stop.wait(1.0):
+                    _show_run(RunFolder(args.run_dir).status(), bar)
+            follower = threading.Thread(target=follow, daemon=True)
+            follower.start()
+            try:
+                return command(args)
+            finally:
+                stop.set()
+                follower.join()
+                _show_run(RunFolder(args.run_dir).status(), bar)
+    return run
+
+
+def _show_run(status: dict, bar: tqdm) -> None:
+    """Draw a run's status (see core.runs.RunFolder.status) on a bar counting batches."""
+    start = status["start"]
+    if not start:
+        return
+    epoch = status["epoch"]["epoch"] if status["epoch"] else start["initial_epoch"]
+    batch = status["batch"] if status["batch"] and status["batch"]["epoch"] > epoch else None
+    bar.total = start["epochs"] * start["batches"]
+    bar.update(epoch * start["batches"] + (batch["batch"] if batch else 0) - bar.n)
+    finish = status["finish"]
+    if finish and finish["time"] >= start["time"] and epoch >= start["epochs"]:
+        bar.set_description(finish["stage"] + (f" {finish['done']}/{finish['total']}" if finish["total"] else ""))
+    elif status["epoch"]:
+        bar.set_description(f"epoch {epoch}/{start['epochs']}, validation accuracy "
+                            f"{status['epoch']['val_accuracy']:.3f}")

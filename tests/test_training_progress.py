@@ -1,9 +1,13 @@
 """What a training run tells while it runs: a first time-left estimate that is not inflated by the first
 batch's graph tracing, and its scoring and saving after the last epoch as progress events."""
 
+import io
+import json
+
 import pytest
 
 import core.training
+from core.cli import main
 from core.runs import RunFolder
 from core.training import TrainConfig, _RunMonitor
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
@@ -66,3 +70,18 @@ def test_train_page_shows_the_scoring_after_the_last_epoch_with_counts_and_time_
         at.run()
         assert "All epochs done: saving the model..." in [bar.proto.text for bar in at.get("progress")]
         assert {m.label: m.value for m in at.metric}["Time left (saving the model)"] == "measuring..."
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_train_command_draws_its_progress_on_stderr(tiny_data, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("sys.stderr", terminal := Terminal())
+    assert main(["train", str(tiny_data), "--run-dir", str(tmp_path / "run"), "--arch", "seed", "--epochs", "2",
+                 "--batch-size", "8", "--no-augment"]) == 0
+    assert json.loads(capsys.readouterr().out)["test"] is not None
+    batches = RunFolder(tmp_path / "run").status()["start"]["batches"]
+    shown = terminal.getvalue()
+    assert f"{2 * batches}/{2 * batches}" in shown and "saving the model" in shown
