@@ -10,6 +10,8 @@ wrong navigation, and TensorFlow loaded before aiortc, below), until some visit 
 import aiortc  # noqa: F401  (isort: skip)
 import streamlit as st
 
+from core.settings import choose_dataset, chosen_dataset
+
 st.set_page_config(page_title="FER Studio", layout="wide")
 
 PAGES = [
@@ -21,4 +23,17 @@ PAGES = [
     st.Page("app_pages/predict.py", title="Predict", icon=":material/mood:"),
 ]
 
+
+
+def remember_dataset() -> None:
+    choose_dataset(st.session_state.dataset)
+
+
+# One dataset for every page (Dataset, Train, Evaluate), remembered across reloads in the runs folder.
+if "dataset" not in st.session_state:
+    st.session_state.dataset = chosen_dataset()[0]
+st.sidebar.text_input("Dataset (every page)", key="dataset", on_change=remember_dataset,
+                      help="A FER-2013 folder, fer2013.csv or .zip on this machine; remembered across pages, "
+                           "reloads and restarts (empty: the FER_DATA environment variable).")
+st.session_state.data_path = st.session_state.dataset.strip() or chosen_dataset()[0]  # what the pages read
 st.navigation(PAGES).run()

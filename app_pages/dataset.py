@@ -1,10 +1,10 @@
 """Dataset: what is in the data, how balanced the training folds are, and what the faces look like."""
 
 import hashlib
-import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -13,6 +13,7 @@ from core.balance import STRATEGIES
 from core.dataset import Dataset, DatasetError, load_dataset
 from core.emotions import EMOTIONS
 from core.overview import example_faces, fold_counts, mean_faces, split_counts
+from core.settings import choose_dataset
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,13 +27,21 @@ def read_dataset(path: str) -> Dataset:
     key = (str(Path(path).expanduser().resolve()), Path(path).expanduser().stat().st_mtime_ns)
     loaded = _loaded()
     if key not in loaded:
-        bar = st.progress(0.0, text="Reading the dataset...")
-        dataset = load_dataset(path, progress=lambda done, total: bar.progress(
-            done / total, text=f"Decoding images: {done:,} of {total:,}"))
-        bar.empty()
+        with st.status(f"Reading {path}: listing its files...") as status:
+            bar = st.progress(0.0, text="Checking the cache of decoded images...")
+            dataset = load_dataset(path, progress=lambda done, total: bar.progress(
+                done / total, text=f"Decoding images: {done:,} of {total:,}"))
+            bar.empty()
+            status.update(label=f"Read {sum(map(len, dataset.splits.values())):,} images from {path}; kept in "
+                                "memory, so the next visit is immediate", state="complete")
         loaded.clear()  # keep one dataset in memory
         loaded[key] = dataset
     return loaded[key]
+
+
+def use_everywhere(path: str) -> None:
+    st.session_state.dataset = path
+    choose_dataset(path)
 
 
 def saved_upload(upload) -> str:
@@ -51,11 +60,13 @@ if source == "Upload a .zip":
     upload = st.file_uploader("FER-2013 as a .zip (train/<emotion>/*.png, <emotion>/*.png or fer2013.csv)",
                               type=["zip"])
     path = saved_upload(upload) if upload else ""
+    if path:
+        st.button("Use this .zip on every page", on_click=use_everywhere, args=(path,))
 else:
-    path = st.text_input("Dataset path", value=os.environ.get("FER_DATA", ""),
-                         help="Defaults to the FER_DATA environment variable.").strip()
+    path = st.session_state.get("data_path", "")
+    st.caption(f"Dataset: {path or 'none'} (change it in the sidebar: every page uses it)")
 if not path:
-    st.info("Choose a dataset: type its path (or set FER_DATA), or upload a .zip.")
+    st.info("Choose a dataset: type its path in the sidebar (or set FER_DATA), or upload a .zip.")
     st.stop()
 try:
     if not Path(path).expanduser().exists():
@@ -96,8 +107,8 @@ sample_split = st.selectbox("Split", list(dataset.splits), key="sample_split",
 shown = dataset.split(sample_split)
 for emotion, faces in example_faces(shown, per_class=8, seed=st.session_state.get("shuffle", 0)).items():
     st.markdown(f"**{emotion}**" + ("" if len(faces) else ": no images"))
-    if len(faces):
-        st.image(list(faces), width=72)
+    if len(faces):  # one strip a row: 7 pictures for the browser to draw, not 56
+        st.image(np.hstack(list(faces)), width=72 * len(faces))
 if st.button("Other examples"):
     st.session_state["shuffle"] = st.session_state.get("shuffle", 0) + 1
     st.rerun()

@@ -1,7 +1,6 @@
 """Evaluate: how a model does on a labelled split, where it errs, and how two models compare."""
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -91,9 +90,9 @@ left.download_button("Download the model (.keras)", lambda path=models[name]: pa
 right.download_button("Download its card (card.json)", json.dumps(card, indent=2), file_name=f"{slug}-card.json",
                       mime="application/json", on_click="ignore", disabled=not card)
 
-data = st.text_input("Dataset path", os.environ.get("FER_DATA", "")).strip()
+data = st.session_state.get("data_path", "")
 if not data:
-    st.info("Give a dataset path (or set FER_DATA) to score the model on one of its splits; "
+    st.info("Give a dataset path in the sidebar (or set FER_DATA) to score the model on one of its splits; "
             "the scores above were stored when the model was trained.")
     st.stop()
 try:

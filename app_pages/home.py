@@ -1,12 +1,12 @@
 """Home: what the tool does, which model is active, whether a dataset is configured."""
 
-import os
 from pathlib import Path
 
 import streamlit as st
 
 from core.model_store import ModelError, active_run, read_card
 from core.runs import DEFAULT_MODEL_DIR
+from core.settings import chosen_dataset
 
 st.title("FER Studio")
 st.write(
@@ -52,14 +52,17 @@ else:
                        f"scores average {card['config'].get('views', 'shifted')} test-time views.")
 
 st.subheader("Dataset")
-data = os.environ.get("FER_DATA", "")
+data = st.session_state.get("data_path", "")
+origin = {"chosen": "chosen in the sidebar, remembered across restarts", "FER_DATA": "from FER_DATA"}.get(
+    chosen_dataset()[1]) if data == chosen_dataset()[0] else "chosen in the sidebar"
 if not data:
-    st.info("No dataset configured: set the FER_DATA environment variable to a FER-2013 folder, "
-            "fer2013.csv or .zip, or choose one on the Dataset page.")
-elif not Path(data).exists():
-    st.warning(f"FER_DATA is set to {data}, which does not exist.")
+    st.info("No dataset configured: type the path of a FER-2013 folder, fer2013.csv or .zip in the sidebar "
+            "(or set the FER_DATA environment variable). FER-2013 (Goodfellow et al., ICML 2013 challenge; "
+            "48x48 gray faces) is downloaded from Kaggle as train/ and test/ folders or as fer2013.csv.")
+elif not Path(data).expanduser().exists():
+    st.warning(f"The dataset {data} ({origin}) does not exist.")
 else:
-    st.success(f"Dataset: {data} (from FER_DATA)")
+    st.success(f"Dataset: {data} ({origin}); the Dataset, Train and Evaluate pages use it.")
 
 st.subheader("Pages")
 st.page_link("app_pages/dataset.py", label="Dataset: counts, balance and example faces",

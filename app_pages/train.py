@@ -1,7 +1,6 @@
 """Train: start a run, follow it live (from any tab, after a reload), cancel or resume it, see how it ended."""
 
 import math
-import os
 import time
 from pathlib import Path
 
@@ -59,7 +58,8 @@ with st.form("new_run"):
     teacher_weight = middle.slider("Teachers' share of the targets", 0.0, 1.0, 0.5, 0.1, key="teacher_weight")
     weight_decay = right.number_input("Weight decay (0: the architecture's own)", 0.0, 1.0, 0.0, step=1e-3,
                                       format="%.4f", key="weight_decay")
-    data = st.text_input("Dataset path", os.environ.get("FER_DATA", ""), key="data").strip()
+    data = st.text_input("Dataset path", st.session_state.get("data_path", ""), key="data",
+                         help="The dataset chosen in the sidebar, unless changed here for this run.").strip()
     submitted = st.form_submit_button("Start training", type="primary")
 if submitted:
     start_arch = read_card(starts[start]).get("architecture", arch) if starts[start] else arch
