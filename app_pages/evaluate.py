@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.dataset import Dataset, load_dataset
 from core.emotions import EMOTIONS
+from core.evaluation import baseline_note, baseline_warning
 from core.explain import explain_faces
 from core.inference import DEFAULT_VIEWS, VIEWS
 from core.model_store import ModelError, available_models, load_model, read_card
@@ -78,9 +79,9 @@ card = read_card(models[name])
 stored_val, stored_test = card.get("validation", {}), card.get("test", {})
 columns = st.columns(4)
 columns[0].metric("Architecture", card.get("architecture", "?"), help=f"{card.get('parameters', 0):,} parameters")
-columns[1].metric("Validation accuracy (when trained)", percent(stored_val),
+columns[1].metric("Validation accuracy (when trained)", percent(stored_val), baseline_note(stored_val),
                   help=f"{stored_val.get('images', 0)} images")
-columns[2].metric("Test accuracy (when trained)", percent(stored_test),
+columns[2].metric("Test accuracy (when trained)", percent(stored_test), baseline_note(stored_test),
                   help=f"the '{stored_test.get('split', 'test')}' split, {stored_test.get('images', 0)} images")
 columns[3].metric("Test macro F1 (when trained)", percent(stored_test, "macro_f1"))
 slug = name.removeprefix("run: ")
@@ -117,7 +118,9 @@ except (ModelError, ValueError, OSError) as error:  # DatasetError is a ValueErr
 for column, (model_name, report) in zip(st.columns(len(reports)), reports.items()):
     column.markdown(f"**{model_name}** on '{split}' ({report['images']:,} images, scored {report['scored']})")
     accuracy, f1 = column.columns(2)
-    accuracy.metric("Accuracy", percent(report))
+    accuracy.metric("Accuracy", percent(report), baseline_note(report))
+    if warning := baseline_warning(report):
+        column.warning(f"{model_name}: {warning}")
     f1.metric("Macro F1", percent(report, "macro_f1"))
 report = reports[name]
 

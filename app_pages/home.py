@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.evaluation import baseline_note, baseline_warning
 from core.model_store import ModelError, active_run, read_card
 from core.runs import DEFAULT_MODEL_DIR
 from core.settings import chosen_dataset
@@ -33,9 +34,13 @@ else:
         columns[0].metric("Architecture", card.get("architecture", "?"),
                           help=f"{card.get('parameters', 0):,} parameters")
         columns[1].metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "n/a",
+                          baseline_note(test),
                           help=f"on the '{test.get('split', 'test')}' split, {test.get('images', 0):,} images")
         columns[2].metric("Validation accuracy",
-                          f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a")
+                          f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a",
+                          baseline_note(validation))
+        if warning := baseline_warning(test or validation):
+            st.warning(f"The default model: {warning}")
         columns[3].metric("Trained on", str(card.get("finished", "?"))[:10],
                           help=f"{card.get('training_seconds', 0) / 60:.0f} min on {card.get('hardware', '?')}")
         for number, member in enumerate(card.get("members") or [card], 1):

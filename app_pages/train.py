@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.architectures import ARCHITECTURES
 from core.balance import STRATEGIES
+from core.evaluation import baseline_note, baseline_warning
 from core.model_store import available_models, read_card
 from core.runs import RunBusy, RunFolder, list_runs, new_run_dir, start_training_process
 
@@ -146,9 +147,12 @@ def show_run(run: RunFolder, was_live: bool) -> None:
         validation, test = card.get("validation", {}), card.get("test", {})
         st.success(f"Finished: {len(history)} epochs in {duration(card.get('training_seconds', 0))}.")
         left, right = st.columns(2)
-        left.metric("Validation accuracy", f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a")
-        right.metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "n/a",
+        left.metric("Validation accuracy", f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a",
+                    baseline_note(validation))
+        right.metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "n/a", baseline_note(test),
                      help=f"on the '{test.get('split', 'test')}' split" if test else "the data has no test split")
+        if warning := baseline_warning(test or validation):
+            st.warning(f"This run: {warning}")
     elif state in ("cancelled", "interrupted") and not starting(run, status):
         st.warning(f"This run was {'cancelled' if state == 'cancelled' else 'interrupted (its process stopped)'} "
                    f"after {done} of {epochs} epochs. Resume continues from the last finished epoch.")

@@ -56,6 +56,9 @@ def majority_baseline(labels: np.ndarray) -> float:
     return float(np.bincount(labels).max() / len(labels)) if len(labels) else 0.0
 
 
+NO_BETTER_MARGIN = 0.01  # within a point of the majority-class baseline: the model has learned nothing useful
+
+
 def baseline_of(metrics: dict) -> tuple[float, str] | None:
     """(accuracy of always answering the commonest emotion, that emotion) for a report or a card's
     metrics (older cards: from their confusion matrix); None when they hold neither."""
@@ -65,6 +68,24 @@ def baseline_of(metrics: dict) -> tuple[float, str] | None:
     if not support.sum():
         return None
     return float(support.max() / support.sum()), EMOTIONS[int(support.argmax())]
+
+
+def baseline_note(metrics: dict) -> str | None:
+    """The accuracy against the majority-class baseline, e.g. "+45.2 points over always 'happy' (25.0%)"."""
+    baseline = baseline_of(metrics)
+    if baseline is None or "accuracy" not in metrics:
+        return None
+    gain = (metrics["accuracy"] - baseline[0]) * 100
+    return f"{gain:+.1f} points over always '{baseline[1]}' ({baseline[0]:.1%})"
+
+
+def baseline_warning(metrics: dict) -> str | None:
+    """A warning when the accuracy is within NO_BETTER_MARGIN of (or below) the majority-class baseline."""
+    baseline = baseline_of(metrics)
+    if baseline is None or "accuracy" not in metrics or metrics["accuracy"] > baseline[0] + NO_BETTER_MARGIN:
+        return None
+    return (f"{metrics['accuracy']:.1%} is no better than always answering '{baseline[1]}' ({baseline[0]:.1%} of "
+            "these images): the model has not learned to tell the emotions apart.")
 
 
 def evaluate_model(model, images: np.ndarray, labels: np.ndarray, sources: list[str] | None = None,

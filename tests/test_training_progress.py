@@ -4,14 +4,16 @@ batch's graph tracing, and its scoring and saving after the last epoch as progre
 import io
 import json
 
+import numpy as np
 import pytest
 
 import core.training
 from core.cli import main
-from core.runs import RunFolder
+from core.evaluation import score_predictions
+from core.runs import RunFolder, write_json
 from core.training import TrainConfig, _RunMonitor
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
-from tests.test_app import EPOCH, environment, fake_run, page  # noqa: F401 (environment: a fixture)
+from tests.test_app import EPOCH, environment, fake_run, page, texts  # noqa: F401 (environment: a fixture)
 
 
 class Clock:
@@ -85,3 +87,16 @@ def test_train_command_draws_its_progress_on_stderr(tiny_data, tmp_path, monkeyp
     batches = RunFolder(tmp_path / "run").status()["start"]["batches"]
     shown = terminal.getvalue()
     assert f"{2 * batches}/{2 * batches}" in shown and "saving the model" in shown
+
+
+def test_train_page_warns_when_a_finished_run_is_no_better_than_always_answering_happy():
+    run = fake_run([{"event": "start", "epochs": 1}, EPOCH | {"epochs": 1}, {"event": "end", "status": "finished"}])
+    labels = np.repeat(np.arange(7), [50, 5, 50, 90, 60, 60, 45])  # happy: 25%
+    always_happy = np.zeros((len(labels), 7))
+    always_happy[:, 3] = 1
+    report = score_predictions(labels, always_happy)
+    write_json(run.card_file, {"validation": report, "test": report, "training_seconds": 60})
+    at = page("train")
+    [test] = [m for m in at.metric if m.label == "Test accuracy"]
+    assert test.value == "25.0%" and test.delta == "+0.0 points over always 'happy' (25.0%)"
+    assert "no better than always answering 'happy'" in texts(at.warning)
