@@ -1,4 +1,4 @@
-"""The command line: stats, train, cancel, runs, default, evaluate, ensemble, predict and explain.
+"""The command line: stats, train, shard, cancel, runs, default, evaluate, ensemble, predict and explain.
 
 Example: python -m core stats ../shared/datasets/fer2013 --json
 """
@@ -24,11 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     from core.dataset import DatasetError
     from core.imaging import ImageError
     from core.model_store import ModelError
+    from core.distributed import WorkerLost
     from core.runs import RunBusy
 
     try:
         return args.run(args) or 0
-    except (DatasetError, ModelError, ImageError, RunBusy, ValueError, OSError) as error:
+    except (DatasetError, ModelError, ImageError, RunBusy, WorkerLost, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -64,7 +65,19 @@ def _parser() -> argparse.ArgumentParser:
                        help="distil: learn from these models' averaged probabilities as well as the labels")
     train.add_argument("--teacher-weight", type=float, default=0.5,
                        help="share of the teachers in the targets, 0-1 (default 0.5)")
+    train.add_argument("--distributed", action="store_true",
+                       help="one worker of TF_CONFIG's cluster (MultiWorkerMirroredStrategy; on when TF_CONFIG is set)")
+    train.add_argument("--worker-dir", default=None, metavar="DIR",
+                       help="where a worker other than 0 writes its own log and checkpoints (default: a temporary folder)")
     train.set_defaults(run=_showing_training(_train))
+
+    shard = commands.add_parser("shard", help="write a dataset as TFRecord shards to stream from when training")
+    shard.add_argument("data", help="dataset folder (any image size), fer2013.csv or .zip")
+    shard.add_argument("--out", required=True, help="the new folder for the shards and shards.json")
+    shard.add_argument("--shards", type=int, default=8, help="files for the training fold (at least one per worker)")
+    shard.add_argument("--val-fraction", type=float, default=0.1, help="validation slice cut from train (as train's)")
+    shard.add_argument("--seed", type=int, default=0)
+    shard.set_defaults(run=_shard)
 
     cancel = commands.add_parser("cancel", help="stop a running training after its current batch")
     cancel.add_argument("run_dir")
@@ -144,8 +157,9 @@ def _train(args) -> int:
     from core.model_store import model_file
     from core.training import TrainConfig, train
 
+    distributed = args.distributed or "TF_CONFIG" in os.environ
     if args.resume:
-        card = train(args.run_dir, resume=True)
+        card = train(args.run_dir, resume=True, distributed_run=distributed, worker_dir=args.worker_dir)
     else:
         if not args.data:
             raise ValueError("give the dataset to train on (or --resume)")
@@ -157,11 +171,25 @@ def _train(args) -> int:
                              init_from=args.init_from and str(model_file(args.init_from).resolve()),
                              teachers=args.teachers and [os.path.abspath(spec) for spec in args.teachers],
                              teacher_weight=args.teacher_weight)
-        card = train(args.run_dir, config)
+        card = train(args.run_dir, config, distributed_run=distributed, worker_dir=args.worker_dir)
     if card is None:
         print("cancelled: the last finished epoch is kept; --resume continues it")
         return 3
+    if "worker" in card:
+        print(f"worker {card['worker']} finished; worker 0 writes the model into {args.run_dir}")
+        return 0
     print(json.dumps({"validation": card["validation"].get("accuracy"), "test": card["test"].get("accuracy")}))
+    return 0
+
+
+def _shard(args) -> int:
+    from core.shards import write_shards
+
+    manifest = write_shards(args.data, args.out, args.shards, args.val_fraction, args.seed)
+    print(", ".join(f"{name}: {split['images']:,} images in {len(split['files'])} file(s)"
+                    for name, split in manifest["splits"].items()) + f"; skipped {len(manifest['skipped'])}")
+    for line in manifest["skipped"][:20]:
+        print(f"  {line}")
     return 0
 
 

@@ -131,35 +131,59 @@ def _subfolders(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in IGNORED_NAMES)
 
 
-def _read_split_folders(root: Path, split_dirs: dict[str, Path], progress: Progress | None) -> Dataset:
-    """Read `<split>/<emotion>/<image>` folders, decoding images on a few threads."""
-    dataset = Dataset(source=str(root), splits={})
-    jobs: list[tuple[str, int, Path]] = []
+def labelled_files(path: str | Path) -> tuple[dict[str, list[tuple[Path, int]]], list[str]]:
+    """Every file of a folder dataset with its label, per split, found without decoding anything,
+    and warnings (empty class folders). Raises DatasetError for a CSV file or a folder that is not a dataset.
+
+    Example: labelled_files("../shared/datasets/fer2013")[0]["train"][0] -> (PosixPath('.../train/angry/im0.png'), 0)
+    """
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DatasetError(f"{root} is not a folder dataset")
+    split_dirs = _layout(root, root.name)
+    if isinstance(split_dirs, Path):
+        raise DatasetError(f"{root} holds {split_dirs.name}, not image folders")
+    return _split_files(root, split_dirs)
+
+
+def _split_files(root: Path, split_dirs: dict[str, Path]) -> tuple[dict[str, list[tuple[Path, int]]], list[str]]:
+    files: dict[str, list[tuple[Path, int]]] = {}
+    warnings = []
     for split_name, split_dir in split_dirs.items():
+        files[split_name] = []
         for class_dir in _subfolders(split_dir):
             label = label_of_folder(class_dir.name)
             if label is None:
                 known = ", ".join(sorted(FOLDER_ALIASES))
                 raise DatasetError(f"unknown emotion folder '{split_dir.name}/{class_dir.name}': expected one of {known}")
-            files = sorted(p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith("."))
-            if not files:
-                dataset.warnings.append(f"class folder '{class_dir.relative_to(root)}' is empty")
-            jobs.extend((split_name, label, file) for file in files)
+            names = sorted(p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+            if not names:
+                warnings.append(f"class folder '{class_dir.relative_to(root)}' is empty")
+            files[split_name].extend((file, label) for file in names)
+    return files, warnings
 
-    def decode(job: tuple[str, int, Path]) -> tuple[np.ndarray | None, bool, str]:
-        file = job[2]
-        if file.suffix.lower() not in IMAGE_SUFFIXES:
-            return None, False, "not an image file (unknown extension)"
-        try:
-            image = open_image(file)
-        except (ImageError, OSError) as error:
-            return None, False, str(error)
-        converted = image.mode != "L" or image.size != (FACE_SIZE, FACE_SIZE)
-        return to_face_pixels(np.asarray(image.convert("L"))), converted, ""
 
+def decode_face(file: Path) -> tuple[np.ndarray | None, bool, str]:
+    """Decode one image file into 48x48 uint8 face pixels: (pixels or None, whether it was converted, why not)."""
+    if file.suffix.lower() not in IMAGE_SUFFIXES:
+        return None, False, "not an image file (unknown extension)"
+    try:
+        image = open_image(file)
+    except (ImageError, OSError) as error:
+        return None, False, str(error)
+    converted = image.mode != "L" or image.size != (FACE_SIZE, FACE_SIZE)
+    return to_face_pixels(np.asarray(image.convert("L"))), converted, ""
+
+
+def _read_split_folders(root: Path, split_dirs: dict[str, Path], progress: Progress | None) -> Dataset:
+    """Read `<split>/<emotion>/<image>` folders, decoding images on a few threads."""
+    dataset = Dataset(source=str(root), splits={})
+    files, dataset.warnings = _split_files(root, split_dirs)
+    jobs = [(split_name, label, file) for split_name, pairs in files.items() for file, label in pairs]
     per_split: dict[str, tuple[list, list, list]] = {name: ([], [], []) for name in split_dirs}
     with ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) * 2) as pool:
-        for done, (job, (pixels, converted, reason)) in enumerate(zip(jobs, pool.map(decode, jobs, chunksize=64)), 1):
+        decoded = pool.map(decode_face, [job[2] for job in jobs], chunksize=64)
+        for done, (job, (pixels, converted, reason)) in enumerate(zip(jobs, decoded), 1):
             split_name, label, file = job
             name = str(file.relative_to(root))
             if pixels is None:

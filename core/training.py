@@ -4,9 +4,11 @@ Run it as its own process (`python -m core train ...`); pages start it with
 core.runs.start_training_process and follow it through the run folder.
 """
 
+import contextlib
 import dataclasses
 import os
 import platform
+import shutil
 import signal
 import sys
 import time
@@ -16,6 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from core import distributed
 from core.architectures import ARCHITECTURES
 from core.balance import class_counts, training_folds
 from core.dataset import Dataset, load_dataset
@@ -24,6 +27,8 @@ from core.emotions import EMOTIONS
 from core.evaluation import card_metrics, evaluate_model
 from core.model_store import load_model, model_file, read_card, save_model
 from core.runs import RunFolder, atomic_path, read_json, write_json
+from core.shards import is_shard_folder
+from core.streaming import TrainingSource, fit_input, shard_training_data
 
 BATCH_EVENT_SECONDS = 1.0
 
@@ -64,12 +69,27 @@ class TrainingCancelled(Exception):
     """The run stopped because a cancel was requested; its last checkpoint is kept."""
 
 
-def train(run_dir: str | Path, config: TrainConfig | None = None, resume: bool = False) -> dict | None:
+def train(run_dir: str | Path, config: TrainConfig | None = None, resume: bool = False,
+          distributed_run: bool = False, worker_dir: str | Path | None = None) -> dict | None:
     """Train in run_dir (a new run from config, or resume its checkpoint); return the card.
 
-    Returns None when cancelled. Raises RunBusy when the run is already training.
+    With distributed_run, this process is one worker of TF_CONFIG's cluster (core/distributed.py):
+    worker 0 writes run_dir, the others their worker_dir (a temporary folder when None).
+    Returns None when cancelled. Raises RunBusy when the run is already training, WorkerLost when
+    another worker stops answering.
     """
-    run = RunFolder(run_dir)
+    worker = distributed.worker_from_environment() if distributed_run else None
+    if not worker or worker.chief:
+        return _train_in(RunFolder(run_dir), config, resume, worker)
+    private = distributed.private_run_folder(run_dir, worker_dir, resume)
+    try:
+        return _train_in(private, config, resume, worker)
+    finally:
+        if worker_dir is None:
+            shutil.rmtree(private.path, ignore_errors=True)
+
+
+def _train_in(run: RunFolder, config: TrainConfig | None, resume: bool, worker: distributed.Worker | None):
     if not resume and config.init_from:
         model_file(config.init_from)  # a missing starting model fails before the run folder exists
     if not resume and config.teachers:
@@ -88,62 +108,102 @@ def train(run_dir: str | Path, config: TrainConfig | None = None, resume: bool =
         run.cancel_file.unlink(missing_ok=True)
         previous_handler = signal.signal(signal.SIGTERM, lambda *_: run.request_cancel())
         try:
-            return _train(run, config)
+            return _train(run, config, worker)
         except TrainingCancelled:
             run.append_event("end", status="cancelled", message="cancelled; the last finished epoch is kept")
             return None
         except Exception as error:
+            if worker and distributed.is_lost_worker(error):
+                message = distributed.lost_worker_message(error, read_json(run.checkpoint_state_file, {}).get("epoch", 0))
+                run.append_event("end", status="failed", message=message)
+                raise distributed.WorkerLost(message) from None
             run.append_event("end", status="failed", message=f"{type(error).__name__}: {error}")
             raise
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
 
 
-def _train(run: RunFolder, config: TrainConfig) -> dict:
+def _train(run: RunFolder, config: TrainConfig, worker: distributed.Worker | None = None) -> dict:
     started = time.time()
+    strategy = distributed.multi_worker_strategy(config.batch_size, worker) if worker else None
     keras.utils.set_random_seed(config.seed)
-    dataset = load_dataset(config.data)
-    data = prepare_training_data(dataset, config)
+    streamed = None
+    if is_shard_folder(config.data):
+        dataset, data, streamed = shard_training_data(config)
+    else:
+        dataset = load_dataset(config.data)
+        data = prepare_training_data(dataset, config)
     architecture = ARCHITECTURES[config.arch]
     steps_per_epoch = int(np.ceil(len(data["train_indices"]) / config.batch_size))
 
     state = read_json(run.checkpoint_state_file, {})
-    if run.checkpoint_file.exists() and state:
-        model = keras.saving.load_model(run.checkpoint_file, safe_mode=True)
-    else:
-        # Provenance is read now and kept with the checkpoints: the source may be replaced before the end.
-        state = {"epoch": 0, "best_val_accuracy": -1.0, "seconds": 0.0,
-                 "initialised_from": _provenance(config.init_from)}
-        model = architecture.build(config.augment, config.seed)
-        if config.init_from:
-            _load_initial_weights(model, config.init_from)
-        model.compile(optimizer=_optimizer(config, steps_per_epoch),
-                      loss=keras.losses.CategoricalCrossentropy(label_smoothing=architecture.label_smoothing),
-                      metrics=["accuracy"])
+    with strategy.scope() if strategy else contextlib.nullcontext():  # under a strategy, variables are mirrored
+        if run.checkpoint_file.exists() and state:
+            model = keras.saving.load_model(run.checkpoint_file, safe_mode=True)
+        else:
+            # Provenance is read now and kept with the checkpoints: the source may be replaced before the end.
+            state = {"epoch": 0, "best_val_accuracy": -1.0, "seconds": 0.0,
+                     "initialised_from": _provenance(config.init_from)}
+            model = architecture.build(config.augment, config.seed)
+            if config.init_from:
+                _load_initial_weights(model, config.init_from)
+            model.compile(optimizer=_optimizer(config, steps_per_epoch),
+                          loss=keras.losses.CategoricalCrossentropy(label_smoothing=architecture.label_smoothing),
+                          metrics=["accuracy"])
     _jit_under_jax(model)
-    here = _hardware()
+    here = _hardware() if not worker or worker.count == 1 else f"{worker.count} workers like {_hardware()}"
     if state["epoch"] < config.epochs and here not in state.setdefault("hardware", []):
         state["hardware"].append(here)  # a run resumed elsewhere names every machine it ran on
     run.append_event("start", epochs=config.epochs, initial_epoch=state["epoch"], batches=steps_per_epoch,
                      train_images=len(data["train_indices"]), val_images=len(data["val_y"]))
 
-    x_train = data["images"][data["train_indices"]][..., None].astype(np.float32)
-    y_train = keras.utils.to_categorical(data["labels"][data["train_indices"]], len(EMOTIONS))
-    if config.teachers:
-        targets = teacher_targets(config.teachers, data["images"], data["sources"], run.path / TARGETS_FILE)
-        y_train = (1 - config.teacher_weight) * y_train + config.teacher_weight * targets[data["train_indices"]]
+    if streamed is None:
+        x_train = data["images"][data["train_indices"]][..., None].astype(np.float32)
+        y_train = keras.utils.to_categorical(data["labels"][data["train_indices"]], len(EMOTIONS))
+        if config.teachers:
+            targets = teacher_targets(config.teachers, data["images"], data["sources"], run.path / TARGETS_FILE)
+            y_train = (1 - config.teacher_weight) * y_train + config.teacher_weight * targets[data["train_indices"]]
     validation = (data["val_x"][..., None].astype(np.float32), keras.utils.to_categorical(data["val_y"], len(EMOTIONS))) \
         if len(data["val_y"]) else None
-    monitor = _RunMonitor(run, config, steps_per_epoch, state)
-    if state["epoch"] < config.epochs:
+    monitor = _RunMonitor(run, config, steps_per_epoch, state, _stop_check(run, strategy))
+    if state["epoch"] < config.epochs and (strategy or streamed):
+        source = streamed or TrainingSource(len(y_train), x_train, y_train, [data["sources"][i] for i in data["train_indices"]],
+                                            class_weight=data["class_weight"])
+        _fit_stream(model, run, config, source, validation, monitor, strategy, worker)
+    elif state["epoch"] < config.epochs:
         model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs,
                   initial_epoch=state["epoch"], validation_data=validation,
                   class_weight=data["class_weight"], callbacks=[monitor], verbose=0)
     if monitor.cancelled:
         raise TrainingCancelled
+    if worker and not worker.chief:
+        run.append_event("end", status="finished", message=f"worker {worker.index} done; worker 0 writes the model")
+        return {"worker": worker.index}
     card = _finish(run, config, dataset, data, model, monitor.state, time.time() - started)
     run.append_event("end", status="finished", message=f"validation accuracy {card['validation'].get('accuracy', 0):.3f}")
     return card
+
+
+def _fit_stream(model: keras.Model, run: RunFolder, config: TrainConfig, source: TrainingSource, validation,
+                monitor: "_RunMonitor", strategy, worker: distributed.Worker | None) -> None:
+    """Train on a tf.data stream: the shards, or under a strategy this worker's part of the training fold."""
+    inputs, steps = fit_input(source, config.batch_size, config.seed, strategy)
+    index, count = (worker.index, worker.count) if worker else (0, 1)
+    run.append_event("shard", worker=index, workers=count, **source.part(index, count))
+    callbacks = [monitor]
+    if strategy and validation:
+        label_smoothing = ARCHITECTURES[config.arch].label_smoothing
+        callbacks.insert(0, distributed.local_validation(*validation, label_smoothing, config.batch_size))
+        validation = None
+    model.fit(inputs, steps_per_epoch=steps, epochs=config.epochs, initial_epoch=monitor.state["epoch"],
+              validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0)
+
+
+def _stop_check(run: RunFolder, strategy):
+    """What the monitor asks after each batch: is a cancel requested (on any worker, under a strategy)?"""
+    if strategy is None:
+        return run.cancel_file.exists
+    return lambda: distributed.any_worker(strategy, run.cancel_file.exists())
 
 
 def prepare_training_data(dataset: Dataset, config: TrainConfig) -> dict:
@@ -196,9 +256,10 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Op
 class _RunMonitor(keras.callbacks.Callback):
     """Writes batch and epoch events, checkpoints each finished epoch, and honours cancel requests."""
 
-    def __init__(self, run: RunFolder, config: TrainConfig, steps_per_epoch: int, state: dict):
+    def __init__(self, run: RunFolder, config: TrainConfig, steps_per_epoch: int, state: dict, stop_requested):
         super().__init__()
         self.run, self.config, self.steps = run, config, steps_per_epoch
+        self.stop_requested = stop_requested
         self.state = dict(state)
         self.cancelled = False
         self.images_per_second = 0.0
@@ -207,7 +268,7 @@ class _RunMonitor(keras.callbacks.Callback):
         self.epoch_started = self.last_event = time.time()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.run.cancel_file.exists():
+        if self.stop_requested():
             self.cancelled = True
             self.model.stop_training = True
             return

@@ -1,0 +1,182 @@
+"""Streaming from TFRecord shards against training from in-memory arrays: images/s and peak memory.
+
+1. Throughput on FER-2013's train split: the same network trained from the in-memory arrays (what
+   `python -m core train DATA` does) and from shards (`python -m core train SHARDS`), in alternating
+   rounds of --batches batches, so both see the same machine load. The first batches of each round
+   are not timed.
+2. Peak memory (maximum resident set size of each process): training --batches batches from the
+   in-memory arrays and from shards of FER-2013, then `python -m core shard` and training from shards
+   on a synthetic set --scale times FER-2013's size, generated into a temporary folder and deleted after.
+
+Usage: python bench/streaming.py [--data ../shared/datasets/fer2013] [--arch seed] [--batches 100] [--rounds 3]
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+WARMUP = 10  # batches of each round not timed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(PROJECT.parent / "shared" / "datasets" / "fer2013"))
+    parser.add_argument("--arch", default="seed")
+    parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--phase", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--source", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        return _train_phase(args)
+    if not (Path(args.data) / "train").is_dir():
+        print(f"skipped: no FER-2013 train/ folder at {args.data}")
+        return 0
+    work = Path(tempfile.mkdtemp(prefix="fer-bench-streaming-"))
+    try:
+        shards = work / "fer-shards"
+        _run([sys.executable, "-m", "core", "shard", args.data, "--out", str(shards)])
+        print(json.dumps({"throughput": _throughput(args, shards)}), flush=True)
+        memory = {"in_memory_1x": _run(_phase(args, "memory", args.data))["peak_mb"],
+                  "shards_1x": _run(_phase(args, "shards", shards))["peak_mb"]}
+        big = _synthetic_folder(work / "big", args.scale * 28709)
+        memory["shard_command_big"] = _run([sys.executable, "-m", "core", "shard", str(big), "--out",
+                                            str(work / "big-shards"), "--shards", "32"])["peak_mb"]
+        shutil.rmtree(big)
+        memory["shards_big"] = _run(_phase(args, "shards", work / "big-shards"))["peak_mb"]
+        print(json.dumps({"peak_memory_mb": memory, "big_images": args.scale * 28709}), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def _throughput(args, shards: Path) -> dict:
+    """Images/s of both paths, alternating rounds in this process."""
+    paths = {"in_memory": _memory_fit(args.data, args.arch), "shards": _stream_fit(shards, args.arch)}
+    rates = {name: [] for name in paths}
+    for _ in range(args.rounds):
+        for name, fit in paths.items():
+            times = fit(args.batches)
+            rates[name].append((len(times) - 1 - WARMUP) * 128 / (times[-1] - times[WARMUP]))
+    result = {name: round(float(np.median(r)), 1) for name, r in rates.items()}
+    result["shards_vs_in_memory"] = round(result["shards"] / result["in_memory"], 3)
+    result["rounds"] = {name: [round(x, 1) for x in r] for name, r in rates.items()}
+    return result
+
+
+def _clock():
+    import keras
+
+    class Clock(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.times.append(time.perf_counter())
+
+    return Clock()
+
+
+def _model(arch: str):
+    import keras
+
+    from core.architectures import ARCHITECTURES
+
+    model = ARCHITECTURES[arch].build(True, 0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _memory_fit(data: str, arch: str):
+    """What training from the dataset itself runs: fit on float32 arrays of the training fold."""
+    import keras
+
+    from core.dataset import load_dataset
+    from core.emotions import EMOTIONS
+    from core.training import TrainConfig, prepare_training_data
+
+    prepared = prepare_training_data(load_dataset(data), TrainConfig(data=data, arch=arch))
+    x = prepared["images"][prepared["train_indices"]][..., None].astype(np.float32)
+    y = keras.utils.to_categorical(prepared["labels"][prepared["train_indices"]], len(EMOTIONS))
+    model = _model(arch)
+
+    def fit(batches: int) -> list[float]:
+        clock = _clock()
+        model.fit(x, y, batch_size=128, epochs=1, steps_per_epoch=batches, callbacks=[clock], verbose=0)
+        return clock.times
+
+    return fit
+
+
+def _stream_fit(shards: Path, arch: str):
+    """What training from shards runs: fit on the shard stream."""
+    from core.streaming import fit_input, shard_training_data
+    from core.training import TrainConfig
+
+    _, _, source = shard_training_data(TrainConfig(data=str(shards), arch=arch))
+    stream, _ = fit_input(source, 128, 0)
+    model = _model(arch)
+
+    def fit(batches: int) -> list[float]:
+        clock = _clock()
+        model.fit(stream, epochs=1, steps_per_epoch=batches, callbacks=[clock], shuffle=False, verbose=0)
+        return clock.times
+
+    return fit
+
+
+def _phase(args, phase: str, source) -> list[str]:
+    return [sys.executable, __file__, "--phase", phase, "--source", str(source), "--arch", args.arch,
+            "--batches", str(args.batches)]
+
+
+def _train_phase(args) -> int:
+    """One process: train --batches batches from the dataset (phase memory) or from shards, then exit."""
+    fit = _memory_fit(args.source, args.arch) if args.phase == "memory" else _stream_fit(Path(args.source), args.arch)
+    fit(args.batches)
+    return 0
+
+
+def _run(command: list[str]) -> dict:
+    """Run a command to its end; its peak resident memory in MB (from the kernel's rusage of that child)."""
+    process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"})
+    started = time.time()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
+    return {"peak_mb": round(usage.ru_maxrss / 1024), "seconds": round(time.time() - started, 1)}
+
+
+def _synthetic_folder(root: Path, images: int) -> Path:
+    """A Kaggle-layout train/ folder of `images` random 48x48 PNG faces (a bright bar per emotion on noise)."""
+    import cv2
+
+    from core.emotions import EMOTIONS
+
+    rng = np.random.default_rng(0)
+    for label, emotion in enumerate(EMOTIONS):
+        folder = root / "train" / emotion
+        folder.mkdir(parents=True)
+        for index in range(images // len(EMOTIONS)):
+            face = rng.integers(0, 90, (48, 48), dtype=np.uint8)
+            face[3 + label * 6:7 + label * 6, 6:42] = 230
+            cv2.imwrite(str(folder / f"{index}.png"), face)
+    return root
+
+
+if __name__ == "__main__":
+    sys.exit(main())
