@@ -200,10 +200,8 @@ def _fit_stream(model: keras.Model, run: RunFolder, config: TrainConfig, source:
 
 
 def _stop_check(run: RunFolder, strategy):
-    """What the monitor asks after each batch: is a cancel requested (on any worker, under a strategy)?"""
-    if strategy is None:
-        return run.cancel_file.exists
-    return lambda: distributed.any_worker(strategy, run.cancel_file.exists())
+    """Under a strategy, what the monitor asks after each batch: is a cancel requested on any worker?"""
+    return strategy and (lambda: distributed.any_worker(strategy, run.cancel_file.exists()))
 
 
 def prepare_training_data(dataset: Dataset, config: TrainConfig) -> dict:
@@ -256,10 +254,10 @@ def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Op
 class _RunMonitor(keras.callbacks.Callback):
     """Writes batch and epoch events, checkpoints each finished epoch, and honours cancel requests."""
 
-    def __init__(self, run: RunFolder, config: TrainConfig, steps_per_epoch: int, state: dict, stop_requested):
+    def __init__(self, run: RunFolder, config: TrainConfig, steps_per_epoch: int, state: dict, stop_requested=None):
         super().__init__()
         self.run, self.config, self.steps = run, config, steps_per_epoch
-        self.stop_requested = stop_requested
+        self.stop_requested = stop_requested or run.cancel_file.exists  # a callable, collective under a strategy
         self.state = dict(state)
         self.cancelled = False
         self.images_per_second = 0.0
