@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from app_pages.export_panel import export_panel
 from core.dataset import Dataset, load_dataset
 from core.emotions import EMOTIONS
 from core.evaluation import baseline_note, baseline_warning
@@ -90,6 +91,7 @@ left.download_button("Download the model (.keras)", lambda path=models[name]: pa
                      file_name=f"{slug}.keras", mime="application/octet-stream", on_click="ignore")
 right.download_button("Download its card (card.json)", json.dumps(card, indent=2), file_name=f"{slug}-card.json",
                       mime="application/json", on_click="ignore", disabled=not card)
+export_panel(models[name], slug)
 
 data = st.session_state.get("data_path", "")
 if not data:

@@ -17,6 +17,11 @@ from core.imaging import FACE_SIZE
 INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
 
 
+# The layer types augmentation() uses: identity at inference, left out of exports (core.export).
+AUGMENTATION_LAYERS = (layers.RandomFlip, layers.RandomRotation, layers.RandomTranslation, layers.RandomZoom,
+                       layers.RandomErasing)
+
+
 def augmentation(seed: int) -> list[keras.Layer]:
     """Flips, +-10 degree rotations, 10% shifts and zoom, and random erasing (training only)."""
     return [

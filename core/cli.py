@@ -1,4 +1,4 @@
-"""The command line: stats, train, shard, cancel, runs, default, evaluate, ensemble, predict and explain.
+"""The command line: stats, train, shard, cancel, runs, default, evaluate, ensemble, predict, explain and export.
 
 Example: python -m core stats ../shared/datasets/fer2013 --json
 """
@@ -131,6 +131,17 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("image", help="a picture file")
     explain.add_argument("--out", required=True, metavar="DIR", help="folder for one PNG per face")
     explain.set_defaults(run=_explain)
+
+    export = commands.add_parser("export", help="write a model for LiteRT (.tflite) or ONNX, checked against Keras")
+    export.add_argument("model", help="default, shipped, models/default, a run folder or a .keras file")
+    export.add_argument("--format", required=True, choices=("tflite", "onnx"))
+    export.add_argument("--quantize", choices=("float16", "int8"), default=None,
+                        help="smaller weights (default: float32); int8 calibrates on training faces")
+    export.add_argument("--out", default=None, help="file to write (default: beside the model, e.g. model-int8.tflite)")
+    export.add_argument("--data", default=None, help="labelled dataset for the check (default: the model's own)")
+    export.add_argument("--check-faces", type=int, default=1000, help="test faces the export is checked on")
+    export.add_argument("--json", action="store_true")
+    export.set_defaults(run=_export)
     return parser
 
 
@@ -355,6 +366,25 @@ def _explain(args) -> int:
         path = out / f"{Path(args.image).stem}_face{number}.png"
         Image.fromarray(picture).save(path)
         print(f"{args.image}: face {number}: {face.emotion} {face.confidence:.0%} at box {list(face.box)} -> {path}")
+    return 0
+
+
+def _export(args) -> int:
+    from core.export import export_model
+
+    report = export_model(args.model, args.format, args.quantize, args.out, args.data, args.check_faces)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"{report['path']}: {report['format']} {report['quantize']}, {report['bytes']:,} bytes")
+        print(f"checked on {report['faces']} test faces: top-1 agreement with Keras {report['top1_agreement']:.2%}, "
+              f"probability difference max {report['max_probability_difference']:.4f} "
+              f"mean {report['mean_probability_difference']:.5f}; accuracy {report['export_accuracy']:.2%} "
+              f"(Keras {report['keras_accuracy']:.2%})")
+    if not report["passed"]:
+        print(f"error: the export agrees with Keras on only {report['top1_agreement']:.2%} of the faces "
+              "(at least 99% needed)", file=sys.stderr)
+        return 1
     return 0
 
 

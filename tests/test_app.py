@@ -271,6 +271,18 @@ def test_evaluate_page_without_data_shows_the_card_and_downloads(monkeypatch, tr
     assert len(at.get("download_button")) == 2
 
 
+def test_evaluate_page_exports_the_model_checked_against_keras(monkeypatch, trained_runs):
+    monkeypatch.setenv("FER_RUNS_DIR", str(trained_runs))  # no FER_DATA: checked on the data it trained on
+    at = page("evaluate")
+    next(b for b in at.selectbox if b.label == "Format").set_value("onnx")
+    next(b for b in at.button if b.label == "Export and check").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "the export gives the Keras model's top emotion for 100.00%" in texts(at.success)
+    downloads = [b for b in at.get("download_button") if ".onnx" in b.proto.label]
+    assert len(downloads) == 1 and downloads[0].proto.label.startswith("Download tiny-")
+    assert "-float32.onnx (" in downloads[0].proto.label
+
+
 def test_evaluate_page_scores_and_compares_models(monkeypatch, trained_runs, synthetic):
     monkeypatch.setenv("FER_RUNS_DIR", str(trained_runs))
     monkeypatch.setenv("FER_DATA", str(synthetic))

@@ -1,0 +1,175 @@
+"""Exporting a model to other runtimes, LiteRT (.tflite) and ONNX, and checking the export against Keras.
+
+The export is the inference network only: the training-time augmentation layers are taken out (they
+do nothing at inference, and ONNX has no kernels for their random ops). Weights stay float32, or are
+stored as float16, or quantized to int8 with a representative sample of training faces calibrating
+the activations. Inputs and outputs stay as in Keras: (N, 48, 48, 1) float32 pixels 0-255 in,
+(N, 7) probabilities out.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from core.architectures import AUGMENTATION_LAYERS
+from core.dataset import load_dataset
+from core.inference import face_probabilities
+from core.model_store import ModelError, load_model, model_file, read_card
+from core.runs import atomic_path
+
+FORMATS = {"tflite": ".tflite", "onnx": ".onnx"}
+QUANTIZATIONS = ("float16", "int8")  # None: float32
+MIN_AGREEMENT = 0.99  # top-1 agreement with Keras an export must reach to pass its check
+CHECK_FACES = 1000  # labelled faces the command line checks an export on
+REPRESENTATIVE_FACES = 200  # training faces that calibrate int8 activations
+
+
+def inference_copy(model: keras.Model) -> keras.Model:
+    """The same network (sharing its weights) without augmentation layers, also inside ensemble members."""
+    def call(layer, *args, **kwargs):
+        return args[0] if isinstance(layer, AUGMENTATION_LAYERS) else layer(*args, **kwargs)
+
+    copy = keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call, recursive=True)
+    copy(np.zeros((1, *model.input_shape[1:]), np.float32))  # exporters need a model that has been called
+    return copy
+
+
+def convert(model: keras.Model, fmt: str, quantize: str | None = None,
+            representative: np.ndarray | None = None) -> bytes:
+    """The model as a .tflite or .onnx file's bytes; int8 needs representative (N, 48, 48) uint8 faces."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format '{fmt}': choose one of {', '.join(FORMATS)}")
+    if quantize not in (None, *QUANTIZATIONS):
+        raise ValueError(f"unknown quantization '{quantize}': choose one of {', '.join(QUANTIZATIONS)}")
+    if quantize == "int8" and (representative is None or not len(representative)):
+        raise ValueError("int8 quantization needs a representative sample of training faces")
+    model = inference_copy(model)
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model" + FORMATS[fmt])
+        if fmt == "tflite":
+            model.export(path, format="litert", verbose=False, **_litert_options(quantize, representative))
+        else:
+            model.export(path, format="onnx", verbose=False)
+            _quantize_onnx(path, quantize, representative)
+        return Path(path).read_bytes()
+
+
+def _litert_options(quantize: str | None, representative: np.ndarray | None) -> dict:
+    import tensorflow as tf
+
+    if quantize == "float16":
+        return {"optimizations": [tf.lite.Optimize.DEFAULT], "target_spec": {"supported_types": [tf.float16]}}
+    if quantize == "int8":
+        return {"optimizations": [tf.lite.Optimize.DEFAULT],
+                "representative_dataset": lambda: ([face[None, :, :, None].astype(np.float32)]
+                                                   for face in representative)}
+    return {}
+
+
+def _quantize_onnx(path: str, quantize: str | None, representative: np.ndarray | None) -> None:
+    """Rewrite the .onnx file at path with float16 weights or int8 (QDQ) weights and activations."""
+    import onnx
+
+    if quantize == "float16":
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+
+        onnx.save(convert_float_to_float16(onnx.load(path), keep_io_types=True), path)
+    elif quantize == "int8":
+        from onnxruntime.quantization import CalibrationDataReader, quantize_static
+
+        name = onnx.load(path).graph.input[0].name
+
+        class Faces(CalibrationDataReader):
+            def __init__(self):
+                self.faces = iter(representative)
+
+            def get_next(self):
+                face = next(self.faces, None)
+                return None if face is None else {name: face[None, :, :, None].astype(np.float32)}
+
+        quantized = path + ".int8"
+        quantize_static(path, quantized, Faces(), per_channel=True)
+        os.replace(quantized, path)
+
+
+class ExportedModel:
+    """An exported model run by its own runtime, with Keras's predict_on_batch(x) -> (N, 7) interface,
+    so core.inference.face_probabilities can use it in place of the Keras model (not thread-safe)."""
+
+    def __init__(self, content: bytes, fmt: str, threads: int | None = None):
+        threads = threads or os.cpu_count() or 1
+        self.format = fmt
+        if fmt == "tflite":
+            from ai_edge_litert.interpreter import Interpreter
+
+            self._interpreter = Interpreter(model_content=content, num_threads=threads)
+            self._input = self._interpreter.get_input_details()[0]["index"]
+            self._output = self._interpreter.get_output_details()[0]["index"]
+            self._shape = None
+        else:
+            import onnxruntime
+
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = threads
+            self._session = onnxruntime.InferenceSession(content, options, providers=["CPUExecutionProvider"])
+            self._input = self._session.get_inputs()[0].name
+
+    def predict_on_batch(self, x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(x, np.float32)
+        if self.format == "onnx":
+            return self._session.run(None, {self._input: x})[0]
+        if self._shape != x.shape:
+            self._interpreter.resize_tensor_input(self._input, x.shape)
+            self._interpreter.allocate_tensors()
+            self._shape = x.shape
+        self._interpreter.set_tensor(self._input, x)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output).copy()
+
+
+def compare(model: keras.Model, exported: ExportedModel, faces: np.ndarray, labels: np.ndarray) -> dict:
+    """How far an export's probabilities are from the Keras model's on labelled faces (one view each)."""
+    expected = face_probabilities(model, faces, "single")
+    got = face_probabilities(exported, faces, "single")
+    difference = np.abs(got - expected)
+    agreement = float((got.argmax(axis=1) == expected.argmax(axis=1)).mean())
+    return {"faces": int(len(faces)), "top1_agreement": agreement, "passed": agreement >= MIN_AGREEMENT,
+            "max_probability_difference": float(difference.max()),
+            "mean_probability_difference": float(difference.mean()),
+            "keras_accuracy": float((expected.argmax(axis=1) == labels).mean()),
+            "export_accuracy": float((got.argmax(axis=1) == labels).mean())}
+
+
+def sample_faces(data: str, split: str | None, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A random sample of a dataset split's faces and labels (split None: test, else the first)."""
+    dataset = load_dataset(data)
+    name = split if split in dataset.splits else ("test" if "test" in dataset.splits else next(iter(dataset.splits)))
+    faces = dataset.split(name)
+    chosen = np.sort(np.random.default_rng(seed).permutation(len(faces.labels))[:count])
+    return faces.images[chosen], faces.labels[chosen]
+
+
+def export_model(spec: str | Path, fmt: str, quantize: str | None = None, out: str | Path | None = None,
+                 data: str | None = None, check_faces: int = CHECK_FACES) -> dict:
+    """Export a model, write the file (default: beside the model) and check it against Keras; return the report.
+
+    data: a labelled dataset (default: the one the model was trained on, from its card); the check uses
+    a sample of its test split, int8 calibration a sample of its train split.
+    """
+    data = data or (read_card(spec).get("config") or {}).get("data")
+    if not data or not Path(data).expanduser().exists():
+        raise ModelError("no labelled dataset to check the export on: give one (--data)")
+    source = model_file(spec)
+    out = Path(out) if out else source.with_name(source.stem + (f"-{quantize}" if quantize else "") + FORMATS[fmt])
+    model = load_model(spec)
+    representative = sample_faces(data, "train", REPRESENTATIVE_FACES, seed=1)[0] if quantize == "int8" else None
+    content = convert(model, fmt, quantize, representative)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as temporary:
+        temporary.write_bytes(content)
+    faces, labels = sample_faces(data, "test", check_faces)
+    report = compare(model, ExportedModel(content, fmt), faces, labels)
+    return {"path": str(out), "format": fmt, "quantize": quantize or "float32", "bytes": len(content)} | report
