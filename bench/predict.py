@@ -31,8 +31,8 @@ from core.model_store import read_card  # noqa: E402
 from core.prediction import FacePredictor  # noqa: E402
 
 
-def median_ms(action, repeats: int) -> float:
-    for _ in range(5):
+def median_ms(action, repeats: int, warm_ups: int = 5) -> float:
+    for _ in range(warm_ups):
         action()  # warm-up: graph tracing, caches
     times = []
     for _ in range(repeats):

@@ -75,7 +75,8 @@ class FacePredictor:
                      views: str | None = None) -> list[list[FacePrediction]]:
         """Faces and emotions for each RGB (HxWx3) or gray (HxW) picture; all faces classified together.
 
-        detection: core.faces.PHOTO (thorough) or VIDEO (fast, for live frames); views as in classify_faces.
+        detection: core.faces.PHOTO (MTCNN, faces aligned) or VIDEO (Haar, fast, for live frames); views as in
+        classify_faces.
         """
         found = [find_faces(picture, detection) for picture in pictures]
         crops = np.concatenate([c for _, c in found]) if found else np.zeros((0, 48, 48), np.uint8)
@@ -108,7 +109,7 @@ class FacePredictor:
 
 def find_faces(picture: np.ndarray, detection: Detection = PHOTO) -> tuple[list[Box], np.ndarray]:
     """Boxes and (N, 48, 48) crops of the faces in an RGB or gray picture (core.faces.find_and_crop)."""
-    return find_and_crop(cv2.cvtColor(picture, cv2.COLOR_RGB2GRAY) if picture.ndim == 3 else picture, detection)
+    return find_and_crop(picture, detection)
 
 
 def draw_predictions(picture: np.ndarray, predictions: list[FacePrediction]) -> np.ndarray:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from skimage import data as skimage_data
 
-from core.faces import crop_face, detect_faces
+from core.faces import PHOTO, VIDEO, crop_face, detect_faces
 from core.imaging import ImageError
 from core.model_store import ModelError, load_model
 from core.prediction import FacePredictor, draw_predictions
@@ -19,9 +19,10 @@ def predictor(tiny_model) -> FacePredictor:
     return FacePredictor(tiny_model)
 
 
-def test_haar_cascade_finds_the_astronauts_face():
+@pytest.mark.parametrize("detection", [PHOTO, VIDEO], ids=["mtcnn", "haar"])
+def test_both_detectors_find_the_astronauts_face(detection):
     gray = skimage_data.astronaut().mean(axis=2).astype(np.uint8)
-    boxes = detect_faces(gray)
+    boxes = detect_faces(gray, detection)
     assert len(boxes) == 1
     x, y, w, h = boxes[0]
     assert x < ASTRONAUT_FACE_CENTRE[0] < x + w and y < ASTRONAUT_FACE_CENTRE[1] < y + h
