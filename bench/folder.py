@@ -63,7 +63,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         model = scratch / "seed.keras"
-        ARCHITECTURES["seed"].build(augment=True).save(model)
+        ARCHITECTURES["seed"].build().save(model)
         print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"load average {os.getloadavg()[0]:.1f}")
         print(f"| photos | detection threads | seconds | photos/s | peak RSS (MiB) |")

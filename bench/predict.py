@@ -49,7 +49,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         baseline = Path(folder) / "seed.keras"
-        ARCHITECTURES["seed"].build(augment=True).save(baseline)  # same size and cost as a trained one
+        ARCHITECTURES["seed"].build().save(baseline)  # same size and cost as a trained one
         default = f"default ({read_card('default').get('architecture', '?')})"
         predictors = {"seed (notebook baseline)": FacePredictor(baseline), default: FacePredictor("default")}
         face = cv2.resize(skimage_data.astronaut()[60:170, 170:275].mean(axis=2).astype(np.uint8), (48, 48))[None]

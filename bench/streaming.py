@@ -93,8 +93,9 @@ def _model(arch: str):
     import keras
 
     from core.architectures import ARCHITECTURES
+    from core.recipes import TrainingModel
 
-    model = ARCHITECTURES[arch].build(True, 0)
+    model = TrainingModel(ARCHITECTURES[arch].build())  # augmentation in the step, as the job trains
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -108,13 +109,13 @@ def _memory_fit(data: str, arch: str):
     from core.training import TrainConfig, prepare_training_data
 
     prepared = prepare_training_data(load_dataset(data), TrainConfig(data=data, arch=arch))
-    x = prepared["images"][prepared["train_indices"]][..., None].astype(np.float32)
+    x = prepared["images"][prepared["train_indices"]][..., None]
     y = keras.utils.to_categorical(prepared["labels"][prepared["train_indices"]], len(EMOTIONS))
     model = _model(arch)
 
     def fit(batches: int) -> list[float]:
         clock = _clock()
-        model.fit(x, y, batch_size=128, epochs=1, steps_per_epoch=batches, callbacks=[clock], verbose=0)
+        model.fit((x, y), y, batch_size=128, epochs=1, steps_per_epoch=batches, callbacks=[clock], verbose=0)
         return clock.times
 
     return fit

@@ -69,6 +69,16 @@ def _parser() -> argparse.ArgumentParser:
                        help="one worker of TF_CONFIG's cluster (MultiWorkerMirroredStrategy; on when TF_CONFIG is set)")
     train.add_argument("--worker-dir", default=None, metavar="DIR",
                        help="where a worker other than 0 writes its own log and checkpoints (default: a temporary folder)")
+    train.add_argument("--distillation", default="offline", choices=("offline", "online"),
+                       help="teachers score each unaugmented image once (offline) or every augmented batch (online)")
+    train.add_argument("--optimizer", default=None, choices=("adam", "adamw", "sgd"),
+                       help="default: the architecture's own; sgd is Nesterov momentum 0.9, rate 0.01, decay 5e-4")
+    train.add_argument("--mix", default="none", choices=("none", "mixup", "cutmix"),
+                       help="blend each batch's faces and labels in pairs, inside the training step")
+    train.add_argument("--mix-alpha", type=float, default=None, help="Beta(a, a) share (default 0.2 mixup, 1 cutmix)")
+    train.add_argument("--ema", type=float, default=None, metavar="MOMENTUM",
+                       help="validate and save a moving average of the weights (e.g. 0.999)")
+    train.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16"))
     train.set_defaults(run=_showing_training(_train))
 
     shard = commands.add_parser("shard", help="write a dataset as TFRecord shards to stream from when training")
@@ -181,7 +191,9 @@ def _train(args) -> int:
                              train_split=args.train_split, test_split=args.test_split, max_images=args.max_images,
                              init_from=args.init_from and str(model_file(args.init_from).resolve()),
                              teachers=args.teachers and [os.path.abspath(spec) for spec in args.teachers],
-                             teacher_weight=args.teacher_weight)
+                             teacher_weight=args.teacher_weight, distillation=args.distillation,
+                             optimizer=args.optimizer, mix=args.mix, mix_alpha=args.mix_alpha, ema=args.ema,
+                             precision=args.precision)
         card = train(args.run_dir, config, distributed_run=distributed, worker_dir=args.worker_dir)
     if card is None:
         print("cancelled: the last finished epoch is kept; --resume continues it")

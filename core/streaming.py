@@ -70,16 +70,22 @@ def _decoded(records):
 
 
 def fit_input(source: TrainingSource, batch_size: int, seed: int, strategy=None):
-    """What model.fit trains on and its steps per epoch: one stream, or one per worker under strategy."""
+    """What model.fit trains a core.recipes.TrainingModel on, batches ((x, y), y[, w]), and its steps per
+    epoch: one stream, or one per worker under strategy."""
     steps = math.ceil(source.count / batch_size)
     if strategy is None:
-        return worker_batches(source, batch_size, seed), steps
+        return _with_targets_as_input(worker_batches(source, batch_size, seed)), steps
 
     def per_worker(context):
-        return worker_batches(source, context.get_per_replica_batch_size(batch_size), seed,
-                              context.input_pipeline_id, context.num_input_pipelines)
+        return _with_targets_as_input(worker_batches(source, context.get_per_replica_batch_size(batch_size), seed,
+                                                     context.input_pipeline_id, context.num_input_pipelines))
 
     return strategy.distribute_datasets_from_function(per_worker), steps
+
+
+def _with_targets_as_input(batches):
+    """(x, y[, w]) -> ((x, y), y[, w]): the training step mixes and distils the targets with the faces."""
+    return batches.map(lambda x, y, *weights: ((x, y), y, *weights))
 
 
 def shard_training_data(config) -> tuple[Dataset, dict, TrainingSource]:

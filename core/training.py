@@ -20,12 +20,14 @@ import numpy as np
 
 from core import distributed
 from core.architectures import ARCHITECTURES
+from core.augmentation import MIXES
 from core.balance import class_counts, training_folds
 from core.dataset import Dataset, load_dataset
 from core.distillation import TARGETS_FILE, check_teachers, teacher_targets
 from core.emotions import EMOTIONS
 from core.evaluation import card_metrics, evaluate_model
 from core.model_store import load_model, model_file, read_card, save_model
+from core.recipes import OPTIMIZERS, TrainingModel, build_optimizer, ema_weights_callback
 from core.runs import RunFolder, atomic_path, read_json, write_json
 from core.shards import is_shard_folder
 from core.streaming import TrainingSource, fit_input, shard_training_data
@@ -53,6 +55,12 @@ class TrainConfig:
     init_from: str | None = None  # a model of the same architecture whose weights start the run
     teachers: list[str] | None = None  # models whose averaged probabilities the run learns from (distillation)
     teacher_weight: float = 0.5  # targets = (1 - w) * true label + w * teachers' probabilities
+    distillation: str = "offline"  # teachers on each unaugmented image once, or "online": on every augmented batch
+    optimizer: str | None = None  # adam, adamw or sgd (Nesterov); None: the architecture's own
+    mix: str = "none"  # mixup or cutmix, inside the training step
+    mix_alpha: float | None = None  # Beta(alpha, alpha) mixing share; None: 0.2 for mixup, 1.0 for cutmix
+    ema: float | None = None  # momentum of a moving average of the weights, used for validation and the saved model
+    precision: str = "float32"  # or mixed_bfloat16 (the last layer stays float32)
 
     def __post_init__(self):
         if self.arch not in ARCHITECTURES:
@@ -63,6 +71,13 @@ class TrainConfig:
             raise ValueError("the validation fraction must be in [0, 1)")
         if not 0 <= self.teacher_weight <= 1:
             raise ValueError("the teacher weight must be in [0, 1]")
+        for name, value, allowed in (("distillation", self.distillation, ("offline", "online")),
+                                     ("optimizer", self.optimizer, (None, *OPTIMIZERS)), ("mix", self.mix, MIXES),
+                                     ("precision", self.precision, ("float32", "mixed_bfloat16"))):
+            if value not in allowed:
+                raise ValueError(f"unknown {name} '{value}': choose one of {', '.join(map(str, allowed))}")
+        if self.ema is not None and not 0 < self.ema < 1:
+            raise ValueError("the EMA momentum must be in (0, 1), e.g. 0.999")
 
 
 class TrainingCancelled(Exception):
@@ -133,49 +148,13 @@ def _train(run: RunFolder, config: TrainConfig, worker: distributed.Worker | Non
     else:
         dataset = load_dataset(config.data)
         data = prepare_training_data(dataset, config)
-    architecture = ARCHITECTURES[config.arch]
-    steps_per_epoch = int(np.ceil(len(data["train_indices"]) / config.batch_size))
-
-    state = read_json(run.checkpoint_state_file, {})
-    with strategy.scope() if strategy else contextlib.nullcontext():  # under a strategy, variables are mirrored
-        if run.checkpoint_file.exists() and state:
-            model = keras.saving.load_model(run.checkpoint_file, safe_mode=True)
-        else:
-            # Provenance is read now and kept with the checkpoints: the source may be replaced before the end.
-            state = {"epoch": 0, "best_val_accuracy": -1.0, "seconds": 0.0,
-                     "initialised_from": _provenance(config.init_from)}
-            model = architecture.build(config.augment, config.seed)
-            if config.init_from:
-                _load_initial_weights(model, config.init_from)
-            model.compile(optimizer=_optimizer(config, steps_per_epoch),
-                          loss=keras.losses.CategoricalCrossentropy(label_smoothing=architecture.label_smoothing),
-                          metrics=["accuracy"])
-    _jit_under_jax(model)
-    here = _hardware() if not worker or worker.count == 1 else f"{worker.count} workers like {_hardware()}"
-    if state["epoch"] < config.epochs and here not in state.setdefault("hardware", []):
-        state["hardware"].append(here)  # a run resumed elsewhere names every machine it ran on
-    run.append_event("start", epochs=config.epochs, initial_epoch=state["epoch"], batches=steps_per_epoch,
-                     train_images=len(data["train_indices"]), val_images=len(data["val_y"]))
-
-    if streamed is None:
-        x_train = data["images"][data["train_indices"]][..., None].astype(np.float32)
-        y_train = keras.utils.to_categorical(data["labels"][data["train_indices"]], len(EMOTIONS))
-        if config.teachers:
-            targets = teacher_targets(config.teachers, data["images"], data["sources"], run.path / TARGETS_FILE)
-            y_train = (1 - config.teacher_weight) * y_train + config.teacher_weight * targets[data["train_indices"]]
-    validation = (data["val_x"][..., None].astype(np.float32), keras.utils.to_categorical(data["val_y"], len(EMOTIONS))) \
-        if len(data["val_y"]) else None
-    monitor = _RunMonitor(run, config, steps_per_epoch, state, _stop_check(run, strategy))
-    if state["epoch"] < config.epochs and (strategy or streamed):
-        source = streamed or TrainingSource(len(y_train), x_train, y_train, [data["sources"][i] for i in data["train_indices"]],
-                                            class_weight=data["class_weight"])
-        _fit_stream(model, run, config, source, validation, monitor, strategy, worker)
-    elif state["epoch"] < config.epochs:
-        model.fit(x_train, y_train, batch_size=config.batch_size, epochs=config.epochs,
-                  initial_epoch=state["epoch"], validation_data=validation,
-                  class_weight=data["class_weight"], callbacks=[monitor], verbose=0)
-    if monitor.cancelled:
-        raise TrainingCancelled
+    keras.mixed_precision.set_global_policy(config.precision)  # layers take the policy when they are made
+    try:
+        with strategy.scope() if strategy else contextlib.nullcontext():  # under a strategy, variables are mirrored
+            model, state, resumed = _training_model(run, config, data)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    monitor = _fit(run, config, data, model, state, resumed, strategy, worker, streamed)
     if worker and not worker.chief:
         run.append_event("end", status="finished", message=f"worker {worker.index} done; worker 0 writes the model")
         return {"worker": worker.index}
@@ -184,18 +163,84 @@ def _train(run: RunFolder, config: TrainConfig, worker: distributed.Worker | Non
     return card
 
 
+def _training_model(run: RunFolder, config: TrainConfig, data: dict) -> tuple[TrainingModel, dict, bool]:
+    """The compiled TrainingModel from the run's checkpoint, or a new one; its state; whether it resumed."""
+    state = read_json(run.checkpoint_state_file, {})
+    if run.checkpoint_file.exists() and state:
+        model = keras.saving.load_model(run.checkpoint_file, safe_mode=True)
+        if not isinstance(model, TrainingModel):
+            raise ValueError(f"{run.checkpoint_file} was written by an older version and cannot be resumed; "
+                             "start a new run from it with --init-from")
+        return model, state, True
+    architecture = ARCHITECTURES[config.arch]
+    steps_per_epoch = int(np.ceil(len(data["train_indices"]) / config.batch_size))
+    # Provenance is read now and kept with the checkpoints: the source may be replaced before the end.
+    state = {"epoch": 0, "best_val_accuracy": -1.0, "seconds": 0.0, "initialised_from": _provenance(config.init_from)}
+    network = architecture.build()
+    if config.init_from:
+        _load_initial_weights(network, config.init_from)
+    online = config.teachers if config.distillation == "online" else []
+    model = TrainingModel(network, config.augment, config.mix, config.mix_alpha,
+                          [load_model(spec) for spec in online or []], config.teacher_weight, config.seed)
+    optimizer = build_optimizer(config.optimizer or architecture.optimizer, config.learning_rate, architecture.schedule,
+                                architecture.learning_rate, config.weight_decay, architecture.weight_decay,
+                                config.epochs * steps_per_epoch, steps_per_epoch, config.ema)
+    model.compile(optimizer=optimizer, metrics=["accuracy"],
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=architecture.label_smoothing))
+    return model, state, False
+
+
+def _fit(run: RunFolder, config: TrainConfig, data: dict, model: TrainingModel, state: dict, resumed: bool,
+         strategy, worker: distributed.Worker | None, streamed: TrainingSource | None) -> "_RunMonitor":
+    """Train the remaining epochs (from arrays, or a stream of shards or a worker's part); return the monitor."""
+    _jit_under_jax(model)
+    steps_per_epoch = int(np.ceil(len(data["train_indices"]) / config.batch_size))
+    here = _hardware() if not worker or worker.count == 1 else f"{worker.count} workers like {_hardware()}"
+    if state["epoch"] < config.epochs and here not in state.setdefault("hardware", []):
+        state["hardware"].append(here)  # a run resumed elsewhere names every machine it ran on
+    run.append_event("start", epochs=config.epochs, initial_epoch=state["epoch"], batches=steps_per_epoch,
+                     train_images=len(data["train_indices"]), val_images=len(data["val_y"]))
+
+    if streamed is None:
+        # uint8 faces and their targets go in as arrays: the training step casts, augments and mixes them.
+        x_train = data["images"][data["train_indices"]][..., None]
+        y_train = keras.utils.to_categorical(data["labels"][data["train_indices"]], len(EMOTIONS))
+        if config.teachers and config.distillation == "offline":
+            targets = teacher_targets(config.teachers, data["images"], data["sources"], run.path / TARGETS_FILE)
+            y_train = (1 - config.teacher_weight) * y_train + config.teacher_weight * targets[data["train_indices"]]
+    validation = None
+    if len(data["val_y"]):
+        y_val = keras.utils.to_categorical(data["val_y"], len(EMOTIONS))
+        validation = ((data["val_x"][..., None], y_val), y_val)
+    monitor = _RunMonitor(run, config, steps_per_epoch, state, _stop_check(run, strategy))
+    callbacks = [ema_weights_callback(resumed), monitor] if config.ema else [monitor]
+    if state["epoch"] < config.epochs and (strategy or streamed):
+        source = streamed or TrainingSource(len(y_train), x_train, y_train, [data["sources"][i] for i in data["train_indices"]],
+                                            class_weight=data["class_weight"])
+        _fit_stream(model, run, config, source, validation, callbacks, strategy, worker)
+    elif state["epoch"] < config.epochs:
+        model.fit((x_train, y_train), y_train, batch_size=config.batch_size, epochs=config.epochs,
+                  initial_epoch=state["epoch"], validation_data=validation,
+                  class_weight=data["class_weight"], callbacks=callbacks, verbose=0)
+    if monitor.cancelled:
+        raise TrainingCancelled
+    return monitor
+
+
 def _fit_stream(model: keras.Model, run: RunFolder, config: TrainConfig, source: TrainingSource, validation,
-                monitor: "_RunMonitor", strategy, worker: distributed.Worker | None) -> None:
+                callbacks: list, strategy, worker: distributed.Worker | None) -> None:
     """Train on a tf.data stream: the shards, or under a strategy this worker's part of the training fold."""
     inputs, steps = fit_input(source, config.batch_size, config.seed, strategy)
     index, count = (worker.index, worker.count) if worker else (0, 1)
     run.append_event("shard", worker=index, workers=count, **source.part(index, count))
-    callbacks = [monitor]
     if strategy and validation:
         label_smoothing = ARCHITECTURES[config.arch].label_smoothing
-        callbacks.insert(0, distributed.local_validation(*validation, label_smoothing, config.batch_size))
+        (faces, labels), _ = validation
+        # after the EMA swap (when used), before the monitor reads val_accuracy
+        callbacks = [*callbacks[:-1], distributed.local_validation(faces, labels, label_smoothing, config.batch_size),
+                     callbacks[-1]]
         validation = None
-    model.fit(inputs, steps_per_epoch=steps, epochs=config.epochs, initial_epoch=monitor.state["epoch"],
+    model.fit(inputs, steps_per_epoch=steps, epochs=config.epochs, initial_epoch=callbacks[-1].state["epoch"],
               validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0)
 
 
@@ -230,25 +275,14 @@ def _load_initial_weights(model: keras.Model, spec: str) -> None:
 def _jit_under_jax(model: keras.Model) -> None:
     """Compile the training step with XLA under JAX too.
 
-    Keras marks its rotation, shift and zoom layers unfit for XLA, a TensorFlow limit; under JAX they
-    are plain jax.numpy, and without jit every operation runs on its own (~100x slower on a GPU).
+    Keras marks its rotation, shift and zoom layers (in teachers trained by older versions) unfit for XLA,
+    a TensorFlow limit; under JAX they are plain jax.numpy, and without jit every operation runs on its
+    own (~100x slower on a GPU).
     """
     if keras.backend.backend() == "jax":
-        for layer in model.layers:
+        for layer in model._flatten_layers():
             layer.supports_jit = True
         model.jit_compile = True
-
-
-def _optimizer(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    architecture = ARCHITECTURES[config.arch]
-    rate = config.learning_rate or architecture.learning_rate
-    if architecture.schedule == "constant":
-        return keras.optimizers.Adam(rate)
-    total = config.epochs * steps_per_epoch
-    warmup = min(2 * steps_per_epoch, total // 10)
-    schedule = keras.optimizers.schedules.CosineDecay(rate / 10, max(total - warmup, 1), alpha=0.01,
-                                                      warmup_target=rate, warmup_steps=warmup)
-    return keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay or architecture.weight_decay)
 
 
 class _RunMonitor(keras.callbacks.Callback):
@@ -332,12 +366,12 @@ def _finishing(run: RunFolder, stage: str):
 
 def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, model: keras.Model,
             state: dict, seconds: float) -> dict:
-    """Save the best-validation weights as model.keras (no optimiser state) and write card.json."""
-    final = ARCHITECTURES[config.arch].build(config.augment, config.seed)
-    if run.best_weights_file.exists():
-        final.load_weights(run.best_weights_file)
-    else:
-        final.set_weights(model.get_weights())
+    """Save the best-validation weights (the last epoch's without validation) as model.keras, in float32
+    and without optimiser state, and write card.json."""
+    if len(data["val_y"]) and run.best_weights_file.exists():
+        model.load_weights(run.best_weights_file)
+    final = ARCHITECTURES[config.arch].build()
+    final.set_weights(model.network.get_weights())
     val_sources = [data["sources"][i] for i in data["val_indices"]]
     validation = evaluate_model(final, data["val_x"], data["val_y"], val_sources,
                                 progress=_finishing(run, "scoring the validation images")) if len(data["val_y"]) else {}
