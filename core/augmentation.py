@@ -101,6 +101,7 @@ def mix_batch(images, targets, mix: str, generator, alpha: float | None = None):
     """
     if mix == "none":
         return images, targets
+    images, targets = ops.cast(images, "float32"), ops.cast(targets, "float32")
     alpha = alpha or MIX_ALPHA[mix]
     batch, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
     lam = keras.random.beta((batch,), alpha, alpha, seed=generator)
