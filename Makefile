@@ -30,4 +30,5 @@ test: $(VENV)/.dev-installed browser
 bench: $(VENV)/.dev-installed
 	$(PY) bench/ingest.py
 	$(PY) bench/predict.py
+	$(PY) bench/folders_videos.py
 	$(PY) bench/evaluate.py

@@ -21,6 +21,7 @@ PAGES = [
     st.Page("app_pages/runs.py", title="Runs", icon=":material/compare_arrows:"),
     st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
     st.Page("app_pages/predict.py", title="Predict", icon=":material/mood:"),
+    st.Page("app_pages/video.py", title="Video", icon=":material/movie:"),
 ]
 
 

@@ -79,3 +79,4 @@ st.page_link("app_pages/runs.py", label="Runs: compare runs' curves and scores, 
 st.page_link("app_pages/evaluate.py", label="Evaluate: confusion matrix, per-class scores, mistakes",
              icon=":material/analytics:")
 st.page_link("app_pages/predict.py", label="Predict: photos and the live webcam", icon=":material/mood:")
+st.page_link("app_pages/video.py", label="Video: emotions through a video, face by face", icon=":material/movie:")

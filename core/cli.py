@@ -134,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--csv", metavar="FILE", help="a folder's or a video's rows: one per face "
                          "(a folder's run, stopped, continues where it stopped when given the same file)")
     predict.add_argument("--workers", type=int, default=None, help="threads finding faces in a folder (default: cores)")
+    predict.add_argument("--every", type=int, default=5, metavar="N", help="a video: classify every N-th frame (5)")
     predict.set_defaults(run=_predict)
 
     explain = commands.add_parser("explain", help="draw where each face shows its emotion (Grad-CAM)")
@@ -300,27 +301,49 @@ def _ensemble(args) -> int:
 def _predict(args) -> int:
     from pathlib import Path
 
+    from core.video import VIDEO_SUFFIXES
+
     if len(args.images) == 1 and Path(args.images[0]).is_dir():
         return _predict_folder(args)
-    if any(Path(path).is_dir() for path in args.images):
-        raise ValueError("give one folder at a time, without picture files beside it")
+    if len(args.images) == 1 and Path(args.images[0]).suffix.lower() in VIDEO_SUFFIXES:
+        return _predict_video(args)
+    if any(Path(path).is_dir() or Path(path).suffix.lower() in VIDEO_SUFFIXES for path in args.images):
+        raise ValueError("give one folder or one video at a time, without picture files beside it")
     return _predict_pictures(args)
 
 
-def _predict_folder(args) -> int:
-    from tqdm import tqdm
+def _predict_video(args) -> int:
+    from pathlib import Path
 
+    from core.prediction import FacePredictor
+    from core.video import VIEWS as VIDEO_VIEWS, predict_video
+
+    source = Path(args.images[0])
+    csv_path = Path(args.csv or f"{source.stem}-emotions.csv")
+    annotated = Path(args.annotate) / f"{source.stem}-annotated.mp4" if args.annotate else None
+    for output in (csv_path, annotated):
+        if output and output.exists():
+            raise ValueError(f"{output} already exists: give another name or remove it (nothing was overwritten)")
+    if annotated:
+        annotated.parent.mkdir(parents=True, exist_ok=True)
+    predictor = FacePredictor(args.model)
+    with progress_bar(source.name, "frame") as bar:
+        counts = predict_video(predictor, source, csv_path, args.every, annotated, bar.follow,
+                               args.views or VIDEO_VIEWS)
+    print(f"{csv_path}: {counts['classified']} of {counts['frames']} frames classified, {counts['faces']} faces "
+          f"followed, {counts['rows']} rows" + (f"; annotated video: {annotated}" if annotated else ""))
+    return 0
+
+
+def _predict_folder(args) -> int:
     from core.folder_prediction import predict_folder
     from core.prediction import FacePredictor
 
     if not args.csv:
         raise ValueError("a folder's results go to a CSV file: add --csv FILE")
     predictor = FacePredictor(args.model, views=args.views or DEFAULT_VIEWS)
-    with tqdm(unit="photo", desc=args.images[0]) as bar:
-        def show(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-        counts = predict_folder(predictor, args.images[0], args.csv, args.workers, show)
+    with progress_bar(args.images[0], "photo") as bar:
+        counts = predict_folder(predictor, args.images[0], args.csv, args.workers, bar.follow)
     print(f"{args.csv}: {counts['photos']} photos ({counts['resumed']} from an earlier run), {counts['faces']} faces "
           f"found now, {counts['no_face']} photos without a face, {counts['errors']} unreadable")
     return 0

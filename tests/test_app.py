@@ -109,7 +109,7 @@ def test_home_says_no_model_and_no_dataset():
     at = page("home")
     assert "No default model yet" in texts(at.info)
     assert "No dataset configured" in texts(at.info)
-    assert len(at.get("page_link")) == 5
+    assert len(at.get("page_link")) == 6
 
 
 def test_pages_without_a_model_say_to_train_one():

@@ -1,0 +1,88 @@
+"""Video: every n-th frame of an uploaded video classified, each face followed, its emotions over time."""
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.emotions import EMOTIONS
+from core.model_store import ModelError, available_models
+from core.prediction import EMOTION_COLORS, FacePredictor
+from core.video import EVERY, VIDEO_SUFFIXES, VideoError, predict_video
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
+def predictor_of(path: str, mtime: float) -> FacePredictor:
+    return FacePredictor(path)
+
+
+def analyse(predictor: FacePredictor, name: str, data: bytes, every: int) -> dict:
+    """Run the video through core.video in a fresh folder; return where the CSV and annotated video are."""
+    folder = Path(tempfile.mkdtemp(prefix="fer-video-"))
+    source = folder / Path(name).name
+    source.write_bytes(data)
+    bar = st.progress(0.0, text="Reading the video...")
+
+    def show(done: int, total: int) -> None:
+        bar.progress(min(1.0, done / max(total, 1)), text=f"Frame {done:,} of about {total:,}")
+
+    counts = predict_video(predictor, source, folder / "faces.csv", every, folder / "annotated.mp4", show)
+    source.unlink()
+    bar.empty()
+    return {"counts": counts, "csv": folder / "faces.csv", "video": folder / "annotated.mp4", "stem": Path(name).stem}
+
+
+st.title("Video")
+models = available_models()
+if not models:
+    st.warning("No trained model yet: train one on the Train page to classify videos.")
+    st.stop()
+name = st.selectbox("Model", list(models))
+upload = st.file_uploader("A video with faces", type=sorted(suffix[1:] for suffix in VIDEO_SUFFIXES))
+every = st.slider("Classify every n-th frame", 1, 30, EVERY, help="1: every frame (slowest); the annotated video "
+                  "keeps every frame, with the boxes of the last classified one.")
+if upload is None:
+    st.info("Upload a video (mp4, webm, mov...): faces are found and classified every n-th frame, each face is "
+            "followed across frames, and you get a timeline per face, an annotated video and a CSV.")
+    st.stop()
+
+result = st.session_state.get("video_result")
+key = (upload.name, upload.size, every, name)
+if result is None or result["key"] != key:
+    if not st.button("Analyse the video", type="primary"):
+        st.stop()
+    if result is not None:
+        shutil.rmtree(result["csv"].parent, ignore_errors=True)  # the previous video's outputs
+        st.session_state.pop("video_result")
+    try:
+        predictor = predictor_of(str(models[name]), models[name].stat().st_mtime)
+        result = analyse(predictor, upload.name, upload.getvalue(), every) | {"key": key}
+        st.session_state["video_result"] = result
+    except VideoError as error:
+        st.error(str(error))
+        st.stop()
+    except (ModelError, OSError) as error:
+        st.error(f"The video could not be classified: {error}")
+        st.stop()
+
+counts = result["counts"]
+st.success(f"{counts['classified']:,} of {counts['frames']:,} frames classified; {counts['faces']} face(s) followed.")
+left, right = st.columns(2)
+left.download_button("Download the CSV", result["csv"].read_bytes(), file_name=f"{result['stem']}-emotions.csv",
+                     mime="text/csv", on_click="ignore")
+right.download_button("Download the annotated video", result["video"].read_bytes(),
+                      file_name=f"{result['stem']}-annotated.mp4", mime="video/mp4", on_click="ignore")
+st.video(str(result["video"]))
+
+rows = pd.read_csv(result["csv"])
+faces = rows[rows["face"] > 0]
+if faces.empty:
+    st.info("No face was found in the classified frames. Faces should be frontal and not too small.")
+for number, face in faces.groupby("face"):
+    figure = px.line(face, x="time_s", y=list(EMOTIONS), color_discrete_map=EMOTION_COLORS, range_y=[0, 1],
+                     labels={"time_s": "time (s)", "value": "probability", "variable": "emotion"},
+                     title=f"Face {number}: mostly {face['emotion'].mode()[0]}")
+    st.plotly_chart(figure.update_layout(height=300))

@@ -1,0 +1,135 @@
+"""Videos (core.video, core.tracking): CSV rows per classified frame, faces followed across frames, the
+annotated copy, and clear errors for files that are not videos."""
+
+import csv
+import json
+import tempfile
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import core.model_store
+from core.cli import main
+from core.prediction import FacePredictor
+from core.tracking import FaceTracker, overlap
+from core.video import COLUMNS, VideoError, predict_video
+from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
+from tests.synthetic import write_moving_faces_video
+
+FRAMES, FPS = 24, 10
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory) -> Path:
+    return write_moving_faces_video(tmp_path_factory.mktemp("video") / "two-faces.mp4", FRAMES, FPS)
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_model) -> FacePredictor:
+    return FacePredictor(tiny_model)
+
+
+def read_rows(path: Path) -> list[dict]:
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_overlap_and_tracker_keep_numbers_on_moving_boxes():
+    assert overlap((0, 0, 10, 10), (0, 0, 10, 10)) == 1 and overlap((0, 0, 10, 10), (20, 0, 10, 10)) == 0
+    assert overlap((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+    tracker = FaceTracker(max_missed=2)
+    assert tracker.update([(0, 0, 40, 40), (100, 0, 40, 40)]) == [1, 2]
+    assert tracker.update([(96, 2, 40, 40), (5, 0, 40, 40)]) == [2, 1]  # order in the frame does not matter
+    assert tracker.update([(10, 0, 40, 40)]) == [1]  # face 2 unseen once
+    assert tracker.update([(15, 0, 40, 40), (94, 0, 40, 40)]) == [1, 2]  # and back under its number
+    for _ in range(3):
+        tracker.update([])
+    assert tracker.update([(15, 0, 40, 40)]) == [3]  # gone too long: a new face
+
+
+def test_every_nth_frame_gets_a_row_per_face_and_faces_keep_their_numbers(predictor, video, tmp_path):
+    seen = []
+    counts = predict_video(predictor, video, tmp_path / "faces.csv", every=3, annotated=tmp_path / "annotated.mp4",
+                           progress=lambda done, total: seen.append((done, total)))
+    rows = read_rows(tmp_path / "faces.csv")
+    assert list(rows[0]) == COLUMNS
+    classified = list(range(0, FRAMES, 3))
+    assert counts == {"frames": FRAMES, "classified": len(classified), "faces": 2, "rows": 2 * len(classified)}
+    assert [int(row["frame"]) for row in rows] == [frame for frame in classified for _ in range(2)]
+    for row in rows:
+        assert float(row["time_s"]) == pytest.approx(int(row["frame"]) / FPS, abs=1e-3)
+        assert sum(float(row[e]) for e in COLUMNS[9:]) == pytest.approx(1, abs=1e-3)
+    lefts = {number: [int(r["x"]) for r in rows if r["face"] == number] for number in ("1", "2")}
+    moving_right, moving_left = sorted(lefts.values(), key=lambda xs: xs[0])
+    assert moving_right == sorted(moving_right) and moving_right[-1] - moving_right[0] > 30
+    assert moving_left == sorted(moving_left, reverse=True) and moving_left[0] - moving_left[-1] > 30
+    assert seen[-1] == (FRAMES, FRAMES) and len(seen) == len(classified) + 1
+
+    with av.open(str(tmp_path / "annotated.mp4")) as container:
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    with av.open(str(video)) as container:
+        source = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    assert len(frames) == FRAMES and frames[0].shape == (220, 480, 3)
+    for drawn, original in zip(frames, source):  # boxes and labels on every frame, the rest unchanged
+        changed = np.abs(drawn.astype(int) - original).max(axis=2) > 60
+        assert 0.005 < changed.mean() < 0.2
+
+
+def test_command_line_writes_the_csv_and_the_annotated_video(tiny_model, video, tmp_path, capsys):
+    out = tmp_path / "cli.csv"
+    assert main(["predict", str(tiny_model), str(video), "--every", "4", "--csv", str(out),
+                 "--annotate", str(tmp_path / "annotated")]) == 0
+    assert "6 of 24 frames classified, 2 faces followed, 12 rows" in capsys.readouterr().out
+    assert len(read_rows(out)) == 12 and (tmp_path / "annotated" / "two-faces-annotated.mp4").stat().st_size > 0
+
+
+def test_a_file_that_is_not_a_video_is_a_clear_error(predictor, tiny_model, tmp_path, capsys):
+    fake = tmp_path / "holiday.mp4"
+    fake.write_bytes(b"not really a video" * 100)
+    with pytest.raises(VideoError, match="holiday.mp4 is not a readable video"):
+        predict_video(predictor, fake, tmp_path / "out.csv")
+    assert main(["predict", str(tiny_model), str(fake), "--csv", str(tmp_path / "out.csv")]) == 2
+    assert "error: holiday.mp4 is not a readable video" in capsys.readouterr().err
+
+
+def video_page(monkeypatch, tmp_path, runs: Path | None) -> AppTest:
+    monkeypatch.setenv("FER_RUNS_DIR", str(runs or tmp_path / "no-runs"))
+    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the page keeps its outputs
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page("app_pages/video.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_video_page_analyses_an_upload_with_a_timeline_per_face(monkeypatch, tmp_path, tiny_model, video):
+    at = video_page(monkeypatch, tmp_path, tiny_model.parent)
+    assert "Upload a video" in at.info[0].value
+    at.file_uploader[0].set_value(("clip.mp4", video.read_bytes(), "video/mp4")).run()
+    at.slider[0].set_value(4).run()
+    assert not at.get("plotly_chart")  # nothing runs before the button
+    next(b for b in at.button if b.label == "Analyse the video").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "6 of 24 frames classified; 2 face(s) followed" in at.success[0].value
+    charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    assert [chart["layout"]["title"]["text"].split(":")[0] for chart in charts] == ["Face 1", "Face 2"]
+    assert all(len(chart["data"]) == 7 for chart in charts)  # the 7 probabilities over time
+    assert len(at.get("download_button")) == 2 and len(at.get("video")) == 1
+    csv_files = list(tmp_path.glob("fer-video-*/faces.csv"))
+    assert len(csv_files) == 1 and len(read_rows(csv_files[0])) == 12
+    at.run()  # a rerun shows the result again without classifying again
+    assert len(at.get("plotly_chart")) == 2 and len(list(tmp_path.glob("fer-video-*"))) == 1
+
+    at.file_uploader[0].set_value(("broken.mp4", b"not a video" * 50, "video/mp4")).run()
+    next(b for b in at.button if b.label == "Analyse the video").click().run()
+    assert not at.exception and "broken.mp4 is not a readable video" in at.error[0].value
+
+
+def test_video_page_without_a_model_says_to_train_one(monkeypatch, tmp_path):
+    at = video_page(monkeypatch, tmp_path, None)
+    assert "train one on the Train page" in at.warning[0].value
