@@ -112,13 +112,15 @@ def find_faces(picture: np.ndarray, detection: Detection = PHOTO) -> tuple[list[
     return find_and_crop(picture, detection)
 
 
-def draw_predictions(picture: np.ndarray, predictions: list[FacePrediction]) -> np.ndarray:
+def draw_predictions(picture: np.ndarray, predictions: list[FacePrediction],
+                     numbers: list[int] | None = None) -> np.ndarray:
     """A copy of an RGB picture with a box and "1 happy 87%" drawn on each face, numbered in list order
-    (largest face first), as the pages number them beside the picture."""
+    (largest face first), as the pages number them beside the picture, or with the given numbers (a video's
+    face numbers)."""
     canvas = np.ascontiguousarray(picture.copy() if picture.ndim == 3 else cv2.cvtColor(picture, cv2.COLOR_GRAY2RGB))
     thickness = max(1, round(max(canvas.shape[:2]) / 400))
     scale = max(0.4, max(canvas.shape[:2]) / 1000)
-    for number, prediction in enumerate(predictions, 1):
+    for number, prediction in zip(numbers or range(1, len(predictions) + 1), predictions):
         x, y, w, h = prediction.box
         color = _COLORS[prediction.emotion]
         cv2.rectangle(canvas, (x, y), (x + w, y + h), color, thickness)

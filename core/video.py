@@ -11,12 +11,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 
 from core.faces import PHOTO
 from core.inference import LIVE_VIEWS
-from core.prediction import ROW_COLUMNS, FacePrediction, FacePredictor, draw_predictions
+from core.prediction import ROW_COLUMNS, FacePredictor, draw_predictions
 from core.tracking import FaceTracker
 
 VIDEO_SUFFIXES = {".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v"}
@@ -74,7 +73,8 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
                         if progress:
                             progress(index + 1, max(total, index + 1))
                     if writer:
-                        writer.add(draw_faces(picture, labelled))
+                        writer.add(draw_predictions(picture, [face for _, face in labelled],
+                                                    [number for number, _ in labelled]))
                     counts["frames"] = index + 1
         finally:
             if writer:
@@ -90,17 +90,6 @@ def _frames(container, stream, source):
         yield from container.decode(stream)
     except av.FFmpegError as error:
         raise VideoError(f"{Path(source).name} could not be decoded to the end ({error.strerror or error})") from None
-
-
-def draw_faces(picture: np.ndarray, labelled: list[tuple[int, FacePrediction]]) -> np.ndarray:
-    """The picture with each face's box, emotion and, under the box, its number ("face 2")."""
-    canvas = draw_predictions(picture, [face for _, face in labelled])
-    scale = max(0.4, max(canvas.shape[:2]) / 1000)
-    for number, face in labelled:
-        x, y, w, h = face.box
-        cv2.putText(canvas, f"face {number}", (x, min(canvas.shape[0] - 2, y + h + int(18 * scale) + 2)),
-                    cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), max(1, round(scale * 2)), cv2.LINE_AA)
-    return canvas
 
 
 class _Annotated:
