@@ -8,10 +8,10 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from core.emotions import EMOTIONS
 from core.faces import VIDEO, no_face_reason
 from core.frame_rate import FrameRate, draw_frame_rate
-from core.imaging import ImageError
+from core.imaging import ImageError, as_jpeg
 from core.inference import LIVE_VIEWS
 from core.model_store import ModelError, available_models
-from core.prediction import EMOTION_COLORS, FacePredictor, draw_predictions
+from core.prediction import EMOTION_COLORS, FacePrediction, FacePredictor, draw_predictions
 from core.uploads import PICTURE_TYPES, uploads_to_take
 
 
@@ -20,20 +20,38 @@ def predictor_of(path: str, mtime: float) -> FacePredictor:
     return FacePredictor(path).warm_up()
 
 
-def show_prediction(predictor: FacePredictor, name: str, data: bytes, key: str) -> None:
+def predicted(predictor: FacePredictor, model_key: tuple, upload) -> tuple[bytes, list[FacePrediction], str]:
+    """The picture with its faces drawn (JPEG, to show), its faces, and why there are none (or ""):
+    computed once per upload and model in this session, so a rerun (a toggle, one more file) is instant.
+    Raises ImageError."""
+    store = st.session_state.setdefault("predicted", {})
+    key = (*model_key, upload.file_id)
+    if key not in store:
+        try:
+            picture, faces = predictor.predict_file(upload.getvalue())
+            store[key] = as_jpeg(draw_predictions(picture, faces)), faces, "" if faces else no_face_reason(picture)
+        except ImageError as error:
+            store[key] = error
+    if isinstance(store[key], ImageError):
+        raise store[key]
+    return store[key]
+
+
+def show_prediction(predictor: FacePredictor, model_key: tuple, upload, key: str) -> None:
     """Draw one picture with its faces numbered and labelled, and each face's probabilities as bars
     and, on request, why (Grad-CAM).
 
     key: unique on the page (the same file may be uploaded twice)."""
+    name = upload.name
     try:
-        picture, faces = predictor.predict_file(data)
+        shown, faces, note = predicted(predictor, model_key, upload)
     except ImageError as error:
         st.error(f"{name}: cannot be read: {error}")
         return
     picture_column, bars_column = st.columns([3, 2])
-    picture_column.image(draw_predictions(picture, faces), caption=name)
-    if not faces:
-        bars_column.info(f"{name}: {no_face_reason(picture)}")
+    picture_column.image(shown, caption=name)
+    if note:
+        bars_column.info(f"{name}: {note}")
     for number, face in enumerate(faces, 1):
         figure = px.bar(x=list(EMOTIONS), y=face.probabilities, color=list(EMOTIONS), range_y=[0, 1],
                         color_discrete_map=EMOTION_COLORS, labels={"x": "emotion", "y": "probability"},
@@ -52,8 +70,9 @@ if not models:
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 name = st.selectbox("Model", list(models))
+model_key = (str(models[name]), models[name].stat().st_mtime)
 try:
-    predictor = predictor_of(str(models[name]), models[name].stat().st_mtime)
+    predictor = predictor_of(*model_key)
 except (ModelError, OSError) as error:
     st.error(f"The model cannot be loaded: {error}")
     st.stop()
@@ -65,8 +84,13 @@ uploads = st.file_uploader("Pictures with faces", type=PICTURE_TYPES, accept_mul
 taken, left_out = uploads_to_take([upload.size for upload in uploads])
 if left_out:
     st.warning(left_out)
+progress = st.progress(0.0) if taken > 1 else None
 for index, upload in enumerate(uploads[:taken]):
-    show_prediction(predictor, upload.name, upload.getvalue(), key=f"photo-{index}")
+    if progress:
+        progress.progress(index / taken, text=f"Picture {index + 1} of {taken}: {upload.name}")
+    show_prediction(predictor, model_key, upload, key=f"photo-{index}")
+if progress:
+    progress.empty()
 
 st.subheader("Live webcam")
 rate = st.session_state.setdefault("frame_rate", FrameRate())
@@ -104,4 +128,7 @@ if stream is not None:
 
 snapshot = st.camera_input("If the live video cannot connect, take a snapshot")
 if snapshot is not None:
-    show_prediction(predictor, "snapshot", snapshot.getvalue(), key="snapshot")
+    show_prediction(predictor, model_key, snapshot, key="snapshot")
+
+showing = {upload.file_id for upload in [*uploads[:taken], snapshot] if upload}  # forget pictures gone
+st.session_state["predicted"] = {k: v for k, v in st.session_state.get("predicted", {}).items() if k[-1] in showing}

@@ -10,6 +10,7 @@ from skimage import data as skimage_data
 from streamlit.testing.v1 import AppTest
 
 import core.model_store
+import core.prediction
 import core.uploads
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.test_app import APP, texts
@@ -71,3 +72,17 @@ def test_too_many_uploads_are_bounded_with_one_line(predict_page, monkeypatch):
     assert not predict_page.exception
     assert "Only the first 2 of 3 pictures are read" in texts(predict_page.warning)
     assert len(predict_page.image) == 2
+
+
+def test_sixty_uploads_are_all_shown_and_a_rerun_does_not_predict_them_again(predict_page, monkeypatch):
+    calls = []
+    original = core.prediction.FacePredictor.predict_file
+    monkeypatch.setattr(core.prediction.FacePredictor, "predict_file",
+                        lambda self, data: calls.append(len(data)) or original(self, data))
+    rng = np.random.default_rng(2)
+    faces = [(f"face-{i}.jpg", jpeg(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)), "image/jpeg") for i in range(60)]
+    predict_page.file_uploader[0].set_value(faces).run()
+    assert not predict_page.exception, [e.value for e in predict_page.exception]
+    assert len(predict_page.image) == 60 and len(predict_page.get("plotly_chart")) == 60 and len(calls) == 60
+    predict_page.run()  # what a click elsewhere on the page does
+    assert len(predict_page.image) == 60 and len(calls) == 60  # served from this session's results
