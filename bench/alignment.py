@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 
 from core.dataset import load_dataset  # noqa: E402
 from core.emotions import EMOTIONS  # noqa: E402
-from core.faces import PHOTO, Detection, crop_face, find_and_crop, locate_faces  # noqa: E402
+from core.faces import PHOTO, Detection, crop_face, face_pixels, locate_faces  # noqa: E402
 from core.inference import LIVE_VIEWS  # noqa: E402
 from core.prediction import FacePredictor  # noqa: E402
 
@@ -66,15 +66,12 @@ def ways(picture: np.ndarray, centre: tuple, width: int) -> dict[str, np.ndarray
     """The 48x48 crop each way gives for the face at centre (None where the face was not found)."""
     gray = picture[..., 0]
     haar = locate_faces(picture, Detection("haar", 960, 1.1))
-    found = nearest([f.box for f in haar], centre, width)
-    before = None if found is None else crop_face(gray, haar[found].box)
+    before = nearest([face.box for face in haar], centre, width)
     mtcnn = locate_faces(picture, PHOTO)
-    found = nearest([f.box for f in mtcnn], centre, width)
-    unturned = None if found is None else crop_face(gray, mtcnn[found].box)
-    boxes, crops = find_and_crop(picture, PHOTO)
-    found = nearest(boxes, centre, width)
-    return {"before (Haar, box)": before, "MTCNN, box": unturned, "after (MTCNN, aligned, FER framing)":
-            None if found is None else crops[found]}
+    found = nearest([face.box for face in mtcnn], centre, width)
+    return {"before (Haar, box)": None if before is None else crop_face(gray, haar[before].box),
+            "MTCNN, box": None if found is None else crop_face(gray, mtcnn[found].box),
+            "after (MTCNN, aligned, FER framing)": None if found is None else face_pixels(gray, mtcnn[found])}
 
 
 def framing(images: np.ndarray) -> None:
