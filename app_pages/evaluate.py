@@ -1,7 +1,6 @@
 """Evaluate: how a model does on a labelled split, where it errs, and how two models compare."""
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -10,55 +9,18 @@ import plotly.express as px
 import streamlit as st
 
 from app_pages.export_panel import export_panel
-from core.dataset import Dataset, load_dataset
+from app_pages.scoring import classify, dataset_of, model_of
 from core.emotions import EMOTIONS
 from core.evaluation import baseline_note, baseline_warning
 from core.explain import explain_faces
 from core.inference import DEFAULT_VIEWS, VIEWS
-from core.model_store import ModelError, available_models, load_model, read_card
+from core.model_store import ModelError, available_models, read_card
 from core.prediction import EMOTION_COLORS
-from core.reports import evaluate_and_store, stored_report
+from core.reports import stored_report
 
 
 VIEW_LABELS = {"single": "the face only (fastest)", "mirror": "face + mirror (2 images)",
                "shifted": "face + mirror, each shifted 2 px (10 images, most accurate)"}
-
-
-@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
-def model_of(path: str, mtime: float):
-    return load_model(path)
-
-
-@st.cache_resource(show_spinner="Reading the dataset (the first time decodes every image)...", max_entries=2)
-def dataset_of(data: str, stamp: int) -> Dataset:
-    return load_dataset(data)
-
-
-def cancel() -> None:
-    st.session_state.evaluation_cancelled = True
-
-
-def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: str) -> dict | None:
-    """Score a model with a progress bar and a Cancel button, and store the report; None while cancelled."""
-    if st.session_state.get("evaluation_cancelled"):
-        st.info(f"Scoring {model_name} on '{split}' was cancelled.")
-        st.button("Score it", on_click=st.session_state.pop, args=("evaluation_cancelled", None))
-        return None
-    model = model_of(str(path), path.stat().st_mtime)
-    stop = st.empty()
-    stop.button("Cancel", key="cancel_evaluation", on_click=cancel)
-    bar, start = st.progress(0.0, text=f"{model_name}: classifying {len(dataset.split(split)):,} faces..."), \
-        time.monotonic()
-
-    def follow(done: int, total: int) -> None:
-        left = (time.monotonic() - start) / done * (total - done)
-        bar.progress(done / total, text=f"{model_name}: classified {done:,} of {total:,} faces ({views} views), "
-                                        f"about {left:.0f} s left")
-    report = evaluate_and_store(model, path, dataset, split, views, follow)
-    stop.empty()
-    bar.progress(1.0, text=f"{model_name}: classified {report['images']:,} of {report['images']:,} faces in "
-                           f"{time.monotonic() - start:.0f} s; the report is stored, so it shows at once from now on")
-    return report
 
 
 def percent(metrics: dict, key: str = "accuracy") -> str:
@@ -129,9 +91,30 @@ report = reports[name]
 st.subheader(f"Confusion matrix: {name}")
 normalised = st.toggle("Row-normalised (each true emotion sums to 1)", value=False)
 matrix = np.array(report["confusion_matrix_normalized" if normalised else "confusion_matrix"])
-st.plotly_chart(px.imshow(matrix, x=list(EMOTIONS), y=list(EMOTIONS), text_auto=".2f" if normalised else True,
-                          color_continuous_scale="Blues", labels={"x": "predicted", "y": "true", "color": "share"
-                                                                  if normalised else "images"}))
+cells = pd.DataFrame([{"true": t, "predicted": p, "value": matrix[i, j]}
+                      for i, t in enumerate(EMOTIONS) for j, p in enumerate(EMOTIONS)])
+figure = px.scatter(cells, x="predicted", y="true", color="value", color_continuous_scale="Blues",
+                    text=cells["value"].map("{:.2f}".format if normalised else "{:,}".format),
+                    category_orders={"predicted": EMOTIONS, "true": EMOTIONS},
+                    labels={"value": "share" if normalised else "images"})
+figure.update_traces(marker={"symbol": "square", "size": 44}, textposition="middle center")
+# Squares, not a heatmap: Streamlit's selection events carry no cell for a heatmap (streamlit#8760).
+clicked = st.plotly_chart(figure, key="confusion", on_select="rerun", selection_mode="points").selection.points
+if clicked and (clicked[0]["y"], clicked[0]["x"]) != st.session_state.get("clicked_cell"):  # a new click
+    st.session_state.clicked_cell = (clicked[0]["y"], clicked[0]["x"])
+    st.session_state.cell_true, st.session_state.cell_called = st.session_state.clicked_cell
+if "cell_true" not in st.session_state:  # the largest confusion first
+    off_diagonal = np.array(report["confusion_matrix"]) * (1 - np.eye(len(EMOTIONS)))
+    true_index, called_index = np.unravel_index(off_diagonal.argmax(), off_diagonal.shape)
+    st.session_state.cell_true, st.session_state.cell_called = EMOTIONS[true_index], EMOTIONS[called_index]
+left, right = st.columns(2)
+true = left.selectbox("Faces that are (or click a cell)", EMOTIONS, key="cell_true")
+called = right.selectbox("called", EMOTIONS, key="cell_called")
+cell = np.flatnonzero((dataset.split(split).labels == EMOTIONS.index(true))
+                      & (np.array(report["predicted"]) == EMOTIONS.index(called)))
+st.caption(f"{len(cell):,} '{true}' faces called '{called}'" + (", the first 48:" if len(cell) > 48 else ""))
+if len(cell):
+    st.image(list(dataset.split(split).images[cell[:48]]), width=72)
 
 st.subheader("Accuracy per emotion")
 per_class = pd.DataFrame([{"model": n, "emotion": e, "accuracy": r["per_class"][e]["accuracy"]}

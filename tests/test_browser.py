@@ -307,3 +307,20 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
         for run in list_runs(runs):
             if run.is_running():
                 run.request_cancel()
+
+
+def test_evaluate_confusion_matrix_cell_click_shows_its_faces(page, app_url):
+    open_page(page, app_url + "/evaluate", "Evaluate")
+    chart = page.locator(".js-plotly-plot").first
+    chart.wait_for(timeout=LOAD_MS)
+    cell = chart.locator(".scatterlayer .points path").nth(6 * 7 + 0)  # row 'surprise', column 'angry'
+    chart.evaluate("plot => plot.scrollIntoView({block: 'center'})")  # not under the app's sticky header
+    page.wait_for_timeout(500)
+    box = cell.bounding_box()  # plotly finds the point under the mouse itself (its drag layer is on top)
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    screenshot(page, "evaluate-cell-clicked")
+    page.get_by_text(re.compile(r"\d+ 'surprise' faces called 'angry'")).first.wait_for(timeout=LOAD_MS)
+    wait_for_app(page, LOAD_MS)
+    assert exceptions(page) == [], diagnostics(page)
+    screenshot(page, "evaluate-cell")

@@ -1,13 +1,18 @@
 """The Evaluate page scores with a progress bar, can be cancelled, and keeps each finished report on disk:
 a second visit, also after a restart, shows it without classifying again, until the model or data change."""
 
+import json
 import os
 import shutil
 
+import numpy as np
 import pytest
 import streamlit as st
+from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
 
 import core.reports
+from core.dataset import load_dataset
+from core.emotions import EMOTIONS
 from core.evaluation import evaluate_model
 from tests.test_app import environment, make_dataset, page, texts, trained_runs, synthetic  # noqa: F401
 
@@ -80,3 +85,27 @@ def test_evaluate_page_waits_after_a_cancel_until_asked_to_score(monkeypatch, tm
     assert "was cancelled" in texts(at.info) and len(counted) == 1 and not at.get("plotly_chart")
     next(button for button in at.button if button.label == "Score it").click().run()
     assert not at.exception and len(counted) == 2 and accuracy(at)
+
+
+def test_evaluate_page_shows_the_faces_of_a_confusion_matrix_cell(monkeypatch, tmp_path, trained_runs, counted):
+    shutil.copytree(trained_runs, tmp_path / "runs")
+    monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("FER_DATA", str(make_dataset(tmp_path / "data")))
+    at = page("evaluate")
+    [report_file] = (tmp_path / "runs" / "evaluations").glob("*.json")
+    report = json.loads(report_file.read_text())
+    matrix = np.array(report["confusion_matrix"])
+    chart = at.get("plotly_chart")[0].proto
+    assert list(chart.selection_mode) == [PlotlyChart.SelectionMode.POINTS]  # a click on a cell reruns the page
+    traces = json.loads(chart.spec)["data"]
+    assert [trace["type"] for trace in traces] == ["scatter"] and traces[0]["marker"]["symbol"] == "square"
+    for true, called in ((0, 0), (3, 5), (6, 2)):
+        at.selectbox(key="cell_true").set_value(EMOTIONS[true])
+        at.selectbox(key="cell_called").set_value(EMOTIONS[called]).run()
+        assert not at.exception, [e.value for e in at.exception]
+        caption = f"{matrix[true, called]} '{EMOTIONS[true]}' faces called '{EMOTIONS[called]}'"
+        assert caption in texts(at.caption)
+        shown = [image for image in at.image if len(image.proto.imgs) == matrix[true, called]]
+        assert matrix[true, called] == 0 or shown
+    labels = load_dataset(tmp_path / "data").split("test").labels
+    assert np.bincount(labels, minlength=7).tolist() == matrix.sum(axis=1).tolist()

@@ -1,0 +1,48 @@
+"""Not a page: the Evaluate page's scoring, with a progress bar, a Cancel button and stored reports
+(core.reports), and the cached model and dataset it works on."""
+
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from core.dataset import Dataset, load_dataset
+from core.model_store import load_model
+from core.reports import evaluate_and_store
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
+def model_of(path: str, mtime: float):
+    return load_model(path)
+
+
+@st.cache_resource(show_spinner="Reading the dataset (the first time decodes every image)...", max_entries=2)
+def dataset_of(data: str, stamp: int) -> Dataset:
+    return load_dataset(data)
+
+
+def cancel() -> None:
+    st.session_state.evaluation_cancelled = True
+
+
+def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: str) -> dict | None:
+    """Score a model with a progress bar and a Cancel button, and store the report; None while cancelled."""
+    if st.session_state.get("evaluation_cancelled"):
+        st.info(f"Scoring {model_name} on '{split}' was cancelled.")
+        st.button("Score it", on_click=st.session_state.pop, args=("evaluation_cancelled", None))
+        return None
+    model = model_of(str(path), path.stat().st_mtime)
+    stop = st.empty()
+    stop.button("Cancel", key="cancel_evaluation", on_click=cancel)
+    bar, start = st.progress(0.0, text=f"{model_name}: classifying {len(dataset.split(split)):,} faces..."), \
+        time.monotonic()
+
+    def follow(done: int, total: int) -> None:
+        left = (time.monotonic() - start) / done * (total - done)
+        bar.progress(done / total, text=f"{model_name}: classified {done:,} of {total:,} faces ({views} views), "
+                                        f"about {left:.0f} s left")
+    report = evaluate_and_store(model, path, dataset, split, views, follow)
+    stop.empty()
+    bar.progress(1.0, text=f"{model_name}: classified {report['images']:,} of {report['images']:,} faces in "
+                           f"{time.monotonic() - start:.0f} s; the report is stored, so it shows at once from now on")
+    return report
