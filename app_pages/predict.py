@@ -5,6 +5,7 @@ import plotly.express as px
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+from app_pages.results_panel import results_panel
 from core.emotions import EMOTIONS
 from core.faces import VIDEO, no_face_reason
 from core.frame_rate import FrameRate, draw_frame_rate
@@ -37,7 +38,8 @@ def predicted(predictor: FacePredictor, model_key: tuple, upload) -> tuple[bytes
     return store[key]
 
 
-def show_prediction(predictor: FacePredictor, model_key: tuple, upload, key: str) -> None:
+def show_prediction(predictor: FacePredictor, model_key: tuple, upload, key: str
+                    ) -> tuple[bytes, list[FacePrediction]] | None:
     """Draw one picture with its faces numbered and labelled, and each face's probabilities as bars
     and, on request, why (Grad-CAM).
 
@@ -47,7 +49,7 @@ def show_prediction(predictor: FacePredictor, model_key: tuple, upload, key: str
         shown, faces, note = predicted(predictor, model_key, upload)
     except ImageError as error:
         st.error(f"{name}: cannot be read: {error}")
-        return
+        return None
     picture_column, bars_column = st.columns([3, 2])
     picture_column.image(shown, caption=name)
     if note:
@@ -60,6 +62,7 @@ def show_prediction(predictor: FacePredictor, model_key: tuple, upload, key: str
         if bars_column.toggle("Why this label?", key=f"why-{key}-{number}",
                               help="Grad-CAM: the face with the parts that made the model say this emotion in red"):
             bars_column.image(predictor.explain([face])[0], caption=f"Face {number}: where it saw {face.emotion}")
+    return shown, faces
 
 
 st.title("Predict")
@@ -85,12 +88,16 @@ taken, left_out = uploads_to_take([upload.size for upload in uploads])
 if left_out:
     st.warning(left_out)
 progress = st.progress(0.0) if taken > 1 else None
+shown_pictures = []
 for index, upload in enumerate(uploads[:taken]):
     if progress:
         progress.progress(index / taken, text=f"Picture {index + 1} of {taken}: {upload.name}")
-    show_prediction(predictor, model_key, upload, key=f"photo-{index}")
+    if result := show_prediction(predictor, model_key, upload, key=f"photo-{index}"):
+        shown_pictures.append((upload.name, *result))
 if progress:
     progress.empty()
+if shown_pictures:
+    results_panel(shown_pictures)
 
 st.subheader("Live webcam")
 rate = st.session_state.setdefault("frame_rate", FrameRate())
