@@ -14,7 +14,7 @@ from core.emotions import EMOTIONS
 from core.evaluation import baseline_note, baseline_warning
 from core.explain import explain_faces
 from core.inference import DEFAULT_VIEWS, VIEWS
-from core.model_store import ModelError, available_models, read_card
+from core.model_store import ModelError, architecture_label, available_models, read_card
 from core.prediction import EMOTION_COLORS
 from core.reports import stored_report
 
@@ -41,12 +41,14 @@ chosen = {name: models[name]} | ({other: models[other]} if other != "(none)" els
 card = read_card(models[name])
 stored_val, stored_test = card.get("validation", {}), card.get("test", {})
 columns = st.columns(4)
-columns[0].metric("Architecture", card.get("architecture", "?"), help=f"{card.get('parameters', 0):,} parameters")
-columns[1].metric("Validation accuracy (when trained)", percent(stored_val), baseline_note(stored_val),
-                  help=f"{stored_val.get('images', 0)} images")
-columns[2].metric("Test accuracy (when trained)", percent(stored_test), baseline_note(stored_test),
-                  help=f"the '{stored_test.get('split', 'test')}' split, {stored_test.get('images', 0)} images")
-columns[3].metric("Test macro F1 (when trained)", percent(stored_test, "macro_f1"))
+columns[0].metric("Architecture", architecture_label(card),
+                  help=f"{card.get('architecture', '?')}: {card.get('parameters', 0):,} parameters")
+columns[1].metric("Validation accuracy", percent(stored_val), baseline_note(stored_val),
+                  help=f"measured when the model was trained, on {stored_val.get('images', 0)} images")
+columns[2].metric("Test accuracy", percent(stored_test), baseline_note(stored_test),
+                  help=f"measured when the model was trained, on the '{stored_test.get('split', 'test')}' split "
+                       f"({stored_test.get('images', 0)} images)")
+columns[3].metric("Test macro F1", percent(stored_test, "macro_f1"), help="measured when the model was trained")
 slug = name.removeprefix("run: ")
 left, right = st.columns(2)
 left.download_button("Download the model (.keras)", lambda path=models[name]: path.read_bytes(),

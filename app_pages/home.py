@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.evaluation import baseline_note, baseline_warning
-from core.model_store import ModelError, active_run, read_card
+from core.model_store import ModelError, active_run, architecture_label, read_card
 from core.runs import DEFAULT_MODEL_DIR
 from core.settings import chosen_dataset
 
@@ -31,8 +31,8 @@ else:
             st.caption(f"Run {active.name}, made the default on the Runs page (the shipped model stays in "
                        "models/default).")
         columns = st.columns(4)
-        columns[0].metric("Architecture", card.get("architecture", "?"),
-                          help=f"{card.get('parameters', 0):,} parameters")
+        columns[0].metric("Architecture", architecture_label(card),
+                          help=f"{card.get('architecture', '?')}: {card.get('parameters', 0):,} parameters")
         columns[1].metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "n/a",
                           baseline_note(test),
                           help=f"on the '{test.get('split', 'test')}' split, {test.get('images', 0):,} images")

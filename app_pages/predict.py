@@ -125,15 +125,22 @@ def show_frame_rate() -> None:
     playing = stream is not None and stream.state.playing
     fps = rate.fps
     st.metric("Frames per second (processed)", f"{fps:.1f}" if playing else "-")
-    if playing and fps == 0:
+    if playing and rate.stalled():
         st.caption("No frame processed in the last seconds: if the video stays frozen (a busy CPU can stop "
                    "the video thread), press Stop, then Start.")
+    elif playing and fps == 0:
+        st.caption("Starting: the first frames can take a few seconds on a busy machine.")
 
 
 if stream is not None:
+    if stream.state.playing and not st.session_state.get("webcam_playing"):
+        rate.reset()  # a new start: frames of an earlier one do not count
+    st.session_state.webcam_playing = stream.state.playing
     show_frame_rate()
 
-snapshot = st.camera_input("If the live video cannot connect, take a snapshot")
+# Behind a toggle: st.camera_input asks the browser for the camera as soon as it is drawn.
+snapshot = st.camera_input("Take a snapshot") if st.toggle(
+    "Take a snapshot instead (when the live video cannot connect)", key="snapshot_camera") else None
 if snapshot is not None:
     show_prediction(predictor, model_key, snapshot, key="snapshot")
 

@@ -48,7 +48,8 @@ with st.form("new_run"):
     val_fraction = right.slider("Validation fraction", 0.0, 0.5, 0.1, 0.05, key="val_fraction")
     max_images = left.number_input("Max training images (0: all; fewer for a quick run)", 0, 10_000_000, 0,
                                    step=1000, key="max_images")
-    augment = middle.toggle("Augmentation (flips, rotations, shifts, erasing)", True, key="augment")
+    augment = middle.toggle("Augmentation", True, key="augment", help="Flips, rotations, shifts, zoom and "
+                                                                     "random erasing of the training images")
     starts = {"random weights": None} | {f"{name} ({read_card(path).get('architecture', '?')})": path
                                          for name, path in available_models().items()}
     start = right.selectbox("Start from", list(starts), key="init_from",
@@ -67,7 +68,7 @@ if submitted:
     if not data or not Path(data).expanduser().exists():
         st.error(f"Give an existing dataset folder, fer2013.csv or .zip to train on (not '{data}').")
     elif start_arch != arch:
-        st.error(f"'{start}' is a {start_arch} network, so it cannot start a {arch} run: choose its "
+        st.error(f"'{start}' has the architecture '{start_arch}', so it cannot start a {arch} run: choose its "
                  "architecture, or random weights (it can still be a teacher).")
     else:
         arguments = [str(Path(data).expanduser().resolve()), "--arch", arch, "--epochs", str(epochs),

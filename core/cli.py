@@ -12,6 +12,11 @@ from contextlib import contextmanager
 
 from tqdm import tqdm
 
+# The choices --help lists, named here so that the parser does not import Keras (tests check them against
+# core.architectures.ARCHITECTURES and core.balance.STRATEGIES).
+ARCHITECTURE_NAMES = ("vgg", "vgg_wide", "resnet", "seed")
+BALANCE_STRATEGIES = ("none", "oversample", "class_weights")
+
 from core.emotions import EMOTIONS
 from core.inference import DEFAULT_VIEWS, VIEWS
 
@@ -43,28 +48,31 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true", help="print one JSON object")
     stats.set_defaults(run=_stats)
 
-    train = commands.add_parser("train", help="train a model into a run folder")
+    train = commands.add_parser("train", help="train a model into a run folder",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     train.add_argument("data", nargs="?", help="dataset folder, fer2013.csv or .zip (not needed with --resume)")
     train.add_argument("--run-dir", required=True, help="the run folder to write")
     train.add_argument("--resume", action="store_true", help="continue the run folder from its last checkpoint")
-    train.add_argument("--arch", default="vgg")
-    train.add_argument("--epochs", type=int, default=40)
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--learning-rate", type=float, default=None)
+    train.add_argument("--arch", default="vgg", choices=ARCHITECTURE_NAMES, help="the network (core/architectures.py)")
+    train.add_argument("--epochs", type=int, default=40, help="passes over the training fold")
+    train.add_argument("--batch-size", type=int, default=128, help="images a training step")
+    train.add_argument("--learning-rate", type=float, default=None, help="None: the architecture's own")
     train.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (cosine archs)")
-    train.add_argument("--balance", default="none", help="none, oversample or class_weights")
-    train.add_argument("--no-augment", dest="augment", action="store_false")
-    train.add_argument("--val-fraction", type=float, default=0.1)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--train-split", default="train")
-    train.add_argument("--test-split", default="test")
+    train.add_argument("--balance", default="none", choices=BALANCE_STRATEGIES,
+                       help="class imbalance, on the training fold only")
+    train.add_argument("--no-augment", dest="augment", action="store_false",
+                       help="train on the images as they are (no flips, rotations, shifts, erasing)")
+    train.add_argument("--val-fraction", type=float, default=0.1, help="share of the train split held out")
+    train.add_argument("--seed", type=int, default=0, help="the split, the weights and the augmentation")
+    train.add_argument("--train-split", default="train", help="split to train (and validate) on")
+    train.add_argument("--test-split", default="test", help="split to score the final model on")
     train.add_argument("--max-images", type=int, default=None, help="train on a random subset this large")
     train.add_argument("--init-from", default=None, metavar="MODEL",
                        help="start from this model's weights (same --arch): continue or fine-tune it")
     train.add_argument("--teachers", nargs="+", default=None, metavar="MODEL",
                        help="distil: learn from these models' averaged probabilities as well as the labels")
     train.add_argument("--teacher-weight", type=float, default=0.5,
-                       help="share of the teachers in the targets, 0-1 (default 0.5)")
+                       help="share of the teachers in the targets, 0-1")
     train.add_argument("--distributed", action="store_true",
                        help="one worker of TF_CONFIG's cluster (MultiWorkerMirroredStrategy; on when TF_CONFIG is set)")
     train.add_argument("--worker-dir", default=None, metavar="DIR",

@@ -71,12 +71,13 @@ def baseline_of(metrics: dict) -> tuple[float, str] | None:
 
 
 def baseline_note(metrics: dict) -> str | None:
-    """The accuracy against the majority-class baseline, e.g. "+45.2 points over always 'happy' (25.0%)"."""
+    """The accuracy against the majority-class baseline, short enough for a quarter-width column:
+    e.g. "+45.2 pts vs always 'happy' (25%)"."""
     baseline = baseline_of(metrics)
     if baseline is None or "accuracy" not in metrics:
         return None
     gain = (metrics["accuracy"] - baseline[0]) * 100
-    return f"{gain:+.1f} points over always '{baseline[1]}' ({baseline[0]:.1%})"
+    return f"{gain:+.1f} pts vs always '{baseline[1]}' ({baseline[0]:.0%})"
 
 
 def baseline_warning(metrics: dict) -> str | None:

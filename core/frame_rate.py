@@ -19,13 +19,28 @@ class FrameRate:
     def __init__(self, window_seconds: float = WINDOW_SECONDS):
         self.window_seconds = window_seconds
         self._times: deque[float] = deque()
+        self._last: float | None = None  # the last frame's time, kept after the window empties
         self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        """Forget every frame (a new start of the video)."""
+        with self._lock:
+            self._times.clear()
+            self._last = None
+
+    def stalled(self, seconds: float = 5.0, now: float | None = None) -> bool:
+        """True when frames came and then none for `seconds`: the video froze. False before the first
+        frame, so a slow start is not taken for a freeze."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            return self._last is not None and now - self._last > seconds
 
     def tick(self, now: float | None = None) -> float:
         """Count one frame (at `now`, default the current time); return the updated rate."""
         now = time.monotonic() if now is None else now
         with self._lock:
             self._times.append(now)
+            self._last = now
             while self._times and now - self._times[0] > self.window_seconds:
                 self._times.popleft()
             return self._rate(now)

@@ -90,6 +90,12 @@ def read_card(spec: str | Path) -> dict:
         return {}
 
 
+def architecture_label(card: dict) -> str:
+    """A short name for a card's network, to fit a narrow column: its architecture, or "ensemble of N"."""
+    members = card.get("members")
+    return f"ensemble of {len(members)}" if members else card.get("architecture", "?")
+
+
 def available_models() -> dict[str, Path]:
     """Display name -> model file: the default first, the shipped model, and every finished run."""
     models = {}

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -185,14 +186,17 @@ def list_runs(root: Path | None = None) -> list[RunFolder]:
 def start_training_process(run_dir: Path, arguments: list[str]) -> subprocess.Popen:
     """Start `python -m core train` for run_dir in its own session, so it outlives the caller.
 
-    Its output goes to the run's log.txt.
+    Its output goes to the run's log.txt. A thread waits for it, so that when it ends it is reaped at once
+    (a long-lived caller such as the app's server would otherwise keep a zombie process per run).
     """
     run = RunFolder(run_dir)
     run.path.mkdir(parents=True, exist_ok=True)
-    log = open(run.log_file, "ab")
     command = [sys.executable, "-m", "core", "train", "--run-dir", str(run.path), *arguments]
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+    with open(run.log_file, "ab") as log:  # the child keeps its own copy of the file
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    threading.Thread(target=process.wait, name=f"reaper of {run.name}", daemon=True).start()
+    return process
 
 
 def new_run_dir(arch: str, root: Path | None = None) -> Path:

@@ -50,7 +50,7 @@ def test_evaluate_page_shows_progress_and_reuses_the_stored_report(monkeypatch, 
     [bar] = at.get("progress")
     assert "classified 21 of 21 faces" in bar.proto.text and "stored" in bar.proto.text
     assert len(list((runs / "evaluations").glob("*.json"))) == 1
-    assert "points over always" in next(m.delta for m in at.metric if m.label == "Accuracy")
+    assert "pts vs always" in next(m.delta for m in at.metric if m.label == "Accuracy")
     first = accuracy(at)
 
     restart()

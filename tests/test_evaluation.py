@@ -129,11 +129,11 @@ def test_accuracy_is_told_against_always_answering_the_commonest_emotion():
     labels = np.array([3] * 6 + [0, 5, 5, 6])  # happy 60%
     always_happy = score_predictions(labels, one_hot([3] * 10, [0.9] * 10))
     assert always_happy["accuracy"] == always_happy["majority_baseline"] == pytest.approx(0.6)
-    assert baseline_note(always_happy) == "+0.0 points over always 'happy' (60.0%)"
+    assert baseline_note(always_happy) == "+0.0 pts vs always 'happy' (60%)"
     assert "no better than always answering 'happy' (60.0%" in baseline_warning(always_happy)
     learned = score_predictions(labels, one_hot(list(labels[:9]) + [0], [0.9] * 10))
-    assert baseline_note(learned) == "+30.0 points over always 'happy' (60.0%)" and baseline_warning(learned) is None
+    assert baseline_note(learned) == "+30.0 pts vs always 'happy' (60%)" and baseline_warning(learned) is None
     # An older card keeps only the confusion matrix: the baseline comes from its rows.
     card = {"accuracy": 0.61, "confusion_matrix": always_happy["confusion_matrix"]}
-    assert baseline_note(card) == "+1.0 points over always 'happy' (60.0%)" and baseline_warning(card)
+    assert baseline_note(card) == "+1.0 pts vs always 'happy' (60%)" and baseline_warning(card)
     assert baseline_note({"accuracy": 0.5}) is None and baseline_warning({}) is None

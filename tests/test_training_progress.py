@@ -98,5 +98,5 @@ def test_train_page_warns_when_a_finished_run_is_no_better_than_always_answering
     write_json(run.card_file, {"validation": report, "test": report, "training_seconds": 60})
     at = page("train")
     [test] = [m for m in at.metric if m.label == "Test accuracy"]
-    assert test.value == "25.0%" and test.delta == "+0.0 points over always 'happy' (25.0%)"
+    assert test.value == "25.0%" and test.delta == "+0.0 pts vs always 'happy' (25%)"
     assert "no better than always answering 'happy'" in texts(at.warning)
