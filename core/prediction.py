@@ -10,6 +10,7 @@ import numpy as np
 
 from core.emotions import EMOTIONS
 from core.explain import explain_faces
+from core.export import FAST_EXPORT, fast_export
 from core.faces import PHOTO, Box, Detection, find_and_crop
 from core.inference import DEFAULT_VIEWS, VIEWS, face_probabilities
 from core.imaging import read_image
@@ -50,10 +51,15 @@ class FacePredictor:
     Example: FacePredictor("models/default").predict_rgb(photo)[0].emotion -> "happy"
     """
 
-    def __init__(self, model_spec: str | Path = "default", views: str = DEFAULT_VIEWS):
+    def __init__(self, model_spec: str | Path = "default", views: str = DEFAULT_VIEWS, use_export: bool = True):
+        """use_export: classify with the model's checked fast export (core.export.fast_export) when it
+        has one; the Keras model otherwise, and always for explanations."""
         self.model = load_model(model_spec)
         self.card = read_card(model_spec)
         self.views = views
+        exported = fast_export(model_spec) if use_export else None
+        self.runner = exported or self.model
+        self.runtime = " ".join(FAST_EXPORT) if exported else "keras"
         self._lock = threading.Lock()
 
     def warm_up(self) -> "FacePredictor":
@@ -69,7 +75,7 @@ class FacePredictor:
         views: core.inference VIEWS; None means the predictor's own.
         """
         with self._lock:
-            return face_probabilities(self.model, faces, views or self.views)
+            return face_probabilities(self.runner, faces, views or self.views)
 
     def predict_many(self, pictures: list[np.ndarray], detection: Detection = PHOTO,
                      views: str | None = None) -> list[list[FacePrediction]]:

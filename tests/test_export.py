@@ -12,6 +12,7 @@ from core import cli
 from core.architectures import AUGMENTATION_LAYERS, build_seed
 from core.ensemble import combine
 from core.export import ExportedModel, convert, export_model, inference_copy, sample_faces
+from core.prediction import FacePredictor
 from tests.synthetic import write_folder_dataset
 
 
@@ -101,3 +102,29 @@ def test_cli_export_writes_the_file_and_reports_the_check(model_path, bars, tmp_
     assert report["top1_agreement"] >= 0.99
     assert cli.main(["export", str(model_path), "--format", "onnx", "--data", str(tmp_path / "nowhere")]) == 2
     assert "no labelled dataset" in capsys.readouterr().err
+
+
+def test_predictions_use_the_checked_int8_export_and_fall_back_to_keras(model_path, bars, tmp_path):
+    model = tmp_path / "model.keras"
+    model.write_bytes(model_path.read_bytes())
+    faces, _ = sample_faces(str(bars), "test", 20)
+    keras_only = FacePredictor(model)
+    assert keras_only.runtime == "keras"  # no export beside the model yet
+    report = export_model(model, "tflite", "int8", data=str(bars))
+    assert Path(report["path"]) == tmp_path / "model-int8.tflite" and report["passed"]
+    fast = FacePredictor(model)
+    assert fast.runtime == "tflite int8" and isinstance(fast.runner, ExportedModel)
+    expected, got = keras_only.classify_faces(faces), fast.classify_faces(faces)
+    assert (got.argmax(axis=1) == expected.argmax(axis=1)).mean() >= 0.95
+    assert np.abs(got - expected).max() < 0.2 and not np.array_equal(got, expected)  # int8: close, not equal
+    assert FacePredictor(model, use_export=False).runtime == "keras"
+
+    sidecar, original = Path(report["path"] + ".json"), Path(report["path"] + ".json").read_text()
+    sidecar.write_text(json.dumps(report | {"passed": False}))
+    assert FacePredictor(model).runtime == "keras"  # an export that failed its check is not used
+    sidecar.write_text(original)
+    model.write_bytes(model_path.read_bytes() + b"\0")  # another version of the model file: the export is stale
+    assert FacePredictor(model).runtime == "keras"
+    model.write_bytes(model_path.read_bytes())
+    Path(report["path"]).write_bytes(b"not a model")
+    assert FacePredictor(model).runtime == "keras"  # a broken file: Keras, no crash
