@@ -81,7 +81,8 @@ except (ModelError, OSError) as error:
     st.stop()
 
 st.subheader("Photos")
-st.caption("Each face is classified 10 times, as itself and its mirror image, each also moved 2 pixels four ways, "
+st.caption("Faces are found with MTCNN, turned upright on their eyes and framed as FER-2013's faces are. "
+           "Each face is classified 10 times, as itself and its mirror image, each also moved 2 pixels four ways, "
            "and the probabilities averaged; the live webcam uses the face and its mirror only, to keep up.")
 uploads = st.file_uploader("Pictures with faces", type=PICTURE_TYPES, accept_multiple_files=True) or []
 taken, left_out = uploads_to_take([upload.size for upload in uploads])
