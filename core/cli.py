@@ -5,6 +5,7 @@ Example: python -m core stats ../shared/datasets/fer2013 --json
 
 import argparse
 import json
+import math
 import os
 import sys
 import threading
@@ -172,7 +173,7 @@ def _stats(args) -> int:
     report = {"splits": {name: {"total": sum(c.values()), "classes": c} for name, c in split_counts(dataset).items()},
               "converted": dataset.converted, "skipped": dataset.skipped, "warnings": dataset.warnings}
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(_json(report))
         return 0
     print(f"{'split':<10}{'total':>8}" + "".join(f"{name:>10}" for name in EMOTIONS))
     for name, split in report["splits"].items():
@@ -243,7 +244,7 @@ def _runs(args) -> int:
 
     rows = [run_summary(run) for run in ([RunFolder(path) for path in args.runs] or list_runs())]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(_json(rows))
         return 0
     percent = lambda value: "-" if value is None else f"{value:.1%}"  # noqa: E731
     print(f"{'run':<28}{'state':<12}{'epochs':>10}{'minutes':>9}{'best val':>10}{'test':>8}  recipe")
@@ -287,7 +288,7 @@ def _evaluate(args) -> int:
                                 progress=bar.follow)
     report["split"] = name
     if args.json:
-        print(json.dumps(report))
+        print(_json(report))
         return 0
     print(f"{name}: {report['images']} images, accuracy {report['accuracy']:.4f} (always answering the commonest "
           f"emotion: {report['majority_baseline']:.4f}), macro F1 {report['macro_f1']:.4f}")
@@ -366,7 +367,7 @@ def _predict_pictures(args) -> int:
     from core.prediction import FacePredictor, draw_predictions
 
     predictor = FacePredictor(args.model, views=args.views or DEFAULT_VIEWS)
-    results, failures = [], 0
+    results, failures, written = [], 0, set()
     for path in args.images:
         try:
             picture, faces = predictor.predict_file(path)
@@ -377,9 +378,11 @@ def _predict_pictures(args) -> int:
         results.append({"image": path, "faces": [face.as_dict() for face in faces]})
         if args.annotate:
             Path(args.annotate).mkdir(parents=True, exist_ok=True)
-            Image.fromarray(draw_predictions(picture, faces)).save(Path(args.annotate) / (Path(path).stem + ".png"))
+            target = _unused_name(Path(args.annotate), Path(path).stem, written)
+            Image.fromarray(draw_predictions(picture, faces)).save(target)
+            results[-1]["annotated"] = str(target)
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(_json(results))
     else:
         for result in results:
             if "error" in result:
@@ -482,3 +485,26 @@ def _show_run(status: dict, bar: tqdm) -> None:
     elif status["epoch"]:
         bar.set_description(f"epoch {epoch}/{start['epochs']}, validation accuracy "
                             f"{status['epoch']['val_accuracy']:.3f}")
+
+
+def _unused_name(folder, stem: str, taken: set) -> "Path":
+    """folder/stem.png, or stem-2.png, stem-3.png... when an earlier input of this command took the name."""
+    number = 1
+    while (name := f"{stem}.png" if number == 1 else f"{stem}-{number}.png") in taken:
+        number += 1
+    taken.add(name)
+    return folder / name
+
+
+def _json(data) -> str:
+    """Indented JSON in which a non-finite number is null (bare NaN is not JSON)."""
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [clean(item) for item in value]
+        return value
+
+    return json.dumps(clean(data), indent=2, allow_nan=False)

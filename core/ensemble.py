@@ -54,11 +54,12 @@ def build_ensemble(specs: list[str], out_dir: str | Path, data: str | None = Non
     if len(specs) < 2:
         raise ValueError("an ensemble needs at least two models")
     names = [str(model_file(spec)) for spec in specs]
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir, names)
     cards = [read_card(spec) for spec in specs]
     split = shared_split(cards, names)
     config = TrainConfig(data=data or split["data"], **{key: split[key] for key in SPLIT_KEYS})
     dataset = load_dataset(config.data)
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "model.keras") as temporary:  # an old model there is replaced once this one scored
         save_model(combine([load_model(spec) for spec in specs]), temporary, half_precision=True)
@@ -82,6 +83,17 @@ def build_ensemble(specs: list[str], out_dir: str | Path, data: str | None = Non
     }
     write_json(out_dir / "card.json", card)
     return card
+
+
+def _check_out_dir(out_dir: Path, members: list[str]) -> None:
+    """Refuse an output folder whose model.keras is a member's or a training run's (it would be overwritten)."""
+    target = (out_dir / "model.keras").resolve()
+    for name in members:
+        if Path(name).resolve() == target:
+            raise ValueError(f"--out {out_dir} holds the member {name}, which the ensemble would overwrite: "
+                             "choose another folder")
+    if (out_dir / "config.json").exists():
+        raise ValueError(f"--out {out_dir} is a training run's folder: choose another folder for the ensemble")
 
 
 def _scores(model: keras.Model, dataset: Dataset, config: TrainConfig, views: str) -> tuple[dict, dict]:

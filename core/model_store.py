@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.emotions import EMOTIONS
+from core.imaging import FACE_SIZE
 from core.runs import DEFAULT_MODEL_DIR, RunFolder, atomic_path, list_runs, read_json, runs_dir, write_json
 
 WEIGHTS_ENTRY = "model.weights.h5"  # where a .keras archive keeps the weights
@@ -31,6 +33,8 @@ def model_file(spec: str | Path) -> Path:
         raise ModelError(f"no model at {path}" + (" (is the run finished?)" if path.name == "model.keras" else ""))
     if path.suffix != ".keras":
         raise ModelError(f"{path.name} is not a .keras model file")
+    if not path.is_file():
+        raise ModelError(f"{path} is not a regular file")
     return path
 
 
@@ -39,10 +43,32 @@ def load_model(spec: str | Path):
     import keras  # imported here so listing models stays fast
 
     path = model_file(spec)
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"{path.name} is not a valid .keras file (not a whole zip archive: damaged or truncated)")
     try:
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a bad file; all mean the same here
         raise ModelError(f"{path.name} is not a loadable Keras model ({type(error).__name__}: {error})") from None
+    check_contract(model, path.name)
+    return model
+
+
+def check_contract(model, name: str) -> None:
+    """Raise ModelError unless the model maps (N, 48, 48, 1) pixels to N rows of 7 probabilities."""
+    if len(model.inputs) != 1 or tuple(model.inputs[0].shape[1:]) != (FACE_SIZE, FACE_SIZE, 1):
+        shapes = ", ".join("x".join(str(d) for d in tensor.shape[1:]) for tensor in model.inputs)
+        raise ModelError(f"{name} takes input {shapes}; a face model must take one {FACE_SIZE}x{FACE_SIZE}x1 picture")
+    if len(model.outputs) != 1 or tuple(model.outputs[0].shape[1:]) != (len(EMOTIONS),):
+        shapes = ", ".join("x".join(str(d) for d in tensor.shape[1:]) for tensor in model.outputs)
+        raise ModelError(f"{name} has output {shapes}; a face model must give {len(EMOTIONS)} probabilities "
+                         f"({', '.join(EMOTIONS)})")
+    probe = np.stack([np.zeros((FACE_SIZE, FACE_SIZE, 1)), np.full((FACE_SIZE, FACE_SIZE, 1), 128)]).astype(np.float32)
+    outputs = np.asarray(model(probe, training=False), dtype=np.float64)
+    if not np.isfinite(outputs).all():
+        raise ModelError(f"{name} outputs NaN or infinity: its weights are broken (a diverged training?)")
+    if (outputs < 0).any() or not np.allclose(outputs.sum(axis=1), 1, atol=1e-3):
+        raise ModelError(f"{name} does not output probabilities: its 7 outputs sum to "
+                         f"{outputs.sum(axis=1).max():.3g}, not 1 (is its last layer a softmax?)")
 
 
 def save_model(model, path: Path, half_precision: bool = False) -> None:

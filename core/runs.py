@@ -1,8 +1,10 @@
 """Training run folders on disk: atomic files, the progress log, the lock, status and cancel.
 
 A run folder holds config.json, progress.jsonl (one JSON event a line), checkpoint.keras
-with checkpoint.json, and when finished model.keras with card.json. This module reads and
-writes them without importing TensorFlow, so pages can poll it cheaply.
+(the model, its optimiser, the best weights and the run's state, written as one file by one
+rename), and when finished card.json and model.keras (written last: a run is finished when it
+exists). This module reads and writes them without importing TensorFlow, so pages can poll it
+cheaply.
 """
 
 import fcntl
@@ -12,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,8 +22,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "default"
 
 
+CHECKPOINT_STATE_ENTRY = "fer-state.json"  # the run's state inside checkpoint.keras
+CHECKPOINT_BEST_ENTRY = "fer-best.weights.h5"  # the best epoch's weights inside checkpoint.keras
+TEMPORARY_PREFIX = ".tmp-"
+
+
 class RunBusy(RuntimeError):
     """Raised when a second training is started in a run folder that is already training."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed from; the message says why."""
 
 
 def runs_dir() -> Path:
@@ -35,7 +47,7 @@ def atomic_path(path: Path):
     A crash, a kill or a full disk leaves the old file intact and no half-written one.
     """
     path = Path(path)
-    temporary = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    temporary = path.with_name(f"{TEMPORARY_PREFIX}{os.getpid()}-{path.name}")
     try:
         yield temporary
         os.replace(temporary, path)
@@ -69,13 +81,13 @@ class RunFolder:
     config_file = property(lambda self: self.path / "config.json")
     progress_file = property(lambda self: self.path / "progress.jsonl")
     checkpoint_file = property(lambda self: self.path / "checkpoint.keras")
-    checkpoint_state_file = property(lambda self: self.path / "checkpoint.json")
-    best_weights_file = property(lambda self: self.path / "best.weights.h5")
+    legacy_state_file = property(lambda self: self.path / "checkpoint.json")  # beside checkpoints before 2026-11
     model_file = property(lambda self: self.path / "model.keras")
     card_file = property(lambda self: self.path / "card.json")
     cancel_file = property(lambda self: self.path / "cancel.requested")
     log_file = property(lambda self: self.path / "log.txt")
     lock_file = property(lambda self: self.path / ".lock")
+    running_file = property(lambda self: self.path / ".running")
 
     @property
     def name(self) -> str:
@@ -86,6 +98,31 @@ class RunFolder:
 
     def card(self) -> dict | None:
         return read_json(self.card_file)
+
+    def checkpoint_state(self) -> dict | None:
+        """The state saved inside checkpoint.keras (epoch, steps, history...), or None without a checkpoint.
+
+        Raises CheckpointError for a checkpoint that is damaged or lacks its state.
+        """
+        if not self.checkpoint_file.exists():
+            return None
+        try:
+            with zipfile.ZipFile(self.checkpoint_file) as archive:
+                if CHECKPOINT_STATE_ENTRY in archive.namelist():
+                    return json.loads(archive.read(CHECKPOINT_STATE_ENTRY))
+        except (OSError, ValueError, zipfile.BadZipFile) as error:
+            raise CheckpointError(f"{self.checkpoint_file} is damaged ({error}): the run cannot resume") from None
+        legacy = read_json(self.legacy_state_file)
+        if not isinstance(legacy, dict):
+            raise CheckpointError(f"{self.checkpoint_file} has no saved state: the run cannot resume")
+        return legacy
+
+    def remove_leftovers(self) -> list[str]:
+        """Delete the temporary files of saves a kill interrupted; return their names. Hold the lock."""
+        leftovers = sorted(self.path.glob(TEMPORARY_PREFIX + "*"))
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return [path.name for path in leftovers]
 
     def append_event(self, event: str, **fields) -> None:
         """Append one event line to progress.jsonl (readers skip a torn last line)."""
@@ -113,7 +150,11 @@ class RunFolder:
 
     @contextmanager
     def lock(self):
-        """Hold the run's training lock; raise RunBusy when another process holds it."""
+        """Hold the run's training lock; raise RunBusy when another process holds it.
+
+        The lock is .lock; .running is held beside it so that is_running() can look without ever
+        holding .lock (a page polling must not make a start fail as "already running").
+        """
         self.path.mkdir(parents=True, exist_ok=True)
         handle = open(self.lock_file, "a+")
         try:
@@ -125,9 +166,12 @@ class RunFolder:
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
+        running = open(self.running_file, "a+")
         try:
+            fcntl.flock(running, fcntl.LOCK_EX)  # waits only while a status check holds it for an instant
             yield
         finally:
+            running.close()
             handle.close()
 
     def _lock_owner(self) -> str:
@@ -137,15 +181,16 @@ class RunFolder:
             return "?"
 
     def is_running(self) -> bool:
-        """True while a training process holds this run's lock."""
-        if not self.lock_file.exists():
+        """True while a training process holds this run's lock (found without taking the lock)."""
+        try:
+            handle = open(self.running_file, "r")
+        except OSError:
             return False
-        with open(self.lock_file, "a+") as handle:
+        with handle:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
                 return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
             return False
 
     def request_cancel(self) -> None:
@@ -153,7 +198,8 @@ class RunFolder:
         self.cancel_file.touch()
 
     def status(self) -> dict:
-        """The run's state: running, finished, cancelled, failed, interrupted (killed; resumable) or new.
+        """The run's state: running, finished (its model.keras is there), cancelled, failed, interrupted
+        (killed; resumable) or new.
 
         Also the last epoch event, the last batch event, the last "finish" event (scoring and saving after
         the last epoch) and the end message where there are.
@@ -163,6 +209,8 @@ class RunFolder:
                 for kind in ("start", "epoch", "batch", "finish", "end")}
         if self.is_running():
             state = "running"
+        elif self.model_file.exists():
+            state = "finished"
         elif last["end"] and (not last["start"] or last["end"]["time"] >= last["start"]["time"]):
             state = last["end"]["status"]
         elif last["start"]:

@@ -6,12 +6,17 @@ core.runs.start_training_process and follow it through the run folder.
 
 import contextlib
 import dataclasses
+import json
+import math
 import os
 import platform
 import shutil
 import signal
 import sys
 import time
+import types
+import typing
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,18 +26,20 @@ import numpy as np
 from core import distributed
 from core.architectures import ARCHITECTURES
 from core.augmentation import MIXES
-from core.balance import class_counts, training_folds
+from core.balance import STRATEGIES, class_counts, training_folds
 from core.dataset import Dataset, load_dataset
 from core.distillation import TARGETS_FILE, check_teachers, teacher_targets
 from core.emotions import EMOTIONS
 from core.evaluation import card_metrics, evaluate_model
 from core.model_store import load_model, model_file, read_card, save_model
 from core.recipes import OPTIMIZERS, TrainingModel, build_optimizer, ema_weights_callback
-from core.runs import RunFolder, atomic_path, read_json, write_json
+from core.runs import (CHECKPOINT_BEST_ENTRY, CHECKPOINT_STATE_ENTRY, TEMPORARY_PREFIX, CheckpointError, RunFolder,
+                       atomic_path, write_json)
 from core.shards import is_shard_folder
 from core.streaming import TrainingSource, fit_input, shard_training_data
 
 BATCH_EVENT_SECONDS = 1.0
+MAX_SEED = 2**32 - 1  # what NumPy's and Keras' seeding accept
 
 
 @dataclass
@@ -78,6 +85,59 @@ class TrainConfig:
                 raise ValueError(f"unknown {name} '{value}': choose one of {', '.join(map(str, allowed))}")
         if self.ema is not None and not 0 < self.ema < 1:
             raise ValueError("the EMA momentum must be in (0, 1), e.g. 0.999")
+        if self.learning_rate is not None and not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"the learning rate must be a positive number, not {self.learning_rate}")
+        if self.weight_decay is not None and not (math.isfinite(self.weight_decay) and self.weight_decay >= 0):
+            raise ValueError(f"the weight decay must be a number >= 0, not {self.weight_decay}")
+        if self.balance not in STRATEGIES:
+            raise ValueError(f"unknown balance '{self.balance}': choose one of {', '.join(STRATEGIES)}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"the seed must be a whole number from 0 to {MAX_SEED}, not {self.seed}")
+        if self.max_images is not None and self.max_images < 1:
+            raise ValueError(f"--max-images must be at least 1, not {self.max_images}")
+
+    @classmethod
+    def from_dict(cls, saved, where: str = "config.json") -> "TrainConfig":
+        """A config read back from JSON; ValueError naming the first unknown, missing or mistyped setting."""
+        if not isinstance(saved, dict):
+            raise ValueError(f"{where} is not a JSON object of settings")
+        hints = typing.get_type_hints(cls)
+        unknown = sorted(set(saved) - set(hints))
+        if unknown:
+            raise ValueError(f"{where} has an unknown setting '{unknown[0]}'")
+        if "data" not in saved:
+            raise ValueError(f"{where} lacks the setting 'data'")
+        for name, value in saved.items():
+            if not _has_type(value, hints[name]):
+                raise ValueError(f"{where}: '{name}' must be {_type_name(hints[name])}, not {json.dumps(value)}")
+        return cls(**saved)
+
+
+def _has_type(value, hint) -> bool:
+    """Whether a JSON value fits a field's type (bool is not taken for a number, an int is for a float)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_has_type(value, option) for option in typing.get_args(hint))
+    if typing.get_origin(hint) is list:
+        return isinstance(value, list) and all(_has_type(v, typing.get_args(hint)[0]) for v in value)
+    if hint is type(None):
+        return value is None
+    if hint in (int, float) and isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float) if hint is float else hint)
+
+
+def _type_name(hint) -> str:
+    return str(hint).replace("<class '", "").replace("'>", "").replace("NoneType", "null")
+
+
+class RunFinished(ValueError):
+    """Raised when a finished run is resumed: its model is kept as it is."""
+
+
+class TrainingDiverged(ValueError):
+    """The loss stopped being a finite number; the run fails and keeps its last good checkpoint."""
+
+
 
 
 class TrainingCancelled(Exception):
@@ -91,7 +151,8 @@ def train(run_dir: str | Path, config: TrainConfig | None = None, resume: bool =
     With distributed_run, this process is one worker of TF_CONFIG's cluster (core/distributed.py):
     worker 0 writes run_dir, the others their worker_dir (a temporary folder when None).
     Returns None when cancelled. Raises RunBusy when the run is already training, WorkerLost when
-    another worker stops answering.
+    another worker stops answering, RunFinished when resuming a finished run (nothing is changed),
+    and ValueError for a bad config before anything is written.
     """
     worker = distributed.worker_from_environment() if distributed_run else None
     if not worker or worker.chief:
@@ -105,40 +166,72 @@ def train(run_dir: str | Path, config: TrainConfig | None = None, resume: bool =
 
 
 def _train_in(run: RunFolder, config: TrainConfig | None, resume: bool, worker: distributed.Worker | None):
-    if not resume and config.init_from:
-        model_file(config.init_from)  # a missing starting model fails before the run folder exists
-    if not resume and config.teachers:
-        check_teachers(config.teachers)
+    dataset = None
+    if resume:
+        _check_resumable(run)
+    else:
+        dataset = _check_new_run(run, config)
     with run.lock():
-        if resume:
-            saved = run.config()
-            if saved is None:
-                raise ValueError(f"{run.path} has no config.json to resume")
-            config = TrainConfig(**saved)
-        elif run.config_file.exists():
-            raise ValueError(f"{run.path} already holds a run: resume it or choose a new folder")
-        else:
-            run.path.mkdir(parents=True, exist_ok=True)
+        if not resume:
+            if run.config_file.exists():  # written by another start since the check
+                raise ValueError(f"{run.path} already holds a run: resume it or choose a new folder")
             write_json(run.config_file, dataclasses.asdict(config))
+        elif run.model_file.exists():
+            raise RunFinished(f"{run.path} is finished (its model.keras is there): nothing to resume")
+        run.remove_leftovers()
         run.cancel_file.unlink(missing_ok=True)
         previous_handler = signal.signal(signal.SIGTERM, lambda *_: run.request_cancel())
         try:
-            return _train(run, config, worker)
+            if resume:
+                config = TrainConfig.from_dict(run.config(), f"{run.config_file}")
+            return _train(run, config, worker, dataset)
         except TrainingCancelled:
             run.append_event("end", status="cancelled", message="cancelled; the last finished epoch is kept")
             return None
         except Exception as error:
             if worker and distributed.is_lost_worker(error):
-                message = distributed.lost_worker_message(error, read_json(run.checkpoint_state_file, {}).get("epoch", 0))
+                message = distributed.lost_worker_message(error, _checkpoint_epoch(run))
                 run.append_event("end", status="failed", message=message)
                 raise distributed.WorkerLost(message) from None
-            run.append_event("end", status="failed", message=f"{type(error).__name__}: {error}")
+            reason = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+            run.append_event("end", status="failed", message=reason)
             raise
         finally:
             signal.signal(signal.SIGTERM, previous_handler)
 
 
-def _train(run: RunFolder, config: TrainConfig, worker: distributed.Worker | None = None) -> dict:
+def _check_resumable(run: RunFolder) -> None:
+    """Refuse, before anything is written, a folder without a run or a finished run."""
+    if not run.config_file.exists():
+        raise ValueError(f"{run.path} holds no run to resume (no config.json)")
+    if run.model_file.exists():
+        raise RunFinished(f"{run.path} is finished (its model.keras is there): nothing to resume")
+
+
+def _check_new_run(run: RunFolder, config: TrainConfig) -> Dataset | None:
+    """Refuse a new run's bad settings before its folder is written; return its dataset (None for shards)."""
+    if run.config_file.exists():
+        raise ValueError(f"{run.path} already holds a run: resume it or choose a new folder")
+    if config.init_from:
+        _load_initial_weights(ARCHITECTURES[config.arch].build(), config.init_from)
+    if config.teachers:
+        check_teachers(config.teachers)
+    if is_shard_folder(config.data):
+        return None
+    dataset = load_dataset(config.data)
+    dataset.split(config.train_split)
+    return dataset
+
+
+def _checkpoint_epoch(run: RunFolder) -> int:
+    try:
+        return (run.checkpoint_state() or {}).get("epoch", 0)
+    except CheckpointError:
+        return 0
+
+
+def _train(run: RunFolder, config: TrainConfig, worker: distributed.Worker | None = None,
+           dataset: Dataset | None = None) -> dict:
     started = time.time()
     strategy = distributed.multi_worker_strategy(config.batch_size, worker) if worker else None
     keras.utils.set_random_seed(config.seed)
@@ -146,7 +239,7 @@ def _train(run: RunFolder, config: TrainConfig, worker: distributed.Worker | Non
     if is_shard_folder(config.data):
         dataset, data, streamed = shard_training_data(config)
     else:
-        dataset = load_dataset(config.data)
+        dataset = dataset or load_dataset(config.data)
         data = prepare_training_data(dataset, config)
     keras.mixed_precision.set_global_policy(config.precision)  # layers take the policy when they are made
     try:
@@ -158,24 +251,27 @@ def _train(run: RunFolder, config: TrainConfig, worker: distributed.Worker | Non
     if worker and not worker.chief:
         run.append_event("end", status="finished", message=f"worker {worker.index} done; worker 0 writes the model")
         return {"worker": worker.index}
-    card = _finish(run, config, dataset, data, model, monitor.state, time.time() - started)
+    card = _finish(run, config, dataset, data, model, monitor, time.time() - started)
     run.append_event("end", status="finished", message=f"validation accuracy {card['validation'].get('accuracy', 0):.3f}")
     return card
 
 
 def _training_model(run: RunFolder, config: TrainConfig, data: dict) -> tuple[TrainingModel, dict, bool]:
     """The compiled TrainingModel from the run's checkpoint, or a new one; its state; whether it resumed."""
-    state = read_json(run.checkpoint_state_file, {})
-    if run.checkpoint_file.exists() and state:
-        model = keras.saving.load_model(run.checkpoint_file, safe_mode=True)
+    state = run.checkpoint_state()
+    if state is not None:
+        model = _load_checkpoint(run)
         if not isinstance(model, TrainingModel):
             raise ValueError(f"{run.checkpoint_file} was written by an older version and cannot be resumed; "
                              "start a new run from it with --init-from")
         return model, state, True
+    if any(event["event"] == "epoch" for event in run.events()):
+        raise CheckpointError(f"{run.checkpoint_file} is missing but epochs were logged: resuming would repeat them")
     architecture = ARCHITECTURES[config.arch]
     steps_per_epoch = int(np.ceil(len(data["train_indices"]) / config.batch_size))
     # Provenance is read now and kept with the checkpoints: the source may be replaced before the end.
-    state = {"epoch": 0, "best_val_accuracy": -1.0, "seconds": 0.0, "initialised_from": _provenance(config.init_from)}
+    state = {"epoch": 0, "steps": 0, "best_val_accuracy": -1.0, "seconds": 0.0, "history": [],
+             "initialised_from": _provenance(config.init_from)}
     network = architecture.build()
     if config.init_from:
         _load_initial_weights(network, config.init_from)
@@ -212,7 +308,7 @@ def _fit(run: RunFolder, config: TrainConfig, data: dict, model: TrainingModel, 
     if len(data["val_y"]):
         y_val = keras.utils.to_categorical(data["val_y"], len(EMOTIONS))
         validation = ((data["val_x"][..., None], y_val), y_val)
-    monitor = _RunMonitor(run, config, steps_per_epoch, state, _stop_check(run, strategy))
+    monitor = _RunMonitor(run, config, steps_per_epoch, state, _stop_check(run, strategy), _best_weights(run))
     callbacks = [ema_weights_callback(resumed), monitor] if config.ema else [monitor]
     if state["epoch"] < config.epochs and (strategy or streamed):
         source = streamed or TrainingSource(len(y_train), x_train, y_train, [data["sources"][i] for i in data["train_indices"]],
@@ -262,6 +358,22 @@ def prepare_training_data(dataset: Dataset, config: TrainConfig) -> dict:
             "class_weight": folds.class_weight, "counts": folds.counts(labels)}
 
 
+def _load_checkpoint(run: RunFolder) -> keras.Model:
+    try:
+        return keras.saving.load_model(run.checkpoint_file, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a damaged file
+        raise CheckpointError(f"{run.checkpoint_file} cannot be loaded ({type(error).__name__}: {error}): "
+                              "the run cannot resume") from None
+
+
+def _best_weights(run: RunFolder) -> bytes | None:
+    """The best epoch's weights (.weights.h5 bytes) kept inside the checkpoint, if any."""
+    if not run.checkpoint_file.exists():
+        return None
+    with zipfile.ZipFile(run.checkpoint_file) as archive:
+        return archive.read(CHECKPOINT_BEST_ENTRY) if CHECKPOINT_BEST_ENTRY in archive.namelist() else None
+
+
 def _load_initial_weights(model: keras.Model, spec: str) -> None:
     """Start from another model's weights (continued training, fine-tuning); it must be the same network."""
     source = load_model(spec)
@@ -288,11 +400,13 @@ def _jit_under_jax(model: keras.Model) -> None:
 class _RunMonitor(keras.callbacks.Callback):
     """Writes batch and epoch events, checkpoints each finished epoch, and honours cancel requests."""
 
-    def __init__(self, run: RunFolder, config: TrainConfig, steps_per_epoch: int, state: dict, stop_requested=None):
+    def __init__(self, run: RunFolder, config: TrainConfig, steps_per_epoch: int, state: dict, stop_requested=None,
+                 best_weights: bytes | None = None):
         super().__init__()
         self.run, self.config, self.steps = run, config, steps_per_epoch
         self.stop_requested = stop_requested or run.cancel_file.exists  # a callable, collective under a strategy
         self.state = dict(state)
+        self.best_weights = best_weights  # .weights.h5 bytes of the best epoch so far
         self.cancelled = False
         self.images_per_second = 0.0
 
@@ -300,6 +414,7 @@ class _RunMonitor(keras.callbacks.Callback):
         self.epoch_started = self.last_event = time.time()
 
     def on_train_batch_end(self, batch, logs=None):
+        _check_finite(logs, ("loss",), f"epoch {self.state['epoch'] + 1}, batch {batch + 1}")
         if self.stop_requested():
             self.cancelled = True
             self.model.stop_training = True
@@ -321,24 +436,34 @@ class _RunMonitor(keras.callbacks.Callback):
         if self.cancelled:
             return  # a partial epoch is never checkpointed
         logs = logs or {}
+        _check_finite(logs, ("loss", "val_loss"), f"epoch {epoch + 1}")
         seconds = time.time() - self.epoch_started
-        self.state["epoch"] = epoch + 1
-        self.state["seconds"] = self.state.get("seconds", 0.0) + seconds
+        record = dict(epoch=epoch + 1, epochs=self.config.epochs, seconds=seconds,
+                      loss=float(logs.get("loss", 0)), accuracy=float(logs.get("accuracy", 0)),
+                      val_loss=float(logs.get("val_loss", float("nan"))),
+                      val_accuracy=float(logs.get("val_accuracy", float("nan"))),
+                      learning_rate=float(np.asarray(self.model.optimizer.learning_rate)))
+        state = self.state | {"epoch": epoch + 1, "steps": int(self.model.optimizer.iterations),
+                              "seconds": self.state.get("seconds", 0.0) + seconds,
+                              "history": self.state.get("history", []) + [record]}
         val_accuracy = float(logs.get("val_accuracy", logs.get("accuracy", 0)))
-        if val_accuracy > self.state["best_val_accuracy"]:
-            self.state["best_val_accuracy"] = val_accuracy
-            self.state["best_epoch"] = epoch + 1
-            with atomic_path(self.run.best_weights_file) as temporary:
-                self.model.save_weights(temporary)
+        if val_accuracy > state["best_val_accuracy"]:
+            state |= {"best_val_accuracy": val_accuracy, "best_epoch": epoch + 1}
+            self.best_weights = _weights_bytes(self.model, self.run.path)
+        self._save_checkpoint(state)
+        self.state = state
+        self.run.append_event("epoch", **record, images_per_s=self.images_per_second, eta_s=self._eta(self.steps))
+
+    def _save_checkpoint(self, state: dict) -> None:
+        """The model with its optimiser, the best weights and the state as one file, by one rename."""
         with atomic_path(self.run.checkpoint_file) as temporary:
             self.model.save(temporary)
-        write_json(self.run.checkpoint_state_file, self.state)
-        self.run.append_event(
-            "epoch", epoch=epoch + 1, epochs=self.config.epochs, seconds=seconds,
-            loss=float(logs.get("loss", 0)), accuracy=float(logs.get("accuracy", 0)),
-            val_loss=float(logs.get("val_loss", float("nan"))), val_accuracy=float(logs.get("val_accuracy", float("nan"))),
-            learning_rate=float(np.asarray(self.model.optimizer.learning_rate)),
-            images_per_s=self.images_per_second, eta_s=self._eta(self.steps))
+            with zipfile.ZipFile(temporary, "a") as archive:
+                archive.writestr(CHECKPOINT_STATE_ENTRY, json.dumps(state))
+                if self.best_weights is not None:
+                    archive.writestr(CHECKPOINT_BEST_ENTRY, self.best_weights)
+            with open(temporary, "rb+") as file:
+                os.fsync(file.fileno())
 
     def _eta(self, batches_done: int) -> float | None:
         """Seconds of training left (None until a rate is measured)."""
@@ -364,12 +489,36 @@ def _finishing(run: RunFolder, stage: str):
     return follow
 
 
+def _check_finite(logs: dict | None, keys: tuple[str, ...], where: str) -> None:
+    for key in keys:
+        value = (logs or {}).get(key)
+        if value is not None and not math.isfinite(float(value)):
+            raise TrainingDiverged(f"the {key.replace('_', ' ')} became {float(value)} in {where}: training stopped "
+                                   "(try a lower --learning-rate); the last good checkpoint is kept")
+
+
+def _weights_bytes(model: keras.Model, folder: Path) -> bytes:
+    """A model's weights as the bytes of a .weights.h5 file."""
+    temporary = folder / f"{TEMPORARY_PREFIX}{os.getpid()}-best.weights.h5"
+    try:
+        model.save_weights(temporary)
+        return temporary.read_bytes()
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, model: keras.Model,
-            state: dict, seconds: float) -> dict:
-    """Save the best-validation weights (the last epoch's without validation) as model.keras, in float32
-    and without optimiser state, and write card.json."""
-    if len(data["val_y"]) and run.best_weights_file.exists():
-        model.load_weights(run.best_weights_file)
+            monitor: _RunMonitor, seconds: float) -> dict:
+    """Write card.json, then the best-validation weights (the last epoch's without validation) as model.keras,
+    in float32 and without optimiser state, last: its presence marks the run finished."""
+    state = monitor.state
+    if len(data["val_y"]) and monitor.best_weights is not None:
+        temporary = run.path / f"{TEMPORARY_PREFIX}{os.getpid()}-final.weights.h5"
+        try:
+            temporary.write_bytes(monitor.best_weights)
+            model.load_weights(temporary)
+        finally:
+            temporary.unlink(missing_ok=True)
     final = ARCHITECTURES[config.arch].build()
     final.set_weights(model.network.get_weights())
     val_sources = [data["sources"][i] for i in data["val_indices"]]
@@ -387,7 +536,8 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
         "parameters": int(final.count_params()),
         "config": dataclasses.asdict(config),
         "data_counts": data["counts"],
-        "history": [e for e in run.events() if e["event"] == "epoch"],
+        "history": state.get("history") or [e for e in run.events() if e["event"] == "epoch"],
+        "steps": state.get("steps"),
         "best_epoch": state.get("best_epoch"),
         "validation": card_metrics(validation),
         "test": card_metrics(test) | ({"split": config.test_split} if test else {}),
@@ -400,8 +550,8 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     _finishing(run, "saving the model")
-    save_model(final, run.model_file)
     write_json(run.card_file, card)
+    save_model(final, run.model_file)  # last: its presence marks the run finished
     return card
 
 

@@ -71,7 +71,7 @@ def test_loading_rejects_missing_and_fake_models(tmp_path):
         load_model(tmp_path / "nothing")
     fake = tmp_path / "fake.keras"
     fake.write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(ModelError, match="not a loadable Keras model"):
+    with pytest.raises(ModelError, match="not a valid .keras file"):
         load_model(fake)
     text = tmp_path / "weights.txt"
     text.write_text("x")

@@ -72,7 +72,7 @@ def test_kill_mid_run_then_resume_finishes_from_checkpoint(data, tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert run.status()["state"] == "interrupted"
-    kept = json.loads(run.checkpoint_state_file.read_text())["epoch"]
+    kept = run.checkpoint_state()["epoch"]
     assert kept >= 2 and load_model(run.checkpoint_file) is not None
 
     # Fewer epochs left makes the resumed run quick: edit the saved config as a user could.
@@ -106,7 +106,7 @@ def test_cancel_keeps_last_checkpoint_and_second_start_is_refused(data, tmp_path
     assert process.returncode == 3
     status = run.status()
     assert status["state"] == "cancelled" and "kept" in status["message"]
-    state = json.loads(run.checkpoint_state_file.read_text())
+    state = run.checkpoint_state()
     assert state["epoch"] == status["epoch"]["epoch"] < 50
     assert not run.model_file.exists()
 

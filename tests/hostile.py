@@ -1,0 +1,29 @@
+"""Helpers for the hostile-input corpus: run a command in-process, expect one clear line, see what changed."""
+
+import hashlib
+from pathlib import Path
+
+from core.cli import main
+
+
+def command(capsys, *argv) -> tuple[int, str, str]:
+    """Run `python -m core ARGV` in this process; return (exit code, stdout, stderr)."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def refused(capsys, *argv, match: str) -> str:
+    """Run a command that must fail: exit 2 and one line on stderr naming `match`; return that line."""
+    code, out, err = command(capsys, *argv)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (code, out, err)
+    assert match in lines[0], lines[0]
+    assert "Traceback" not in out + err
+    return lines[0]
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every file under folder -> (content hash, modification time), to show that nothing changed."""
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(Path(folder).rglob("*")) if p.is_file() and p.name not in (".lock", ".running")}
