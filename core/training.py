@@ -443,7 +443,7 @@ class _RunMonitor(keras.callbacks.Callback):
                       val_loss=float(logs.get("val_loss", float("nan"))),
                       val_accuracy=float(logs.get("val_accuracy", float("nan"))),
                       learning_rate=float(np.asarray(self.model.optimizer.learning_rate)))
-        state = self.state | {"epoch": epoch + 1, "steps": int(self.model.optimizer.iterations),
+        state = self.state | {"epoch": epoch + 1, "steps": int(np.asarray(self.model.optimizer.iterations)),
                               "seconds": self.state.get("seconds", 0.0) + seconds,
                               "history": self.state.get("history", []) + [record]}
         val_accuracy = float(logs.get("val_accuracy", logs.get("accuracy", 0)))
