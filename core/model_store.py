@@ -55,6 +55,8 @@ def load_model(spec: str | Path):
 
 def check_contract(model, name: str) -> None:
     """Raise ModelError unless the model maps (N, 48, 48, 1) pixels to N rows of 7 probabilities."""
+    if not getattr(model, "inputs", None):
+        raise ModelError(f"{name} is not a face model (a training checkpoint?): it declares no input shape")
     if len(model.inputs) != 1 or tuple(model.inputs[0].shape[1:]) != (FACE_SIZE, FACE_SIZE, 1):
         shapes = ", ".join("x".join(str(d) for d in tensor.shape[1:]) for tensor in model.inputs)
         raise ModelError(f"{name} takes input {shapes}; a face model must take one {FACE_SIZE}x{FACE_SIZE}x1 picture")
