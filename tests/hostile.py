@@ -8,19 +8,23 @@ from core.cli import main
 
 def command(capsys, *argv) -> tuple[int, str, str]:
     """Run `python -m core ARGV` in this process; return (exit code, stdout, stderr)."""
-    code = main([str(a) for a in argv])
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exit:  # argparse refuses a malformed command line itself
+        code = exit.code
     out, err = capsys.readouterr()
     return code, out, err
 
 
 def refused(capsys, *argv, match: str) -> str:
-    """Run a command that must fail: exit 2 and one line on stderr naming `match`; return that line."""
+    """Run a command that must fail: exit 2 and one error line on stderr naming `match` (after argparse's
+    usage line when argparse refused it); return that line."""
     code, out, err = command(capsys, *argv)
     lines = err.strip().splitlines()
-    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (code, out, err)
-    assert match in lines[0], lines[0]
+    assert code == 2 and (len(lines) == 1 or lines[0].startswith("usage:")) and "error: " in lines[-1], (code, out, err)
+    assert match in lines[-1], lines[-1]
     assert "Traceback" not in out + err
-    return lines[0]
+    return lines[-1]
 
 
 def snapshot(folder: Path) -> dict[str, tuple[str, int]]:

@@ -19,7 +19,7 @@ TINY = ("--arch", "seed", "--epochs", "1", "--batch-size", "8", "--no-augment")
     (("--learning-rate", "-0.01"), "the learning rate must be a positive number"),
     (("--learning-rate", "inf"), "the learning rate must be a positive number"),
     (("--weight-decay", "-1"), "the weight decay must be a number >= 0"),
-    (("--balance", "smote"), "unknown balance 'smote': choose one of none, oversample, class_weights"),
+    (("--balance", "smote"), "invalid choice: 'smote'"),
     (("--seed", "-1"), "the seed must be a whole number from 0 to 4294967295"),
     (("--seed", str(2**40)), "the seed must be a whole number"),
     (("--max-images", "0"), "--max-images must be at least 1"),
