@@ -16,6 +16,8 @@ SHARED_FER = PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013"
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))  # `import core` also under a bare `pytest`
 
+from tests.app_fixtures import synthetic, trained_runs  # noqa: E402, F401 (session fixtures for every page test)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def fer_cache_dir(tmp_path_factory) -> Path:

@@ -14,7 +14,8 @@ import core.reports
 from core.dataset import load_dataset
 from core.emotions import EMOTIONS
 from core.evaluation import evaluate_model
-from tests.test_app import environment, make_dataset, page, texts, trained_runs, synthetic  # noqa: F401
+from tests.app_fixtures import make_dataset
+from tests.test_app import environment, page, texts  # noqa: F401
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from core.balance import STRATEGIES
 from core.cli import ARCHITECTURE_NAMES, BALANCE_STRATEGIES, main
 from core.frame_rate import FrameRate
 from core.runs import RunFolder, start_training_process
-from tests.test_app import environment, page, synthetic, texts, trained_runs  # noqa: F401 (fixtures)
+from tests.test_app import environment, page, texts  # noqa: F401 (environment: a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,8 @@ from skimage import data as skimage_data
 from core.emotions import EMOTIONS
 from core.prediction import FacePrediction
 from core.results import pictures_zip, results_json, results_table
-from tests.test_app import environment, page, png, trained_runs, synthetic  # noqa: F401 (fixtures)
+from tests.app_fixtures import png
+from tests.test_app import environment, page  # noqa: F401 (environment: a fixture)
 
 
 def face(box, emotion: str, confidence: float) -> FacePrediction:

@@ -1,0 +1,54 @@
+"""The page tests' data: a tiny synthetic FER-2013 in the Kaggle layout and two tiny runs trained on it.
+
+The fixtures are session-wide (conftest.py imports them), so every page-test file shares one trained
+runs folder; a test that changes the data or the runs works on a copy.
+"""
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from core.emotions import EMOTIONS
+
+
+def png(picture: np.ndarray, format: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format=format)
+    return buffer.getvalue()
+
+
+def make_dataset(root: Path, train_per_class: int = 8, test_per_class: int = 3) -> Path:
+    """A tiny FER-2013 in the Kaggle layout; each emotion has its own brightness, so it is learnable.
+    One unreadable file is planted to show up in the skipped report."""
+    rng = np.random.default_rng(0)
+    for split, count in (("train", train_per_class), ("test", test_per_class)):
+        for label, emotion in enumerate(EMOTIONS):
+            folder = root / split / emotion
+            folder.mkdir(parents=True)
+            for i in range(count):
+                face = np.clip(rng.normal(30 + 30 * label, 20, (48, 48)), 0, 255).astype(np.uint8)
+                (folder / f"{i}.png").write_bytes(png(face))
+    (root / "train" / "happy" / "broken.png").write_bytes(b"not a picture")
+    return root
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory) -> Path:
+    return make_dataset(tmp_path_factory.mktemp("fer-synthetic"))
+
+
+@pytest.fixture(scope="session")
+def trained_runs(tmp_path_factory, synthetic) -> Path:
+    """A runs folder holding two finished one-epoch 'seed' runs (a test that changes it works on a copy)."""
+    from core.training import TrainConfig, train
+
+    runs = tmp_path_factory.mktemp("runs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        for name, seed in (("tiny-a", 0), ("tiny-b", 1)):
+            train(runs / name, TrainConfig(data=str(synthetic), arch="seed", epochs=1, batch_size=16,
+                                           augment=False, val_fraction=0.2, seed=seed))
+    return runs
