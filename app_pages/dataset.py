@@ -1,7 +1,5 @@
 """Dataset: what is in the data, how balanced the training folds are, and what the faces look like."""
 
-import hashlib
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +8,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.balance import STRATEGIES
-from core.dataset import Dataset, DatasetError, load_dataset
+from core.dataset import Dataset, DatasetError, load_dataset, save_upload
 from core.emotions import EMOTIONS
 from core.overview import example_faces, fold_counts, mean_faces, split_counts
 from core.settings import choose_dataset
@@ -44,22 +42,12 @@ def use_everywhere(path: str) -> None:
     choose_dataset(path)
 
 
-def saved_upload(upload) -> str:
-    """Write an uploaded zip to a temporary file named by its content, once; return its path."""
-    data = upload.getvalue()
-    path = Path(tempfile.gettempdir()) / "fer-uploads" / f"{hashlib.sha256(data).hexdigest()[:24]}.zip"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return str(path)
-
-
 st.title("Dataset")
 source = st.radio("Data", ["A folder, fer2013.csv or .zip on this machine", "Upload a .zip"], horizontal=True)
 if source == "Upload a .zip":
     upload = st.file_uploader("FER-2013 as a .zip (train/<emotion>/*.png, <emotion>/*.png or fer2013.csv)",
                               type=["zip"])
-    path = saved_upload(upload) if upload else ""
+    path = str(save_upload(upload.getvalue())) if upload else ""
     if path:
         st.button("Use this .zip on every page", on_click=use_everywhere, args=(path,))
 else:

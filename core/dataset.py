@@ -9,6 +9,7 @@ keyed by a manifest of file names, sizes and modification times.
 import hashlib
 import json
 import os
+import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,14 +19,18 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from core.archives import ArchiveError, unpack_zip
 from core.emotions import EMOTIONS, FOLDER_ALIASES, label_of_csv_code, label_of_folder
 from core.imaging import FACE_SIZE, ImageError, open_image, to_face_pixels
+from core.safe_files import trim_oldest
 
 CACHE_VERSION = 1
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".pgm"}
 SPLIT_ALIASES = {"training": "train", "publictest": "test", "privatetest": "private"}
 SPLIT_NAMES = {"train", "test", "val", "validation", "private", *SPLIT_ALIASES}
 IGNORED_NAMES = {"__MACOSX", "Thumbs.db"}
+MAX_CACHE_BYTES = int(os.environ.get("FER_CACHE_MAX_BYTES", 8 * 2**30))  # oldest entries are removed beyond it
+MAX_UPLOADS_BYTES = 4 * 2**30  # uploaded zips kept; the oldest are removed beyond it
 
 Progress = Callable[[int, int], None]
 
@@ -90,6 +95,7 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
     if cache_file.exists():
         try:
             dataset = _read_cache(cache_file)
+            os.utime(cache_file)  # recently used: the last to be evicted
             dataset.key = key
             return dataset
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
@@ -97,7 +103,31 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
     dataset = read_csv(source) if isinstance(source, Path) else _read_split_folders(path, source, progress)
     dataset.source, dataset.key = str(origin), key
     _write_cache(dataset, cache_file)
+    evict_oldest(cache_dir, keep={cache_file})
     return dataset
+
+
+def save_upload(data: bytes, folder: Path | None = None) -> Path:
+    """Keep an uploaded zip as a file named by its content (written once) and return its path; the
+    oldest uploads are removed beyond MAX_UPLOADS_BYTES."""
+    folder = Path(folder) if folder else Path(tempfile.gettempdir()) / "fer-uploads"
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:24]}.zip"
+    if path.exists():
+        os.utime(path)  # recently used: the last to be removed
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{path.name}.{os.getpid()}"
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    trim_oldest(list(folder.glob("*.zip")), MAX_UPLOADS_BYTES, keep={path})
+    return path
+
+
+def evict_oldest(cache_dir: Path, keep: set[Path]) -> list[Path]:
+    """Remove the least recently used cache entries (decoded .npz files, unpacked zips) beyond
+    MAX_CACHE_BYTES; entries in keep stay. Returns what was removed."""
+    entries = [p for p in Path(cache_dir).glob("*.npz") if not p.name.endswith(".partial.npz")]
+    return trim_oldest(entries + list(Path(cache_dir).glob("zips/*")), MAX_CACHE_BYTES, keep)
 
 
 def _layout(path: Path, name: str) -> Path | dict[str, Path]:
@@ -155,10 +185,11 @@ def _split_files(root: Path, split_dirs: dict[str, Path]) -> tuple[dict[str, lis
             label = label_of_folder(class_dir.name)
             if label is None:
                 known = ", ".join(sorted(FOLDER_ALIASES))
-                raise DatasetError(f"unknown emotion folder '{split_dir.name}/{class_dir.name}': expected one of {known}")
+                raise DatasetError(f"unknown emotion folder '{printable(split_dir.name)}/{printable(class_dir.name)}': "
+                                   f"expected one of {known}")
             names = sorted(p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith("."))
             if not names:
-                warnings.append(f"class folder '{class_dir.relative_to(root)}' is empty")
+                warnings.append(f"class folder '{printable(str(class_dir.relative_to(root)))}' is empty")
             files[split_name].extend((file, label) for file in names)
     return files, warnings
 
@@ -185,7 +216,7 @@ def _read_split_folders(root: Path, split_dirs: dict[str, Path], progress: Progr
         decoded = pool.map(decode_face, [job[2] for job in jobs], chunksize=64)
         for done, (job, (pixels, converted, reason)) in enumerate(zip(jobs, decoded), 1):
             split_name, label, file = job
-            name = str(file.relative_to(root))
+            name = printable(str(file.relative_to(root)))
             if pixels is None:
                 dataset.skipped.append(f"{name}: {reason}")
             else:
@@ -223,9 +254,9 @@ def read_csv(path: Path) -> Dataset:
         if label is None:
             dataset.skipped.append(f"{row}: emotion '{code}' is not a code 0-6")
             continue
-        values = np.array(pixels.split(), dtype=np.int64) if _all_digits(pixels) else None
-        if values is None or values.size != size or values.max(initial=0) > 255:
-            count = "non-numeric" if values is None else f"{values.size} values"
+        values = _pixel_values(pixels)
+        if values is None or values.size != size:
+            count = "a value is not a whole number 0-255" if values is None else f"{values.size} values"
             dataset.skipped.append(f"{row}: pixels must be {size} numbers 0-255 ({count})")
             continue
         name = SPLIT_ALIASES.get(split.strip().lower(), split.strip().lower() or "train")
@@ -240,6 +271,22 @@ def read_csv(path: Path) -> Dataset:
     return dataset
 
 
+def _pixel_values(pixels: str) -> np.ndarray | None:
+    """The numbers of a pixels cell, or None when one is not a whole number 0-255 (99999999999999999999 included)."""
+    if not _all_digits(pixels):
+        return None
+    try:
+        values = np.array(pixels.split(), dtype=np.int64)
+    except OverflowError:
+        return None
+    return values if values.max(initial=0) <= 255 else None
+
+
+def printable(name: str) -> str:
+    """A file name as text that can be shown and saved: bytes that are not UTF-8 become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _all_digits(pixels: str) -> bool:
     return pixels.replace(" ", "").isdigit()
 
@@ -251,19 +298,14 @@ def _extract_zip(path: Path, zips_dir: Path) -> tuple[Path, str]:
     """
     stat = path.stat()
     target = zips_dir / hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:24]
-    if not target.exists():
+    if target.is_dir():
+        os.utime(target)  # recently used: the last to be evicted
+    else:
         try:
-            archive = zipfile.ZipFile(path)
-        except zipfile.BadZipFile:
-            raise DatasetError(f"{path.name} is not a valid zip file") from None
-        with archive:
-            for entry in archive.namelist():
-                parts = Path(entry).parts
-                if Path(entry).is_absolute() or ".." in parts:
-                    raise DatasetError(f"{path.name} contains an unsafe path '{entry}' that would escape the folder")
-            partial = target.with_name(target.name + ".partial")
-            archive.extractall(partial)
-            os.replace(partial, target)
+            unpack_zip(path, target)
+        except ArchiveError as error:
+            raise DatasetError(str(error)) from None
+        evict_oldest(zips_dir.parent, keep={target})
     entries = [p for p in target.iterdir() if not p.name.startswith(".") and p.name not in IGNORED_NAMES]
     if len(entries) == 1 and entries[0].is_dir() and label_of_folder(entries[0].name) is None:
         return entries[0], entries[0].name  # a zip of one top folder: read the folder

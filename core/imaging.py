@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.safe_files import read_regular_file
+
 FACE_SIZE = 48
 MAX_SIDE = 2560  # larger pictures are shrunk to this (JPEG while decoding: a 100-megapixel photo never exists whole)
 MAX_DECODED_PIXELS = 64_000_000  # formats decoded at full size (PNG, WebP, ...) are refused above this
@@ -32,7 +34,7 @@ def open_image(source: str | Path | bytes, max_side: int = MAX_SIDE) -> Image.Im
 
     Raises ImageError with a readable reason for empty, truncated, oversized or non-image input.
     """
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    data = source if isinstance(source, bytes) else read_regular_file(source)  # no FIFO, device or huge file
     if not data:
         raise ImageError("empty file (0 bytes)")
     try:

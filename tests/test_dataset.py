@@ -338,10 +338,10 @@ def test_csv_bad_rows_are_skipped_by_row_number(tmp_path):
     assert dataset.skipped == [
         "row 3: pixels must be 2304 numbers 0-255 (10 values)",
         "row 4: pixels must be 2304 numbers 0-255 (2305 values)",
-        "row 5: pixels must be 2304 numbers 0-255 (2304 values)",
+        "row 5: pixels must be 2304 numbers 0-255 (a value is not a whole number 0-255)",
         "row 6: emotion '9' is not a code 0-6",
         "row 7: emotion 'x' is not a code 0-6",
-        "row 8: pixels must be 2304 numbers 0-255 (non-numeric)",
+        "row 8: pixels must be 2304 numbers 0-255 (a value is not a whole number 0-255)",
     ]
 
 
