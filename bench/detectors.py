@@ -93,7 +93,8 @@ def main() -> None:
     frame = cv2.resize(photos["img31.jpg"], (640, 480), interpolation=cv2.INTER_AREA)
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, median of {args.repeats} runs; "
           "found / faces (false boxes) per set")
-    print("| detector | " + " | ".join(f"{name} ({sum(len(f) for *_, f in items)} faces)" for name, items in sets.items())
+    print("| detector | " + " | ".join(f"{name} ({sum(len(f) for *_, f in items)} faces)"
+                                     for name, items in sets.items())
           + " | ms / photo | ms / 640x480 frame | missed / false in |")
     print("| --- |" + " ---: |" * (len(sets) + 2) + " --- |")
     for name, make in CANDIDATES.items():

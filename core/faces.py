@@ -166,5 +166,6 @@ def no_face_reason(picture: np.ndarray) -> str:
     """Why no face was found in a picture, in words for its owner."""
     height, width = picture.shape[:2]
     if not can_show_a_face(picture):
-        return f"too small to show a face ({width}x{height} pixels; a face needs at least {MIN_FACE_SIDE}x{MIN_FACE_SIDE})"
+        return (f"too small to show a face ({width}x{height} pixels; a face needs at least "
+                f"{MIN_FACE_SIDE}x{MIN_FACE_SIDE})")
     return "no face found (faces turned away from the camera or under 20 pixels wide are missed)."

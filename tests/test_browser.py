@@ -187,11 +187,11 @@ def is_annotated(frame: np.ndarray, source: np.ndarray) -> bool:
     """True when the frame carries the app's drawing on the source picture's face: it differs from the
     source far more on that face's box and its "emotion NN%" label than elsewhere (video compression alone
     changes both alike)."""
-    from core.faces import detect_faces
+    from core.faces import VIDEO, detect_faces
 
     if frame.shape != source.shape:
         return False
-    x, y, w, h = detect_faces(cv2.cvtColor(source, cv2.COLOR_RGB2GRAY))[0]
+    x, y, w, h = detect_faces(cv2.cvtColor(source, cv2.COLOR_RGB2GRAY), VIDEO)[0]  # the webcam's detector
     thickness, scale = max(1, round(max(source.shape[:2]) / 400)), max(0.4, max(source.shape[:2]) / 1000)
     (text_w, text_h), base = cv2.getTextSize("sad 0%", cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)  # the shortest
     mask = np.zeros(source.shape[:2], np.uint8)

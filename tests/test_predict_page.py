@@ -80,7 +80,8 @@ def test_sixty_uploads_are_all_shown_and_a_rerun_does_not_predict_them_again(pre
     monkeypatch.setattr(core.prediction.FacePredictor, "predict_file",
                         lambda self, data: calls.append(len(data)) or original(self, data))
     rng = np.random.default_rng(2)
-    faces = [(f"face-{i}.jpg", jpeg(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)), "image/jpeg") for i in range(60)]
+    faces = [(f"face-{i}.jpg", jpeg(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)), "image/jpeg")
+             for i in range(60)]
     predict_page.file_uploader[0].set_value(faces).run()
     assert not predict_page.exception, [e.value for e in predict_page.exception]
     assert len(predict_page.image) == 60 and len(predict_page.get("plotly_chart")) == 60 and len(calls) == 60
