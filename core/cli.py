@@ -166,10 +166,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _stats(args) -> int:
-    from core.dataset import load_dataset
     from core.overview import split_counts
 
-    dataset = load_dataset(args.data)
+    dataset = read_dataset(args.data)
     report = {"splits": {name: {"total": sum(c.values()), "classes": c} for name, c in split_counts(dataset).items()},
               "converted": dataset.converted, "skipped": dataset.skipped, "warnings": dataset.warnings}
     if args.json:
@@ -273,12 +272,11 @@ def _default(args) -> int:
 def _evaluate(args) -> int:
     import numpy as np
 
-    from core.dataset import load_dataset
     from core.evaluation import evaluate_model, stratified_sample
     from core.model_store import load_model
 
     model = load_model(args.model)
-    dataset = load_dataset(args.data)
+    dataset = read_dataset(args.data)
     name = args.split or ("test" if "test" in dataset.splits else next(iter(dataset.splits)))
     split = dataset.split(name)
     chosen = stratified_sample(split.labels, args.sample, args.seed) if args.sample else np.arange(len(split))
@@ -508,3 +506,11 @@ def _json(data) -> str:
         return value
 
     return json.dumps(clean(data), indent=2, allow_nan=False)
+
+
+def read_dataset(path: str):
+    """core.dataset.load_dataset, its decoding (the first time: every image) drawn as a bar on stderr."""
+    from core.dataset import load_dataset
+
+    with progress_bar("reading images", "image") as bar:
+        return load_dataset(path, progress=bar.follow)

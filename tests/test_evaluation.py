@@ -13,6 +13,7 @@ from core.cli import main
 from core.evaluation import baseline_note, baseline_warning, evaluate_model, score_predictions, stratified_sample
 from core.model_store import load_model
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
+from tests.synthetic import write_folder_dataset
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +74,7 @@ def test_evaluate_refuses_a_file_that_is_not_a_model(tmp_path, tiny_data):
     fake.write_text("this is not a model")
     result = subprocess.run([sys.executable, "-m", "core", "evaluate", str(fake), str(tiny_data)],
                             cwd=PROJECT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2 and "not a loadable Keras model" in result.stderr
+    assert result.returncode == 2 and "model.keras is not a valid .keras file" in result.stderr
 
 
 def test_stratified_sample_keeps_each_emotions_share_and_is_repeatable():
@@ -137,3 +138,12 @@ def test_accuracy_is_told_against_always_answering_the_commonest_emotion():
     card = {"accuracy": 0.61, "confusion_matrix": always_happy["confusion_matrix"]}
     assert baseline_note(card) == "+1.0 pts vs always 'happy' (60%)" and baseline_warning(card)
     assert baseline_note({"accuracy": 0.5}) is None and baseline_warning({}) is None
+
+
+def test_stats_command_draws_the_first_reading_of_a_dataset_on_stderr(tmp_path, monkeypatch, capsys):
+    data = write_folder_dataset(tmp_path / "data", per_class=3)
+    monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))  # nothing decoded yet
+    monkeypatch.setattr("sys.stderr", terminal := Terminal())
+    assert main(["stats", str(data), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["splits"]["train"]["total"] == 21
+    assert "reading images" in terminal.getvalue() and "42/42" in terminal.getvalue()  # both splits
