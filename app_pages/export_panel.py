@@ -1,13 +1,13 @@
 """The Evaluate page's export panel (drawn inside that page, not a page of its own): the model as a
 LiteRT or ONNX file, checked against Keras on test faces, to download."""
 
-import os
 import tempfile
 from pathlib import Path
 
 import streamlit as st
 
 from core.export import FORMATS, QUANTIZATIONS, export_model
+from core.settings import chosen_dataset
 
 FORMAT_LABELS = {"tflite": "LiteRT / TensorFlow Lite (.tflite)", "onnx": "ONNX (.onnx)"}
 WEIGHTS_HELP = "float16: half the size; int8: a quarter, its activations calibrated on training faces"
@@ -28,7 +28,7 @@ def export_panel(model_path: Path, slug: str) -> None:
         fmt = left.selectbox("Format", list(FORMATS), format_func=FORMAT_LABELS.get)
         weights = right.selectbox("Weights", ["float32", *QUANTIZATIONS], help=WEIGHTS_HELP)
         request = (str(model_path), model_path.stat().st_mtime, fmt, None if weights == "float32" else weights,
-                   os.environ.get("FER_DATA") or None)  # no FER_DATA: the dataset the model was trained on
+                   chosen_dataset()[0] or None)  # none chosen: the dataset the model was trained on
         if st.button("Export and check"):
             st.session_state["export_request"] = request
         if st.session_state.get("export_request") != request:
