@@ -102,7 +102,12 @@ def augmentation_milliseconds(repeats: int = 20) -> dict[str, float]:
                  "FaceAugmentation (1 resampling and erasing)": [mine]}
     result = {}
     for name, pipeline in pipelines.items():
-        step = tf.function(lambda x, p=pipeline: [x := layer(x, training=True) for layer in p][-1])
+        def augment(x, pipeline=pipeline):
+            for layer in pipeline:
+                x = layer(x, training=True)
+            return x
+
+        step = tf.function(augment)
         step(faces)
         started = time.perf_counter()
         for _ in range(repeats):
