@@ -298,3 +298,34 @@ def test_a_status_check_never_makes_a_start_fail_as_already_running(tmp_path):
     with run.lock():
         assert run.is_running()
     assert not run.is_running()
+
+
+# --- pictures (read by core/imaging.py and core/faces.py) ---------------------------------------------------
+
+def test_a_thin_or_single_pixel_picture_is_not_classified_and_loses_no_other_result(capsys, tiny_model, tmp_path):
+    Image.fromarray(np.zeros((3000, 1), np.uint8)).save(tmp_path / "thin.png")
+    Image.fromarray(np.zeros((1, 1), np.uint8)).save(tmp_path / "dot.png")
+    Image.fromarray(face_pattern(3, np.random.default_rng(0))).save(tmp_path / "face.png")
+    code, out, err = command(capsys, "predict", tiny_model, tmp_path / "thin.png", tmp_path / "dot.png",
+                             tmp_path / "face.png", "--json")
+    results = {Path(result["image"]).name: result for result in json.loads(out)}
+    assert code == 0 and "Traceback" not in err
+    assert results["thin.png"]["faces"] == [] and results["dot.png"]["faces"] == []
+    assert len(results["face.png"]["faces"]) == 1
+
+
+def test_a_16_bit_picture_is_read_as_it_looks_not_white(tmp_path):
+    from core.imaging import read_image
+
+    deep = (np.linspace(0, 65535, 48 * 48).reshape(48, 48)).astype(np.uint16)
+    Image.fromarray(deep).save(tmp_path / "deep.png")
+    pixels = read_image(tmp_path / "deep.png")
+    assert np.abs(pixels.astype(int) - (deep >> 8)).max() <= 1
+
+
+def test_a_144_megapixel_png_is_refused_in_one_line_without_decoding_it(capsys, tiny_model, tmp_path):
+    Image.new("L", (12000, 12000)).save(tmp_path / "huge.png")
+    assert (tmp_path / "huge.png").stat().st_size < 1_000_000
+    code, out, err = command(capsys, "predict", tiny_model, tmp_path / "huge.png")
+    assert code == 2 and out.strip().endswith("too large: 12000x12000 pixels (144 megapixels; at most 64 are read): "
+                                              "save it smaller or as JPEG")
