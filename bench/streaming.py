@@ -4,11 +4,13 @@
    `python -m core train DATA` does) and from shards (`python -m core train SHARDS`), in alternating
    rounds of --batches batches, so both see the same machine load. The first batches of each round
    are not timed.
-2. Peak memory (maximum resident set size of each process): training --batches batches from the
-   in-memory arrays and from shards of FER-2013, then `python -m core shard` and training from shards
-   on a synthetic set --scale times FER-2013's size, generated into a temporary folder and deleted after.
+2. Peak memory (the kernel's high-water mark of resident memory, VmHWM, of a fresh process for each
+   step): training --batches batches from the in-memory arrays and from shards of FER-2013, then
+   `python -m core shard` and training from shards on a synthetic set --scale times FER-2013's size,
+   generated into a temporary folder (in /dev/shm where there is one) and deleted after.
 
 Usage: python bench/streaming.py [--data ../shared/datasets/fer2013] [--arch seed] [--batches 100] [--rounds 3]
+                                [--scale 10] [--only throughput|memory]
 """
 
 import argparse
@@ -35,26 +37,30 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--only", choices=("throughput", "memory"), default=None, help="run one of the two parts")
     parser.add_argument("--phase", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--source", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         return _train_phase(args)
     if not (Path(args.data) / "train").is_dir():
         print(f"skipped: no FER-2013 train/ folder at {args.data}")
         return 0
-    work = Path(tempfile.mkdtemp(prefix="fer-bench-streaming-"))
+    work = Path(tempfile.mkdtemp(prefix="fer-bench-streaming-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None))
     try:
         shards = work / "fer-shards"
         _run([sys.executable, "-m", "core", "shard", args.data, "--out", str(shards)])
-        print(json.dumps({"throughput": _throughput(args, shards)}), flush=True)
-        memory = {"in_memory_1x": _run(_phase(args, "memory", args.data))["peak_mb"],
-                  "shards_1x": _run(_phase(args, "shards", shards))["peak_mb"]}
+        if args.only != "memory":
+            print(json.dumps({"throughput": _throughput(args, shards)}), flush=True)
+        if args.only == "throughput":
+            return 0
+        memory = {"in_memory_1x": _run(_phase(args, "memory", args.data)),
+                  "shards_1x": _run(_phase(args, "shards", shards))}
         big = _synthetic_folder(work / "big", args.scale * 28709)
-        memory["shard_command_big"] = _run([sys.executable, "-m", "core", "shard", str(big), "--out",
-                                            str(work / "big-shards"), "--shards", "32"])["peak_mb"]
+        memory["shard_command_big"] = _run(_phase(args, "shard", big) + ["--out", str(work / "big-shards")])
         shutil.rmtree(big)
-        memory["shards_big"] = _run(_phase(args, "shards", work / "big-shards"))["peak_mb"]
+        memory["shards_big"] = _run(_phase(args, "shards", work / "big-shards"))
         print(json.dumps({"peak_memory_mb": memory, "big_images": args.scale * 28709}), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -121,7 +127,7 @@ def _memory_fit(data: str, arch: str):
     return fit
 
 
-def _stream_fit(shards: Path, arch: str):
+def _stream_fit(shards: str, arch: str):
     """What training from shards runs: fit on the shard stream."""
     from core.streaming import fit_input, shard_training_data
     from core.training import TrainConfig
@@ -144,22 +150,28 @@ def _phase(args, phase: str, source) -> list[str]:
 
 
 def _train_phase(args) -> int:
-    """One process: train --batches batches from the dataset (phase memory) or from shards, then exit."""
-    fit = _memory_fit(args.source, args.arch) if args.phase == "memory" else _stream_fit(Path(args.source), args.arch)
-    fit(args.batches)
+    """One process: shard (phase shard), or train --batches batches from the dataset (phase memory) or
+    from shards; then print its peak resident memory in MB."""
+    if args.phase == "shard":
+        from core.shards import write_shards
+
+        write_shards(args.source, args.out, shards=32)
+    else:
+        fit = _memory_fit if args.phase == "memory" else _stream_fit
+        fit(args.source, args.arch)(args.batches)
+    status = Path("/proc/self/status").read_text()
+    print(round(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024))
     return 0
 
 
 def _run(command: list[str]) -> dict:
-    """Run a command to its end; its peak resident memory in MB (from the kernel's rusage of that child)."""
-    process = subprocess.Popen(command, cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"})
+    """Run a phase to its end: its peak resident memory in MB and its seconds."""
     started = time.time()
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
-    return {"peak_mb": round(usage.ru_maxrss / 1024), "seconds": round(time.time() - started, 1)}
+    result = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True,
+                            env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"})
+    if result.returncode:
+        raise SystemExit(f"{' '.join(command)} failed: {result.stderr[-2000:]}")
+    return {"peak_mb": int(result.stdout.split()[-1]), "seconds": round(time.time() - started, 1)}
 
 
 def _synthetic_folder(root: Path, images: int) -> Path:

@@ -217,7 +217,8 @@ def _train(args) -> int:
 def _shard(args) -> int:
     from core.shards import write_shards
 
-    manifest = write_shards(args.data, args.out, args.shards, args.val_fraction, args.seed)
+    with progress_bar("sharding", "image") as bar:
+        manifest = write_shards(args.data, args.out, args.shards, args.val_fraction, args.seed, bar.follow)
     print(", ".join(f"{name}: {split['images']:,} images in {len(split['files'])} file(s)"
                     for name, split in manifest["splits"].items()) + f"; skipped {len(manifest['skipped'])}")
     for line in manifest["skipped"][:20]:

@@ -86,14 +86,10 @@ def write_shards(data: str | Path, out: str | Path, shards: int = 8, val_fractio
                 "seed": seed, "splits": {}, "skipped": []}
     total, done = sum(len(order) for _, order, _ in plan.values()), 0
     for name, (items, order, count) in plan.items():
-        if len(order) == 0:
-            continue
-        def tick(n, base=done):
-            if progress:
-                progress(base + n, total)
-        manifest["splits"][name] = _write_split(items, order, out, name, min(count, len(order)),
-                                                manifest["skipped"], tick)
-        done += len(order)
+        if len(order):
+            manifest["splits"][name] = _write_split(items, order, out, name, min(count, len(order)), manifest["skipped"],
+                                                    lambda n, base=done: progress and progress(base + n, total))
+            done += len(order)
     write_json(out / MANIFEST, manifest)
     return manifest
 
