@@ -8,7 +8,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.balance import STRATEGIES
-from core.dataset import Dataset, DatasetError, load_dataset, save_upload
+from core.dataset import Dataset, load_dataset, no_dataset, save_upload
 from core.emotions import EMOTIONS
 from core.overview import example_faces, fold_counts, mean_faces, split_counts
 from core.settings import choose_dataset
@@ -58,7 +58,7 @@ if not path:
     st.stop()
 try:
     if not Path(path).expanduser().exists():
-        raise DatasetError(f"{path} does not exist")
+        raise no_dataset(path)
     dataset = read_dataset(path)
 except (ValueError, OSError) as error:  # DatasetError is a ValueError
     st.error(f"The dataset cannot be read: {error}")

@@ -83,8 +83,8 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
     """
     path = Path(path).expanduser()
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    if not path.exists():
-        raise DatasetError(f"{path} does not exist")
+    if not (path.is_dir() or path.is_file()):
+        raise no_dataset(path)
     origin, name = path, path.name
     if path.is_file() and path.suffix.lower() == ".zip":
         path, name = _extract_zip(path, cache_dir / "zips")
@@ -139,13 +139,16 @@ def _layout(path: Path, name: str) -> Path | dict[str, Path]:
     if path.is_file():
         if path.suffix.lower() == ".csv":
             return path
-        raise DatasetError(f"{path.name} is not a dataset: give a folder, a .csv or a .zip")
-    csv_files = sorted(path.glob("*.csv"))
-    folders = _subfolders(path)
+        raise no_dataset(path)
+    try:
+        csv_files = sorted(path.glob("*.csv"))
+        folders = _subfolders(path)
+    except OSError:  # unreadable: said as for any other place without a dataset
+        raise no_dataset(path) from None
     if csv_files and not folders:
         return csv_files[0]
     if not folders:
-        raise DatasetError(f"{path} has no emotion folders, split folders or fer2013.csv")
+        raise no_dataset(path)
     if any(label_of_folder(folder.name) is not None for folder in folders):
         # emotion folders directly inside: one split (an unknown folder beside them is reported as such)
         return {name.lower() or "data": path}
@@ -153,8 +156,15 @@ def _layout(path: Path, name: str) -> Path | dict[str, Path]:
         inner = _subfolders(folder)
         known_split = inner and folder.name.lower() in SPLIT_NAMES  # its unknown folders are named when read
         if not known_split and not any(label_of_folder(f.name) is not None for f in inner):
-            raise DatasetError(f"split folder '{folder.name}' has no emotion folders inside")
+            raise no_dataset(path)
     return {SPLIT_ALIASES.get(folder.name.lower(), folder.name.lower()): folder for folder in folders}
+
+
+def no_dataset(path: str | Path) -> DatasetError:
+    """One message for every path that holds no dataset (missing, unreadable, or something else), so a
+    typed path never tells which folders exist or what is in them."""
+    return DatasetError(f"no dataset at {path}: give a folder of emotion folders (or of split folders holding "
+                        "them), a fer2013.csv or a .zip")
 
 
 def _subfolders(path: Path) -> list[Path]:

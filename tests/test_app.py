@@ -79,7 +79,7 @@ def test_pages_without_a_model_say_to_train_one():
 
 def test_dataset_page_reports_a_missing_path(monkeypatch, tmp_path):
     monkeypatch.setenv("FER_DATA", str(tmp_path / "nowhere"))
-    assert "does not exist" in texts(page("dataset").error)
+    assert "no dataset at" in texts(page("dataset").error)
 
 
 # --- Dataset ---------------------------------------------------------------------------------------------

@@ -65,7 +65,8 @@ def test_stats_on_a_missing_path_exits_2_with_an_error_line(tmp_path):
     result = run_cli("stats", str(missing))
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.strip().splitlines() == [f"error: {missing} does not exist"]
+    assert result.stderr.strip().splitlines() == [f"error: no dataset at {missing}: give a folder of emotion folders "
+                                                  "(or of split folders holding them), a fer2013.csv or a .zip"]
 
 
 def test_stats_on_an_unreadable_dataset_exits_2(tmp_path, capsys):

@@ -329,3 +329,11 @@ def test_a_144_megapixel_png_is_refused_in_one_line_without_decoding_it(capsys, 
     code, out, err = command(capsys, "predict", tiny_model, tmp_path / "huge.png")
     assert code == 2 and out.strip().endswith("too large: 12000x12000 pixels (144 megapixels; at most 64 are read): "
                                               "save it smaller or as JPEG")
+
+
+def test_a_typed_path_never_tells_which_folders_exist(capsys, tmp_path):
+    (tmp_path / "home" / "secret" / "letters").mkdir(parents=True)
+    (tmp_path / "home" / "notes.txt").write_text("private")
+    lines = [refused(capsys, "stats", path, match="no dataset at").replace(str(path), "PATH")
+             for path in (tmp_path / "nowhere", tmp_path / "home", tmp_path / "home" / "notes.txt", "/dev/zero")]
+    assert len(set(lines)) == 1 and "secret" not in lines[0]

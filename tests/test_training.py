@@ -181,6 +181,6 @@ def test_bad_config_and_missing_data_are_clear_errors(tmp_path):
     result = subprocess.run([sys.executable, "-m", "core", "train", str(tmp_path / "nowhere"),
                              "--run-dir", str(tmp_path / "run")], cwd=PROJECT, capture_output=True, text=True,
                             timeout=120)
-    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert result.returncode == 2 and "no dataset at" in result.stderr
     with pytest.raises(ValueError, match="unknown architecture"):
         TrainConfig(data="x", arch="resnet9000")
