@@ -32,3 +32,4 @@ bench: $(VENV)/.dev-installed
 	$(PY) bench/predict.py
 	$(PY) bench/folders_videos.py
 	$(PY) bench/evaluate.py
+	$(PY) bench/train_throughput.py
