@@ -7,34 +7,12 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from app_pages.dataset_reading import read_dataset
 from core.balance import STRATEGIES
-from core.dataset import Dataset, load_dataset, no_dataset, save_upload
+from core.dataset import no_dataset, save_upload
 from core.emotions import EMOTIONS
 from core.overview import example_faces, fold_counts, mean_faces, split_counts
 from core.settings import choose_dataset
-
-
-@st.cache_resource(show_spinner=False)
-def _loaded() -> dict[tuple, Dataset]:
-    """Datasets already read in this server, shared by every session: (path, mtime) -> Dataset."""
-    return {}
-
-
-def read_dataset(path: str) -> Dataset:
-    """Load a dataset once per server, with a progress bar while images are decoded."""
-    key = (str(Path(path).expanduser().resolve()), Path(path).expanduser().stat().st_mtime_ns)
-    loaded = _loaded()
-    if key not in loaded:
-        with st.status(f"Reading {path}: listing its files...") as status:
-            bar = st.progress(0.0, text="Checking the cache of decoded images...")
-            dataset = load_dataset(path, progress=lambda done, total: bar.progress(
-                done / total, text=f"Decoding images: {done:,} of {total:,}"))
-            bar.empty()
-            status.update(label=f"Read {sum(map(len, dataset.splits.values())):,} images from {path}; kept in "
-                                "memory, so the next visit is immediate", state="complete")
-        loaded.clear()  # keep one dataset in memory
-        loaded[key] = dataset
-    return loaded[key]
 
 
 def use_everywhere(path: str) -> None:

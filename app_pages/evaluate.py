@@ -1,7 +1,6 @@
 """Evaluate: how a model does on a labelled split, where it errs, and how two models compare."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,7 +8,8 @@ import plotly.express as px
 import streamlit as st
 
 from app_pages.export_panel import export_panel
-from app_pages.scoring import classify, dataset_of, model_of
+from app_pages.dataset_reading import read_dataset
+from app_pages.scoring import classify, model_of
 from core.emotions import EMOTIONS
 from core.evaluation import baseline_note, baseline_warning
 from core.explain import explain_faces
@@ -63,7 +63,7 @@ if not data:
             "the scores above were stored when the model was trained.")
     st.stop()
 try:
-    dataset = dataset_of(data, Path(data).expanduser().stat().st_mtime_ns)
+    dataset = read_dataset(data)
     splits = list(dataset.splits)
     split_column, views_column = st.columns(2)
     split = split_column.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0)

@@ -1,12 +1,12 @@
 """Not a page: the Evaluate page's scoring, with a progress bar, a Cancel button and stored reports
-(core.reports), and the cached model and dataset it works on."""
+(core.reports), and the cached model it works on."""
 
 import time
 from pathlib import Path
 
 import streamlit as st
 
-from core.dataset import Dataset, load_dataset
+from core.dataset import Dataset
 from core.model_store import load_model
 from core.reports import evaluate_and_store
 
@@ -14,11 +14,6 @@ from core.reports import evaluate_and_store
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)
 def model_of(path: str, mtime: float):
     return load_model(path)
-
-
-@st.cache_resource(show_spinner="Reading the dataset (the first time decodes every image)...", max_entries=2)
-def dataset_of(data: str, stamp: int) -> Dataset:
-    return load_dataset(data)
 
 
 def cancel() -> None:

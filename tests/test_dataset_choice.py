@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+import app_pages.dataset_reading
 import core.dataset
 from core.settings import chosen_dataset
 from tests.test_app import environment, page, texts  # noqa: F401 (environment: a fixture)
@@ -39,7 +40,7 @@ def test_dataset_page_shows_its_reading_then_a_revisit_reads_nothing(monkeypatch
     st.cache_resource.clear()
     reads = []
     real = core.dataset.load_dataset
-    monkeypatch.setattr(core.dataset, "load_dataset", lambda *a, **k: reads.append(a) or real(*a, **k))
+    monkeypatch.setattr(app_pages.dataset_reading, "load_dataset", lambda *a, **k: reads.append(a) or real(*a, **k))
     at = page("dataset")
     [status] = at.status
     assert status.label.startswith(f"Read {7 * 11} images from {synthetic}") and len(reads) == 1

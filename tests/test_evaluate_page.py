@@ -48,6 +48,7 @@ def test_evaluate_page_shows_progress_and_reuses_the_stored_report(monkeypatch, 
     restart()
     at = page("evaluate")
     assert counted == [(21, True)]  # 3 test faces per emotion, followed by a progress callback
+    assert at.status[0].label.startswith("Read 77 images")  # the dataset's reading is shown, not a bare spinner
     [bar] = at.get("progress")
     assert "classified 21 of 21 faces" in bar.proto.text and "stored" in bar.proto.text
     assert len(list((runs / "evaluations").glob("*.json"))) == 1
