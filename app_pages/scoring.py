@@ -28,7 +28,7 @@ def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: s
         return None
     model = model_of(str(path), path.stat().st_mtime)
     stop = st.empty()
-    stop.button("Cancel", key="cancel_evaluation", on_click=cancel)
+    stop.button("Cancel", key=f"cancel-{model_name}", on_click=cancel)
     bar, start = st.progress(0.0, text=f"{model_name}: classifying {len(dataset.split(split)):,} faces..."), \
         time.monotonic()
 

@@ -111,3 +111,16 @@ def test_evaluate_page_shows_the_faces_of_a_confusion_matrix_cell(monkeypatch, t
         assert matrix[true, called] == 0 or shown
     labels = load_dataset(tmp_path / "data").split("test").labels
     assert np.bincount(labels, minlength=7).tolist() == matrix.sum(axis=1).tolist()
+
+
+def test_evaluate_page_scores_two_new_models_in_one_visit(monkeypatch, tmp_path, trained_runs, counted):
+    shutil.copytree(trained_runs, tmp_path / "runs")
+    monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("FER_DATA", str(make_dataset(tmp_path / "data")))
+    at = page("evaluate")
+    compare = next(box for box in at.selectbox if box.label == "Compare with (optional)")
+    compare.set_value(compare.options[1])
+    next(box for box in at.selectbox if box.label == "Test-time views").set_value("single").run()  # both unscored
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(counted) == 3 and [m.label for m in at.metric].count("Accuracy") == 2
+    assert len(at.get("progress")) == 2
