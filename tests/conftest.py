@@ -17,6 +17,7 @@ if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))  # `import core` also under a bare `pytest`
 
 from tests.app_fixtures import synthetic, trained_runs  # noqa: E402, F401 (session fixtures for every page test)
+from tests.model_fixtures import tiny_data, tiny_model  # noqa: E402, F401 (one tiny model for the session)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -15,7 +15,6 @@ from core.faces import VIDEO, detect_faces, find_and_crop, no_face_reason
 from core.imaging import MAX_SIDE, ImageError, read_image
 from core.prediction import FacePredictor
 from core.uploads import MAX_FILES, MAX_TOTAL_MB, uploads_to_take
-from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
 
 def encode(image: Image.Image, format: str, **options) -> bytes:

@@ -12,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 import core.model_store
 import core.prediction
 import core.uploads
-from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.test_app import APP, texts
 
 
