@@ -1,6 +1,5 @@
 """Train: start a run, follow it live (from any tab, after a reload), cancel or resume it, see how it ended."""
 
-import math
 import time
 from pathlib import Path
 
@@ -8,6 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from app_pages.run_progress import duration, show_progress
 from core.architectures import ARCHITECTURES
 from core.balance import STRATEGIES
 from core.evaluation import baseline_note, baseline_warning
@@ -27,11 +27,6 @@ def starting(run: RunFolder, status: dict) -> bool:
     launched_at = st.session_state.get("launched", {}).get(str(run.path))
     return (launched_at is not None and status["state"] != "running" and time.time() - launched_at < STARTUP_SECONDS
             and (status["start"] is None or status["start"]["time"] < launched_at))
-
-
-def duration(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 st.title("Train")
@@ -116,28 +111,7 @@ def show_run(run: RunFolder, was_live: bool) -> None:
     if starting(run, status) or (state == "running" and not status["start"]):
         st.info("Starting the training process (loading TensorFlow and the data)...")
     if state == "running" and status["start"]:
-        batch = status["batch"] if status["batch"] and status["batch"]["epoch"] > done else None
-        finish = status["finish"] if done >= epochs and status["finish"] and \
-            status["finish"]["time"] >= status["start"]["time"] else None
-        if batch:
-            st.progress(batch["batch"] / batch["batches"], text=f"Epoch {done + 1}: batch {batch['batch']} of "
-                        f"{batch['batches']}")
-        elif finish:
-            st.progress(finish["done"] / finish["total"] if finish["total"] else 0.0,
-                        text=f"All epochs done: {finish['stage']}" + (f", {finish['done']:,} of {finish['total']:,} "
-                                                                      "images" if finish["total"] else "..."))
-        else:
-            st.progress(0.0, text="All epochs done: scoring and saving the model" if done >= epochs
-                        else f"Epoch {done + 1}: starting")
-        st.progress(min(done / epochs, 1.0), text=f"Run: {done} of {epochs} epochs")
-        latest = max([e for e in (status["batch"], status["epoch"]) if e], key=lambda e: e["time"], default={})
-        left = (finish or {}).get("eta_s") if done >= epochs else latest.get("eta_s")
-        speed, eta, best = st.columns(3)
-        speed.metric("Images per second", f"{latest.get('images_per_s', 0):.0f}")
-        stage = "estimate" if done < epochs else finish["stage"] if finish else "scoring"
-        eta.metric(f"Time left ({stage})", duration(left) if left is not None else "measuring...")
-        scores = [e["val_accuracy"] for e in history if math.isfinite(e["val_accuracy"])]
-        best.metric("Best validation accuracy", f"{max(scores):.1%}" if scores else "n/a")
+        show_progress(status, history, epochs, done)
         if run.cancel_file.exists():
             st.caption("Cancel requested: the run stops after the current batch.")
         elif st.button("Cancel", key="cancel"):
