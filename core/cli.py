@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except (DatasetError, ModelError, ImageError, RunBusy, WorkerLost, ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print("error: " + " ".join(str(error).split()), file=sys.stderr)  # one line, even from h5py or TensorFlow
         return 2
 
 

@@ -23,7 +23,7 @@ DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "default"
 
 
 CHECKPOINT_STATE_ENTRY = "fer-state.json"  # the run's state inside checkpoint.keras
-CHECKPOINT_BEST_ENTRY = "fer-best.weights.h5"  # the best epoch's weights inside checkpoint.keras
+CHECKPOINT_BEST_ENTRY = "fer-best-weights.npz"  # the best epoch's weights inside checkpoint.keras
 TEMPORARY_PREFIX = ".tmp-"
 
 

@@ -6,6 +6,7 @@ core.runs.start_training_process and follow it through the run folder.
 
 import contextlib
 import dataclasses
+import io
 import json
 import math
 import os
@@ -33,8 +34,8 @@ from core.emotions import EMOTIONS
 from core.evaluation import card_metrics, evaluate_model
 from core.model_store import load_model, model_file, read_card, save_model
 from core.recipes import OPTIMIZERS, TrainingModel, build_optimizer, ema_weights_callback
-from core.runs import (CHECKPOINT_BEST_ENTRY, CHECKPOINT_STATE_ENTRY, TEMPORARY_PREFIX, CheckpointError, RunFolder,
-                       atomic_path, write_json)
+from core.runs import (CHECKPOINT_BEST_ENTRY, CHECKPOINT_STATE_ENTRY, CheckpointError, RunFolder, atomic_path,
+                       write_json)
 from core.shards import is_shard_folder
 from core.streaming import TrainingSource, fit_input, shard_training_data
 
@@ -367,7 +368,7 @@ def _load_checkpoint(run: RunFolder) -> keras.Model:
 
 
 def _best_weights(run: RunFolder) -> bytes | None:
-    """The best epoch's weights (.weights.h5 bytes) kept inside the checkpoint, if any."""
+    """The best epoch's weights (.npz bytes) kept inside the checkpoint, if any."""
     if not run.checkpoint_file.exists():
         return None
     with zipfile.ZipFile(run.checkpoint_file) as archive:
@@ -406,7 +407,7 @@ class _RunMonitor(keras.callbacks.Callback):
         self.run, self.config, self.steps = run, config, steps_per_epoch
         self.stop_requested = stop_requested or run.cancel_file.exists  # a callable, collective under a strategy
         self.state = dict(state)
-        self.best_weights = best_weights  # .weights.h5 bytes of the best epoch so far
+        self.best_weights = best_weights  # .npz bytes of the best epoch's weights so far
         self.cancelled = False
         self.images_per_second = 0.0
 
@@ -449,21 +450,29 @@ class _RunMonitor(keras.callbacks.Callback):
         val_accuracy = float(logs.get("val_accuracy", logs.get("accuracy", 0)))
         if val_accuracy > state["best_val_accuracy"]:
             state |= {"best_val_accuracy": val_accuracy, "best_epoch": epoch + 1}
-            self.best_weights = _weights_bytes(self.model, self.run.path)
+            self.best_weights = _weights_bytes(self.model)
         self._save_checkpoint(state)
         self.state = state
         self.run.append_event("epoch", **record, images_per_s=self.images_per_second, eta_s=self._eta(self.steps))
 
     def _save_checkpoint(self, state: dict) -> None:
-        """The model with its optimiser, the best weights and the state as one file, by one rename."""
-        with atomic_path(self.run.checkpoint_file) as temporary:
-            self.model.save(temporary)
-            with zipfile.ZipFile(temporary, "a") as archive:
-                archive.writestr(CHECKPOINT_STATE_ENTRY, json.dumps(state))
-                if self.best_weights is not None:
-                    archive.writestr(CHECKPOINT_BEST_ENTRY, self.best_weights)
-            with open(temporary, "rb+") as file:
-                os.fsync(file.fileno())
+        """The model with its optimiser, the best weights and the state as one file, by one rename.
+
+        A full disk fails the run with one line; the previous checkpoint stays whole.
+        """
+        try:
+            with atomic_path(self.run.checkpoint_file) as temporary:
+                self.model.save(temporary)
+                with zipfile.ZipFile(temporary, "a") as archive:
+                    archive.writestr(CHECKPOINT_STATE_ENTRY, json.dumps(state))
+                    if self.best_weights is not None:
+                        archive.writestr(CHECKPOINT_BEST_ENTRY, self.best_weights)
+                with open(temporary, "rb+") as file:
+                    os.fsync(file.fileno())
+        except OSError as error:
+            raise OSError(error.errno, f"the checkpoint of epoch {state['epoch']} could not be written "
+                                       f"({os.strerror(error.errno) if error.errno else 'write failed'}): free "
+                                       "some disk space, then --resume from the previous epoch") from None
 
     def _eta(self, batches_done: int) -> float | None:
         """Seconds of training left (None until a rate is measured)."""
@@ -497,14 +506,16 @@ def _check_finite(logs: dict | None, keys: tuple[str, ...], where: str) -> None:
                                    "(try a lower --learning-rate); the last good checkpoint is kept")
 
 
-def _weights_bytes(model: keras.Model, folder: Path) -> bytes:
-    """A model's weights as the bytes of a .weights.h5 file."""
-    temporary = folder / f"{TEMPORARY_PREFIX}{os.getpid()}-best.weights.h5"
-    try:
-        model.save_weights(temporary)
-        return temporary.read_bytes()
-    finally:
-        temporary.unlink(missing_ok=True)
+def _weights_bytes(model: keras.Model) -> bytes:
+    """A model's weights as the bytes of an .npz file (in memory: no disk write can fail half-way)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, *model.get_weights())
+    return buffer.getvalue()
+
+
+def _weights_from_bytes(data: bytes) -> list[np.ndarray]:
+    with np.load(io.BytesIO(data)) as arrays:
+        return [arrays[f"arr_{index}"] for index in range(len(arrays.files))]
 
 
 def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, model: keras.Model,
@@ -513,12 +524,7 @@ def _finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, m
     in float32 and without optimiser state, last: its presence marks the run finished."""
     state = monitor.state
     if len(data["val_y"]) and monitor.best_weights is not None:
-        temporary = run.path / f"{TEMPORARY_PREFIX}{os.getpid()}-final.weights.h5"
-        try:
-            temporary.write_bytes(monitor.best_weights)
-            model.load_weights(temporary)
-        finally:
-            temporary.unlink(missing_ok=True)
+        model.set_weights(_weights_from_bytes(monitor.best_weights))
     final = ARCHITECTURES[config.arch].build()
     final.set_weights(model.network.get_weights())
     val_sources = [data["sources"][i] for i in data["val_indices"]]

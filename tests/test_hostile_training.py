@@ -2,15 +2,22 @@
 retrained, a damaged run folder named clearly, a diverging loss stopped before it becomes a model."""
 
 import json
+import resource
 import shutil
+import signal
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
+from core.dataset import load_dataset
 from core.runs import CHECKPOINT_STATE_ENTRY, RunFolder
 from tests.hostile import command, refused, snapshot
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
+PROJECT = Path(__file__).resolve().parent.parent
 TINY = ("--arch", "seed", "--epochs", "1", "--batch-size", "8", "--no-augment")
 
 
@@ -103,7 +110,7 @@ def test_leftovers_of_a_killed_save_are_removed_at_the_next_start(capsys, tiny_m
     with zipfile.ZipFile(run.checkpoint_file) as archive:
         done = json.loads(archive.read(CHECKPOINT_STATE_ENTRY))["epoch"]
     run.config_file.write_text(json.dumps(run.config() | {"epochs": done + 1}))
-    for name in (".tmp-999-checkpoint.keras", ".tmp-999-best.weights.h5", ".tmp-12-model.keras"):
+    for name in (".tmp-999-checkpoint.keras", ".tmp-999-card.json", ".tmp-12-model.keras"):
         (run.path / name).write_bytes(b"half a save")
     code, out, err = command(capsys, "train", "--resume", "--run-dir", run.path)
     assert code == 0, err
@@ -119,3 +126,17 @@ def test_a_diverging_loss_fails_the_run_and_never_becomes_a_model(capsys, tiny_d
     status = run.status()
     assert status["state"] == "failed" and "the loss became nan" in status["message"]
     assert not run.model_file.exists() and not run.checkpoint_file.exists()
+
+
+def test_a_full_disk_during_a_save_fails_the_run_in_one_line_without_a_crash(tiny_data, tmp_path):
+    def small_files():  # every file this process writes stops at 400 kB: a checkpoint does not fit
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))
+    run = RunFolder(tmp_path / "run")
+    load_dataset(tiny_data)  # decoded and cached before the limit applies
+    result = subprocess.run([sys.executable, "-m", "core", "train", str(tiny_data), "--run-dir", str(run.path), *TINY],
+                            cwd=PROJECT, capture_output=True, text=True, preexec_fn=small_files, timeout=300)
+    errors = [line for line in result.stderr.splitlines() if line.startswith(("error", "Traceback", "RuntimeError"))]
+    assert result.returncode == 2, result.stderr[-2000:]  # not a segmentation fault (-11)
+    assert errors == [errors[0]] and "the checkpoint of epoch 1 could not be written (File too large)" in errors[0]
+    assert run.status()["state"] == "failed" and not list(run.path.glob(".tmp-*"))

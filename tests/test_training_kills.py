@@ -18,7 +18,7 @@ from tests.synthetic import write_folder_dataset
 PROJECT = Path(__file__).resolve().parent.parent
 FLAGS = ("--arch", "seed", "--epochs", "8", "--batch-size", "8", "--no-augment", "--test-split", "none")
 # Where to kill each life: inside an epoch, or the moment a save's temporary file appears.
-MOMENTS = ["epoch", "best.weights.h5", "checkpoint.keras", "epoch", "checkpoint.keras", "card.json", "model.keras"]
+MOMENTS = ["epoch", "checkpoint.keras", "epoch", "checkpoint.keras", "checkpoint.keras", "card.json", "model.keras"]
 WAIT_LIMIT_S = 300  # generous: only a hung process reaches it
 
 
