@@ -6,8 +6,9 @@
    are not timed.
 2. Peak memory (the kernel's high-water mark of resident memory, VmHWM, of a fresh process for each
    step): training --batches batches from the in-memory arrays and from shards of FER-2013, then
-   `python -m core shard` and training from shards on a synthetic set --scale times FER-2013's size,
-   generated into a temporary folder (in /dev/shm where there is one) and deleted after.
+   `python -m core shard`, training from shards and training from the in-memory arrays on a synthetic
+   set --scale times FER-2013's size, generated into a temporary folder (in /dev/shm where there is
+   one) and deleted after.
 
 Usage: python bench/streaming.py [--data ../shared/datasets/fer2013] [--arch seed] [--batches 100] [--rounds 3]
                                 [--scale 10] [--only throughput|memory]
@@ -59,6 +60,7 @@ def main() -> int:
                   "shards_1x": _run(_phase(args, "shards", shards))}
         big = _synthetic_folder(work / "big", args.scale * 28709)
         memory["shard_command_big"] = _run(_phase(args, "shard", big) + ["--out", str(work / "big-shards")])
+        memory["in_memory_big"] = _run(_phase(args, "memory", big), {"FER_CACHE_DIR": str(work / "cache")})
         shutil.rmtree(big)
         memory["shards_big"] = _run(_phase(args, "shards", work / "big-shards"))
         print(json.dumps({"peak_memory_mb": memory, "big_images": args.scale * 28709}), flush=True)
@@ -107,7 +109,7 @@ def _model(arch: str):
 
 
 def _memory_fit(data: str, arch: str):
-    """What training from the dataset itself runs: fit on float32 arrays of the training fold."""
+    """What training from the dataset itself runs: fit on the training fold's uint8 arrays."""
     import keras
 
     from core.dataset import load_dataset
@@ -164,11 +166,11 @@ def _train_phase(args) -> int:
     return 0
 
 
-def _run(command: list[str]) -> dict:
+def _run(command: list[str], env: dict | None = None) -> dict:
     """Run a phase to its end: its peak resident memory in MB and its seconds."""
     started = time.time()
     result = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True,
-                            env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"})
+                            env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"} | (env or {}))
     if result.returncode:
         raise SystemExit(f"{' '.join(command)} failed: {result.stderr[-2000:]}")
     return {"peak_mb": int(result.stdout.split()[-1]), "seconds": round(time.time() - started, 1)}
