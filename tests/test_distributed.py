@@ -1,10 +1,13 @@
-"""Two workers on 127.0.0.1 train one run under MultiWorkerMirroredStrategy, streaming TFRecord shards."""
+"""Two workers on 127.0.0.1 train one run under MultiWorkerMirroredStrategy, streaming TFRecord shards;
+a killed worker stops the run with one line, and every worker resumes it."""
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -108,3 +111,36 @@ def test_a_lost_worker_is_named_from_tensorflows_error():
             "unhealthy (stopped sending heartbeats):\n/job:worker/replica:0/task:1\nThe tasks have crashed.")
     assert lost_worker_message(RuntimeError(text), 2) == \
         "worker 1 stopped answering; the run keeps epoch 2: start every worker again with --resume"
+
+
+def test_a_killed_worker_stops_the_run_clearly_and_every_worker_resumes_it(shards, tmp_path):
+    run_dir, run = tmp_path / "run", RunFolder(tmp_path / "run")
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
+
+    def workers(*arguments: str, log: str) -> list[subprocess.Popen]:
+        return [start([*arguments, "--run-dir", str(run_dir), *(["--worker-dir", str(tmp_path / "w1")] if i else [])],
+                      tmp_path / f"{log}-{i}.log", {"cluster": cluster, "task": {"type": "worker", "index": i}})
+                for i in (0, 1)]
+
+    chief, worker = workers(str(shards), "--arch", "seed", "--epochs", "200", "--batch-size", "16", log="first")
+    deadline = time.time() + 600  # generous: waits for an event, not a speed
+    while not any(e["event"] == "epoch" and e["epoch"] >= 2 for e in run.events()):
+        assert chief.poll() is None and time.time() < deadline, (tmp_path / "first-0.log").read_text()[-3000:]
+        time.sleep(0.2)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    assert chief.wait(timeout=600) == 2
+    end = run.events()[-1]
+    assert end["event"] == "end" and end["status"] == "failed"
+    assert end["message"].startswith("worker 1 stopped answering; the run keeps epoch ")
+    assert end["message"] in (tmp_path / "first-0.log").read_text()  # the one line the chief printed
+    kept = run.checkpoint_state()["epoch"]
+    assert f"keeps epoch {kept}:" in end["message"] and kept >= 2
+
+    run.config_file.write_text(json.dumps(run.config() | {"epochs": kept + 1}))  # a quick rest of the run
+    for process in workers("--resume", log="resumed"):
+        assert process.wait(timeout=900) == 0, (tmp_path / "resumed-0.log").read_text()[-3000:]
+    starts = [e for e in run.events() if e["event"] == "start"]
+    assert starts[-1]["initial_epoch"] == kept
+    assert [e["epoch"] for e in run.events() if e["event"] == "epoch"][-1] == kept + 1
+    assert run.status()["state"] == "finished" and load_model(run_dir) is not None
