@@ -1,10 +1,11 @@
 """The page tests' data: a tiny synthetic FER-2013 in the Kaggle layout and two tiny runs trained on it.
 
-The fixtures are session-wide (conftest.py imports them), so every page-test file shares one trained
-runs folder; a test that changes the data or the runs works on a copy.
+conftest.py imports the fixtures: the runs are trained once per session and every test gets its own copy
+of them, so what one page writes into its runs folder cannot change another test.
 """
 
 import io
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +42,8 @@ def synthetic(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def trained_runs(tmp_path_factory, synthetic) -> Path:
-    """A runs folder holding two finished one-epoch 'seed' runs (a test that changes it works on a copy)."""
+def trained_runs_once(tmp_path_factory, synthetic) -> Path:
+    """Two finished one-epoch 'seed' runs, trained once per session; tests get copies (trained_runs)."""
     from core.training import TrainConfig, train
 
     runs = tmp_path_factory.mktemp("runs")
@@ -51,4 +52,13 @@ def trained_runs(tmp_path_factory, synthetic) -> Path:
         for name, seed in (("tiny-a", 0), ("tiny-b", 1)):
             train(runs / name, TrainConfig(data=str(synthetic), arch="seed", epochs=1, batch_size=16,
                                            augment=False, val_fraction=0.2, seed=seed))
+    return runs
+
+
+@pytest.fixture
+def trained_runs(trained_runs_once, tmp_path_factory) -> Path:
+    """A runs folder of this test's own holding the two tiny runs: what a page writes there (stored
+    evaluations, the dataset choice, the active model) never reaches another test."""
+    runs = tmp_path_factory.mktemp("runs-copy") / "runs"
+    shutil.copytree(trained_runs_once, runs)
     return runs

@@ -16,7 +16,7 @@ SHARED_FER = PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013"
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))  # `import core` also under a bare `pytest`
 
-from tests.app_fixtures import synthetic, trained_runs  # noqa: E402, F401 (session fixtures for every page test)
+from tests.app_fixtures import synthetic, trained_runs, trained_runs_once  # noqa: E402, F401 (page-test fixtures)
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: E402, F401 (one tiny model for the session)
 
 

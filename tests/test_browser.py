@@ -177,7 +177,15 @@ def test_predict_names_the_emotion_of_an_uploaded_photo(page, app_url, tmp_path)
 
 def video_frame(webrtc) -> np.ndarray | None:
     """The picture the webcam component's <video> shows now (RGB), or None before it has one."""
-    data = webrtc.locator("video").first.evaluate(VIDEO_FRAME_JS)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    video = webrtc.locator("video").first
+    if video.count() == 0:  # the component is still (re)drawing itself
+        return None
+    try:
+        data = video.evaluate(VIDEO_FRAME_JS, timeout=LOAD_MS)
+    except PlaywrightTimeoutError:
+        return None
     if not data:
         return None
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(data.split(",", 1)[1]))).convert("RGB"))
@@ -210,7 +218,7 @@ def watch_webcam(page, webrtc, source: np.ndarray, seconds: float) -> tuple[floa
     best, annotated, deadline = 0.0, None, time.time() + seconds
     while time.time() < deadline and not (best > 0 and annotated is not None):
         page.wait_for_timeout(1000)
-        value = metric.locator("[data-testid='stMetricValue']").inner_text().strip()
+        value = metric.locator("[data-testid='stMetricValue']").inner_text(timeout=LOAD_MS).strip()
         best = max(best, float(value) if re.fullmatch(r"\d+(\.\d+)?", value) else 0.0)
         frame = video_frame(webrtc) if annotated is None else None
         if frame is not None and is_annotated(frame, source):
