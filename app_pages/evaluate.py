@@ -10,6 +10,7 @@ import streamlit as st
 from app_pages.export_panel import export_panel
 from app_pages.dataset_reading import read_dataset
 from app_pages.scoring import classify, model_of
+from core.dataset import no_dataset
 from core.emotions import EMOTIONS
 from core.evaluation import baseline_note, baseline_warning
 from core.explain import explain_faces
@@ -76,7 +77,7 @@ try:
         if reports[model_name] is None:
             st.stop()  # cancelled: the page waits for "Score it"
 except FileNotFoundError:
-    st.error(f"The dataset {data} does not exist.")
+    st.error(f"The evaluation failed: {no_dataset(data)}")
     st.stop()
 except (ModelError, ValueError, OSError) as error:  # DatasetError is a ValueError
     st.error(f"The evaluation failed: {error}")

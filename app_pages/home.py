@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.dataset import no_dataset
 from core.evaluation import baseline_note, baseline_warning
 from core.model_store import ModelError, active_run, architecture_label, read_card
 from core.runs import DEFAULT_MODEL_DIR
@@ -65,7 +66,7 @@ if not data:
             "(or set the FER_DATA environment variable). FER-2013 (Goodfellow et al., ICML 2013 challenge; "
             "48x48 gray faces) is downloaded from Kaggle as train/ and test/ folders or as fer2013.csv.")
 elif not Path(data).expanduser().exists():
-    st.warning(f"The dataset {data} ({origin}) does not exist.")
+    st.warning(f"{no_dataset(data)} ({origin})")
 else:
     st.success(f"Dataset: {data} ({origin}); the Dataset, Train and Evaluate pages use it.")
 

@@ -20,7 +20,9 @@ def test_a_dataset_chosen_once_is_used_by_every_page_and_survives_a_reload(monke
     shutil.copytree(trained_runs, Path(os.environ["FER_RUNS_DIR"]))  # a model, for the Evaluate page
     at = page("home")
     assert at.sidebar.text_input(key="dataset").value == str(tmp_path / "elsewhere")  # FER_DATA until chosen
-    assert "does not exist" in texts(at.warning)
+    assert f"no dataset at {tmp_path / 'elsewhere'}" in texts(at.warning)  # the same words for any bad path
+    missing = page("evaluate")
+    assert f"no dataset at {tmp_path / 'elsewhere'}" in texts(missing.error) and not missing.exception
     at.sidebar.text_input(key="dataset").set_value(str(synthetic)).run()
     assert chosen_dataset() == (str(synthetic), "chosen")
     assert f"Dataset: {synthetic} (chosen in the sidebar" in texts(at.success)
