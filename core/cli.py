@@ -362,6 +362,7 @@ def _predict_pictures(args) -> int:
 
     from PIL import Image
 
+    from core.faces import no_face_reason
     from core.imaging import ImageError
     from core.prediction import FacePredictor, draw_predictions
 
@@ -375,6 +376,8 @@ def _predict_pictures(args) -> int:
             results.append({"image": path, "error": str(error), "faces": []})
             continue
         results.append({"image": path, "faces": [face.as_dict() for face in faces]})
+        if not faces:
+            results[-1]["no_face"] = no_face_reason(picture)
         if args.annotate:
             Path(args.annotate).mkdir(parents=True, exist_ok=True)
             target = _unused_name(Path(args.annotate), Path(path).stem, written)
@@ -387,7 +390,7 @@ def _predict_pictures(args) -> int:
             if "error" in result:
                 print(f"{result['image']}: error: {result['error']}")
             elif not result["faces"]:
-                print(f"{result['image']}: no face found")
+                print(f"{result['image']}: {result['no_face']}")
             for face in result["faces"]:
                 print(f"{result['image']}: {face['emotion']} {face['confidence']:.0%} at box {face['box']}")
     return 2 if failures == len(results) else 0

@@ -312,6 +312,9 @@ def test_a_thin_or_single_pixel_picture_is_not_classified_and_loses_no_other_res
     assert code == 0 and "Traceback" not in err
     assert results["thin.png"]["faces"] == [] and results["dot.png"]["faces"] == []
     assert len(results["face.png"]["faces"]) == 1
+    assert results["dot.png"]["no_face"].startswith("too small to show a face (1x1 pixels")
+    code, out, err = command(capsys, "predict", tiny_model, tmp_path / "thin.png")
+    assert out.startswith(f"{tmp_path / 'thin.png'}: too small to show a face (1x") and out.count("\n") == 1
 
 
 def test_a_16_bit_picture_is_read_as_it_looks_not_white(tmp_path):
