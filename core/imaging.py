@@ -2,6 +2,7 @@
 grayscale faces the networks see."""
 
 import io
+import warnings
 from pathlib import Path
 
 import cv2
@@ -38,7 +39,10 @@ def open_image(source: str | Path | bytes, max_side: int = MAX_SIDE) -> Image.Im
     if not data:
         raise ImageError("empty file (0 bytes)")
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings():  # PIL's size warning: the pixel bound below says it in one line
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+        with image:
             image.draft(None, (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 size when that is enough
             width, height = image.size
             if width * height > MAX_DECODED_PIXELS:
