@@ -8,7 +8,7 @@ pictures at known angles and sizes, then found, cropped and classified again, th
 A face not found counts as wrong. The 48x48 faces as they are give the ceiling. The shipped model, with
 the webcam's views (face and mirror) to keep the run short. `--framing` instead measures where
 FER-2013's faces have their eyes (core.faces.FER_EYE_CENTRE, FER_EYE_DISTANCE).
-Usage: .venv/bin/python bench/alignment.py [--per-class 30] [--data ../shared/datasets/fer2013]
+Usage: .venv/bin/python bench/alignment.py [--per-class 30] [--data ../shared/datasets/fer2013] [--conditions ...]
 """
 
 import argparse
@@ -30,9 +30,11 @@ from core.inference import LIVE_VIEWS  # noqa: E402
 from core.prediction import FacePredictor  # noqa: E402
 
 CANVAS = 400
-CONDITIONS = {"upright, 160 px": (0, 160), "turned 20 degrees, 160 px": (20, 160),
-              "turned -20 degrees, 160 px": (-20, 160), "turned 35 degrees, 160 px": (35, 160),
-              "upright, 64 px": (0, 64)}  # (degrees, face width)
+CONDITIONS = {"upright, 160 px": (0, 160, None), "turned 20 degrees, 160 px": (20, 160, None),
+              "turned -20 degrees, 160 px": (-20, 160, None), "turned 35 degrees, 160 px": (35, 160, None),
+              "upright, 64 px": (0, 64, None), "mouth covered, 160 px": (0, 160, "mouth"),
+              "mouth covered, turned 20 degrees, 160 px": (20, 160, "mouth")}  # (degrees, face width, cover)
+COVERS = {"mouth": (0.62, 0.95, 0.2, 0.8)}  # top, bottom, left, right of the covered part, as face fractions
 
 
 def sample(images: np.ndarray, labels: np.ndarray, per_class: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -42,11 +44,16 @@ def sample(images: np.ndarray, labels: np.ndarray, per_class: int, seed: int = 0
     return images[chosen], labels[chosen]
 
 
-def pasted(face: np.ndarray, degrees: float, width: int, rng: np.random.Generator) -> tuple[np.ndarray, tuple]:
+def pasted(face: np.ndarray, degrees: float, width: int, rng: np.random.Generator,
+           cover: str | None = None) -> tuple[np.ndarray, tuple]:
     """A CANVAS x CANVAS RGB picture: a blurred noise wall, the face enlarged to width pixels somewhere
-    near the middle, the whole picture turned by degrees about the face's centre; and that centre."""
+    near the middle (part of it hidden by a plain, hand-like patch of its own mean brightness where cover
+    says), the whole picture turned by degrees about the face's centre; and that centre."""
     wall = cv2.GaussianBlur(rng.normal(face.mean(), 25, (CANVAS, CANVAS)).clip(0, 255).astype(np.uint8), (0, 0), 8)
     big = cv2.resize(face, (width, width), interpolation=cv2.INTER_CUBIC)
+    if cover:
+        top, bottom, left, right = (int(round(f * width)) for f in COVERS[cover])
+        big[top:bottom, left:right] = int(face.mean()) + 20
     x, y = (int(v) for v in rng.integers(width // 2 + 20, CANVAS - width // 2 - 20, 2))
     wall[y - width // 2:y - width // 2 + width, x - width // 2:x - width // 2 + width] = big
     turned = cv2.warpAffine(wall, cv2.getRotationMatrix2D((x, y), degrees, 1.0), (CANVAS, CANVAS),
@@ -95,6 +102,8 @@ def main() -> None:
     parser.add_argument("--per-class", type=int, default=30)
     parser.add_argument("--data", default=str(PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013"))
     parser.add_argument("--framing", action="store_true", help="measure FER-2013's eye positions instead")
+    parser.add_argument("--conditions", nargs="+", choices=list(CONDITIONS), default=list(CONDITIONS),
+                        metavar="CONDITION", help="only these rows (default: all)")
     args = parser.parse_args()
     if not Path(args.data).is_dir():
         print(f"skipped: no FER-2013 at {args.data}")
@@ -110,11 +119,12 @@ def main() -> None:
     print(f"{len(faces)} test faces ({args.per_class} per emotion); the 48x48 faces as they are: {ceiling:.1%}")
     print("| condition | " + " | ".join(["before (Haar, box)", "MTCNN, box", "after (MTCNN, aligned, FER framing)"])
           + " |\n| --- | ---: | ---: | ---: |")
-    for condition, (degrees, width) in CONDITIONS.items():
+    for condition in args.conditions:
+        degrees, width, cover = CONDITIONS[condition]
         right = {}
         found = {}
         for face, label in zip(faces, labels):
-            picture, centre = pasted(face, degrees, width, rng)
+            picture, centre = pasted(face, degrees, width, rng, cover)
             for way, crop in ways(picture, centre, width).items():
                 found[way] = found.get(way, 0) + (crop is not None)
                 hit = crop is not None and predictor.classify_faces(crop[None], LIVE_VIEWS)[0].argmax() == label
