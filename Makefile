@@ -33,3 +33,4 @@ bench: $(VENV)/.dev-installed
 	$(PY) bench/folders_videos.py
 	$(PY) bench/evaluate.py
 	$(PY) bench/train_throughput.py
+	$(PY) bench/hostile_bounds.py
