@@ -24,10 +24,6 @@ import numpy as np
 
 from core.runs import RunFolder
 
-# Copied from the shared run folder into a worker's private one, so that it resumes the same epoch.
-SHARED_STATE = ("config.json", "checkpoint.keras", "checkpoint.json")
-
-
 class WorkerLost(RuntimeError):
     """Another worker stopped answering; the run keeps its last checkpoint and resumes with --resume."""
 
@@ -99,10 +95,11 @@ def private_run_folder(run_dir: str | Path, worker_dir: str | Path | None, resum
     if path.resolve() == Path(run_dir).resolve():
         raise ValueError("a worker's --worker-dir must not be the run folder, which only worker 0 writes")
     path.mkdir(parents=True, exist_ok=True)
-    for name in SHARED_STATE:
-        if resume and (Path(run_dir) / name).is_file():
-            shutil.copyfile(Path(run_dir) / name, path / name)
-    return RunFolder(path)
+    shared, private = RunFolder(run_dir), RunFolder(path)
+    for source, target in ((shared.config_file, private.config_file), (shared.checkpoint_file, private.checkpoint_file)):
+        if resume and source.is_file():
+            shutil.copyfile(source, target)  # the checkpoint holds its state: the worker resumes the same epoch
+    return private
 
 
 def is_lost_worker(error: BaseException) -> bool:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.faces import find_and_crop
 from core.imaging import ImageError, read_image
-from core.prediction import ROW_COLUMNS, FacePrediction, FacePredictor, find_faces
+from core.prediction import ROW_COLUMNS, FacePrediction, FacePredictor
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 # One row per face (face 1, 2, ...); a photo without a face has one row with face 0; an unreadable one,
@@ -115,7 +116,7 @@ def _in_order(pool: ThreadPoolExecutor, root: Path, photos: Iterator[str], windo
 
 def _faces_of(path: Path) -> tuple[list, np.ndarray] | str:
     try:
-        return find_faces(read_image(path, mode="RGB"))
+        return find_and_crop(read_image(path, mode="RGB"))
     except (ImageError, OSError) as error:
         return f"unreadable: {error}"
 

@@ -84,7 +84,7 @@ class FacePredictor:
         detection: core.faces.PHOTO (MTCNN, faces aligned) or VIDEO (Haar, fast, for live frames); views as in
         classify_faces.
         """
-        found = [find_faces(picture, detection) for picture in pictures]
+        found = [find_and_crop(picture, detection) for picture in pictures]
         crops = np.concatenate([c for _, c in found]) if found else np.zeros((0, 48, 48), np.uint8)
         probabilities = self.classify_faces(crops, views)
         results, start = [], 0
@@ -111,11 +111,6 @@ class FacePredictor:
         """Read a picture file (or its bytes) and predict; returns the RGB picture too. Raises ImageError."""
         picture = read_image(source, mode="RGB")
         return picture, self.predict_rgb(picture)
-
-
-def find_faces(picture: np.ndarray, detection: Detection = PHOTO) -> tuple[list[Box], np.ndarray]:
-    """Boxes and (N, 48, 48) crops of the faces in an RGB or gray picture (core.faces.find_and_crop)."""
-    return find_and_crop(picture, detection)
 
 
 def draw_predictions(picture: np.ndarray, predictions: list[FacePrediction],
