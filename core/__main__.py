@@ -1,4 +1,4 @@
-"""`python -m core ...`: see core.cli."""
+"""`python -m core ...`: see core.cli (the parser in core.cli.parser, the commands beside it)."""
 
 import sys
 

@@ -17,7 +17,8 @@ import core.model_store
 import core.runs
 from core.architectures import ARCHITECTURES
 from core.balance import STRATEGIES
-from core.cli import ARCHITECTURE_NAMES, BALANCE_STRATEGIES, main
+from core.cli import main
+from core.cli.parser import ARCHITECTURE_NAMES, BALANCE_STRATEGIES
 from core.frame_rate import FrameRate
 from core.runs import RunFolder, start_training_process
 from tests.test_app import environment, page, texts  # noqa: F401 (environment: a fixture)

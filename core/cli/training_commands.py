@@ -1,0 +1,84 @@
+"""The training commands: `train` (its progress drawn as a bar), `cancel`, `runs` and `default`."""
+
+import json
+import os
+import sys
+
+from core.cli.terminal import to_json
+from core.cli.training_progress import showing_training
+
+
+@showing_training
+def train_command(args) -> int:
+    from core.model_store import model_file
+    from core.training import TrainConfig, train
+
+    distributed = args.distributed or "TF_CONFIG" in os.environ
+    if args.resume:
+        card = train(args.run_dir, resume=True, distributed_run=distributed, worker_dir=args.worker_dir)
+    else:
+        if not args.data:
+            raise ValueError("give the dataset to train on (or --resume)")
+        config = TrainConfig(data=os.path.abspath(args.data), arch=args.arch, epochs=args.epochs,
+                             batch_size=args.batch_size, learning_rate=args.learning_rate,
+                             weight_decay=args.weight_decay, balance=args.balance,
+                             augment=args.augment, val_fraction=args.val_fraction, seed=args.seed,
+                             train_split=args.train_split, test_split=args.test_split, max_images=args.max_images,
+                             init_from=args.init_from and str(model_file(args.init_from).resolve()),
+                             teachers=args.teachers and [os.path.abspath(spec) for spec in args.teachers],
+                             teacher_weight=args.teacher_weight, distillation=args.distillation,
+                             optimizer=args.optimizer, mix=args.mix, mix_alpha=args.mix_alpha, ema=args.ema,
+                             precision=args.precision)
+        card = train(args.run_dir, config, distributed_run=distributed, worker_dir=args.worker_dir)
+    if card is None:
+        print("cancelled: the last finished epoch is kept; --resume continues it")
+        return 3
+    if "worker" in card:
+        print(f"worker {card['worker']} finished; worker 0 writes the model into {args.run_dir}")
+        return 0
+    print(json.dumps({"validation": card["validation"].get("accuracy"), "test": card["test"].get("accuracy")}))
+    return 0
+
+
+def cancel_command(args) -> int:
+    from core.runs import RunFolder
+
+    run = RunFolder(args.run_dir)
+    if not run.is_running():
+        print(f"{args.run_dir} is not training", file=sys.stderr)
+        return 1
+    run.request_cancel()
+    print("cancel requested: the run stops after its current batch")
+    return 0
+
+
+def runs_command(args) -> int:
+    from core.run_comparison import run_summary
+    from core.runs import RunFolder, list_runs
+
+    rows = [run_summary(run) for run in ([RunFolder(path) for path in args.runs] or list_runs())]
+    if args.json:
+        print(to_json(rows))
+        return 0
+    percent = lambda value: "-" if value is None else f"{value:.1%}"  # noqa: E731
+    print(f"{'run':<28}{'state':<12}{'epochs':>10}{'minutes':>9}{'best val':>10}{'test':>8}  recipe")
+    for row in rows:
+        print(f"{row['run']:<28}{row['state']:<12}{row['epochs']:>10}{row['minutes']:>9}"
+              f"{percent(row['best_val_accuracy']):>10}{percent(row['test']):>8}  {row['recipe']}")
+    return 0
+
+
+def default_command(args) -> int:
+    from pathlib import Path
+
+    from core.model_store import active_run, set_active_run
+    from core.runs import RunFolder, runs_dir
+
+    if args.choice == "shipped":
+        set_active_run(None)
+    elif args.choice:
+        path = Path(args.choice)
+        set_active_run(RunFolder(path if path.is_dir() else runs_dir() / args.choice))
+    active = active_run()
+    print(f"default model: {f'run {active.name} ({active.model_file})' if active else 'the shipped models/default'}")
+    return 0
