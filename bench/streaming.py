@@ -114,7 +114,8 @@ def _memory_fit(data: str, arch: str):
 
     from core.dataset import load_dataset
     from core.emotions import EMOTIONS
-    from core.training import TrainConfig, prepare_training_data
+    from core.training_config import TrainConfig
+    from core.training_data import prepare_training_data
 
     prepared = prepare_training_data(load_dataset(data), TrainConfig(data=data, arch=arch))
     x = prepared["images"][prepared["train_indices"]][..., None]
@@ -132,7 +133,7 @@ def _memory_fit(data: str, arch: str):
 def _stream_fit(shards: str, arch: str):
     """What training from shards runs: fit on the shard stream."""
     from core.streaming import fit_input, shard_training_data
-    from core.training import TrainConfig
+    from core.training_config import TrainConfig
 
     _, _, source = shard_training_data(TrainConfig(data=str(shards), arch=arch))
     stream, _ = fit_input(source, 128, 0)

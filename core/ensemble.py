@@ -18,7 +18,8 @@ from core.evaluation import card_metrics, evaluate_model
 from core.inference import DEFAULT_VIEWS
 from core.model_store import load_model, model_file, read_card, save_model
 from core.runs import atomic_path, write_json
-from core.training import TrainConfig, prepare_training_data
+from core.training_config import TrainConfig
+from core.training_data import prepare_training_data
 
 # What the members' training configs must agree on for one validation split to fit them all.
 SPLIT_KEYS = ("train_split", "val_fraction", "seed", "max_images")

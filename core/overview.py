@@ -18,7 +18,7 @@ def fold_counts(labels: np.ndarray, val_fraction: float, strategy: str, seed: in
 
     Returns {"train": [...], "train_balanced": [...], "validation": [...]} (EMOTIONS order) and
     "class_weights" ({emotion: weight} for the "class_weights" strategy, else None). The same
-    split and balance as core.training, so this is what a run with these settings trains on.
+    split and balance as core.training_data, so this is what a run with these settings trains on.
     """
     folds = training_folds(labels, val_fraction, strategy, seed)
     weights = folds.class_weight

@@ -90,7 +90,7 @@ def _with_targets_as_input(batches):
 
 def shard_training_data(config) -> tuple[Dataset, dict, TrainingSource]:
     """A training config's data from a shard folder: its validation and test splits (in memory), the
-    same fields as core.training.prepare_training_data gives, and the training shards to stream."""
+    same fields as core.training_data.prepare_training_data gives, and the training shards to stream."""
     manifest = read_manifest(config.data)
     for flag, used in (("--balance oversample", config.balance == "oversample"), ("--teachers", config.teachers),
                        ("--max-images", config.max_images)):

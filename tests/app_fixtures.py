@@ -44,7 +44,8 @@ def synthetic(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def trained_runs_once(tmp_path_factory, synthetic) -> Path:
     """Two finished one-epoch 'seed' runs, trained once per session; tests get copies (trained_runs)."""
-    from core.training import TrainConfig, train
+    from core.training import train
+    from core.training_config import TrainConfig
 
     runs = tmp_path_factory.mktemp("runs")
     with pytest.MonkeyPatch.context() as patch:

@@ -11,7 +11,8 @@ import pytest
 from core.ensemble import build_ensemble, combine
 from core.inference import face_probabilities, face_views
 from core.model_store import load_model, model_file, save_model
-from core.training import TrainConfig, train
+from core.training import train
+from core.training_config import TrainConfig
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,8 @@ from core.augmentation import FaceAugmentation, mix_batch, random_erasing
 from core.model_store import load_model
 from core.recipes import TrainingModel, build_optimizer, ema_weights_callback
 from core.runs import RunFolder
-from core.training import TrainConfig, train
+from core.training import train
+from core.training_config import TrainConfig
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
 

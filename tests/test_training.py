@@ -19,7 +19,9 @@ from core.distillation import TARGETS_FILE, teacher_targets
 from core.inference import face_probabilities
 from core.model_store import ModelError, load_model, read_card
 from core.runs import RunFolder
-from core.training import TrainConfig, prepare_training_data, train
+from core.training import train
+from core.training_config import TrainConfig
+from core.training_data import prepare_training_data
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.synthetic import write_folder_dataset
 

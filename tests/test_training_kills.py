@@ -12,7 +12,8 @@ from pathlib import Path
 import keras
 
 from core.runs import RunFolder
-from core.training import TrainConfig, train
+from core.training import train
+from core.training_config import TrainConfig
 from tests.synthetic import write_folder_dataset
 
 PROJECT = Path(__file__).resolve().parent.parent

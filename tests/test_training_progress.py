@@ -7,11 +7,12 @@ import json
 import numpy as np
 import pytest
 
-import core.training
+import core.run_monitor
 from core.cli import main
 from core.evaluation import score_predictions
+from core.run_monitor import RunMonitor
 from core.runs import RunFolder, write_json
-from core.training import TrainConfig, _RunMonitor
+from core.training_config import TrainConfig
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.test_app import EPOCH, environment, fake_run, page, texts  # noqa: F401 (environment: a fixture)
 
@@ -26,11 +27,11 @@ class Clock:
 
 def test_first_time_left_estimate_leaves_out_the_first_batchs_tracing(tmp_path, monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(core.training.time, "time", clock)
+    monkeypatch.setattr(core.run_monitor.time, "time", clock)
     run = RunFolder(tmp_path / "run")
     run.path.mkdir()
-    monitor = _RunMonitor(run, TrainConfig(data="unused", epochs=10, batch_size=100), steps_per_epoch=50,
-                          state={"epoch": 0, "best_val_accuracy": 0.0})
+    monitor = RunMonitor(run, TrainConfig(data="unused", epochs=10, batch_size=100), steps_per_epoch=50,
+                         state={"epoch": 0, "best_val_accuracy": 0.0})
     monitor.on_epoch_begin(0)
     clock.now += 20  # the first batch traces the graph
     monitor.on_train_batch_end(0, {"loss": 2.0})

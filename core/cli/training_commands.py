@@ -11,7 +11,8 @@ from core.cli.training_progress import showing_training
 @showing_training
 def train_command(args) -> int:
     from core.model_store import model_file
-    from core.training import TrainConfig, train
+    from core.training import train
+    from core.training_config import TrainConfig
 
     distributed = args.distributed or "TF_CONFIG" in os.environ
     if args.resume:

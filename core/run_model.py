@@ -1,0 +1,61 @@
+"""The model a run trains: resumed from its checkpoint, or built new (optionally from another model's weights)
+and compiled with the architecture's optimiser and loss."""
+
+import keras
+import numpy as np
+
+from core.architectures import ARCHITECTURES
+from core.checkpoints import load_checkpoint
+from core.model_store import load_model, model_file, read_card
+from core.recipes import TrainingModel, build_optimizer
+from core.runs import CheckpointError, RunFolder
+from core.training_config import TrainConfig
+
+
+def training_model(run: RunFolder, config: TrainConfig, data: dict) -> tuple[TrainingModel, dict, bool]:
+    """The compiled TrainingModel from the run's checkpoint, or a new one; its state; whether it resumed."""
+    state = run.checkpoint_state()
+    if state is not None:
+        model = load_checkpoint(run)
+        if not isinstance(model, TrainingModel):
+            raise ValueError(f"{run.checkpoint_file} was written by an older version and cannot be resumed; "
+                             "start a new run from it with --init-from")
+        return model, state, True
+    if any(event["event"] == "epoch" for event in run.events()):
+        raise CheckpointError(f"{run.checkpoint_file} is missing but epochs were logged: resuming would repeat them")
+    architecture = ARCHITECTURES[config.arch]
+    steps_per_epoch = int(np.ceil(len(data["train_indices"]) / config.batch_size))
+    # Provenance is read now and kept with the checkpoints: the source may be replaced before the end.
+    state = {"epoch": 0, "steps": 0, "best_val_accuracy": -1.0, "seconds": 0.0, "history": [],
+             "initialised_from": _provenance(config.init_from)}
+    network = architecture.build()
+    if config.init_from:
+        load_initial_weights(network, config.init_from)
+    online = config.teachers if config.distillation == "online" else []
+    model = TrainingModel(network, config.augment, config.mix, config.mix_alpha,
+                          [load_model(spec) for spec in online or []], config.teacher_weight, config.seed)
+    optimizer = build_optimizer(config.optimizer or architecture.optimizer, config.learning_rate, architecture.schedule,
+                                architecture.learning_rate, config.weight_decay, architecture.weight_decay,
+                                config.epochs * steps_per_epoch, steps_per_epoch, config.ema)
+    model.compile(optimizer=optimizer, metrics=["accuracy"],
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=architecture.label_smoothing))
+    return model, state, False
+
+
+def load_initial_weights(model: keras.Model, spec: str) -> None:
+    """Start from another model's weights (continued training, fine-tuning); it must be the same network."""
+    source = load_model(spec)
+    try:
+        model.set_weights(source.get_weights())
+    except ValueError as error:
+        raise ValueError(f"{spec} is not a '{model.name}' network, so its weights cannot start this run: {error}") \
+            from None
+
+
+def _provenance(spec: str | None) -> dict | None:
+    """What the starting model's own card says about how it was trained (None for a fresh start)."""
+    if not spec:
+        return None
+    card = read_card(spec)
+    keys = ("command", "training_seconds", "hardware", "finished", "initialised_from")
+    return {"model": str(model_file(spec))} | {key: card[key] for key in keys if key in card}
