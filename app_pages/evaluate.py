@@ -14,12 +14,14 @@ from core.dataset import no_dataset
 from core.emotions import EMOTIONS
 from core.evaluation import baseline_note, baseline_warning
 from core.explain import explain_faces
+from core.export import RUNTIMES
 from core.inference import DEFAULT_VIEWS, VIEWS
 from core.model_store import ModelError, architecture_label, available_models, read_card
 from core.prediction import EMOTION_COLORS
 from core.reports import stored_report
 
 
+RUNTIME_LABELS = {"fast": "as Predict runs it (its checked int8 export, else Keras)", "keras": "Keras (the reference)"}
 VIEW_LABELS = {"single": "the face only (fastest)", "mirror": "face + mirror (2 images)",
                "shifted": "face + mirror, each shifted 2 px (10 images, most accurate)"}
 
@@ -66,14 +68,15 @@ if not data:
 try:
     dataset = read_dataset(data)
     splits = list(dataset.splits)
-    split_column, views_column = st.columns(2)
+    split_column, views_column, runtime_column = st.columns(3)
     split = split_column.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0)
     views = views_column.selectbox("Test-time views", VIEWS, index=VIEWS.index(DEFAULT_VIEWS),
                                    format_func=VIEW_LABELS.get)
+    runtime = runtime_column.selectbox("Runtime", RUNTIMES, format_func=RUNTIME_LABELS.get)
     reports = {}
     for model_name, path in chosen.items():
-        reports[model_name] = stored_report(path, dataset, split, views) or classify(model_name, path, dataset,
-                                                                                      split, views)
+        reports[model_name] = stored_report(path, dataset, split, views, runtime) or classify(
+            model_name, path, dataset, split, views, runtime)
         if reports[model_name] is None:
             st.stop()  # cancelled: the page waits for "Score it"
 except FileNotFoundError:
@@ -83,7 +86,8 @@ except (ModelError, ValueError, OSError) as error:  # DatasetError is a ValueErr
     st.error(f"The evaluation failed: {error}")
     st.stop()
 for column, (model_name, report) in zip(st.columns(len(reports)), reports.items()):
-    column.markdown(f"**{model_name}** on '{split}' ({report['images']:,} images, scored {report['scored']})")
+    column.markdown(f"**{model_name}** on '{split}' ({report['images']:,} images, {report['runtime']}, "
+                    f"scored {report['scored']})")
     accuracy, f1 = column.columns(2)
     accuracy.metric("Accuracy", percent(report), baseline_note(report))
     if warning := baseline_warning(report):

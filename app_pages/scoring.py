@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.dataset import Dataset
+from core.export import classifier, fast_export_file
 from core.model_store import load_model
 from core.reports import evaluate_and_store
 
@@ -16,27 +17,38 @@ def model_of(path: str, mtime: float):
     return load_model(path)
 
 
+@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
+def _scorer_of(path: str, mtime: float, runtime: str, export_mtime: float | None):
+    return classifier(path, runtime, model_of(path, mtime))
+
+
+def scorer_of(path: Path, runtime: str) -> tuple[object, str]:
+    """core.export.classifier's (runner, runtime name), cached until the model or its export change."""
+    export = fast_export_file(path)
+    return _scorer_of(str(path), path.stat().st_mtime, runtime, export.stat().st_mtime if export.exists() else None)
+
+
 def cancel() -> None:
     st.session_state.evaluation_cancelled = True
 
 
-def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: str) -> dict | None:
+def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: str, runtime: str) -> dict | None:
     """Score a model with a progress bar and a Cancel button, and store the report; None while cancelled."""
     if st.session_state.get("evaluation_cancelled"):
         st.info(f"Scoring {model_name} on '{split}' was cancelled.")
         st.button("Score it", on_click=st.session_state.pop, args=("evaluation_cancelled", None))
         return None
-    model = model_of(str(path), path.stat().st_mtime)
+    scorer = scorer_of(path, runtime)
     stop = st.empty()
     stop.button("Cancel", key=f"cancel-{model_name}", on_click=cancel)
-    bar, start = st.progress(0.0, text=f"{model_name}: classifying {len(dataset.split(split)):,} faces..."), \
+    bar, start = st.progress(0.0, text=f"{model_name}: classifying {len(dataset.split(split)):,} faces with {scorer[1]}..."), \
         time.monotonic()
 
     def follow(done: int, total: int) -> None:
         left = (time.monotonic() - start) / done * (total - done)
         bar.progress(done / total, text=f"{model_name}: classified {done:,} of {total:,} faces ({views} views), "
                                         f"about {left:.0f} s left")
-    report = evaluate_and_store(model, path, dataset, split, views, follow)
+    report = evaluate_and_store(scorer, path, dataset, split, views, runtime, follow)
     stop.empty()
     bar.progress(1.0, text=f"{model_name}: classified {report['images']:,} of {report['images']:,} faces in "
                            f"{time.monotonic() - start:.0f} s; the report is stored, so it shows at once from now on")

@@ -30,6 +30,7 @@ CHECK_FACES = 1000  # labelled faces the command line checks an export on
 # "<file>.json", passed and names the model file's hash): on 2 cores LiteRT int8 classified a face
 # 2.8-6.8x faster than Keras, every other runtime at best 1.1x (docs/benchmarks.md).
 FAST_EXPORT = ("tflite", "int8")
+RUNTIMES = ("fast", "keras")  # fast: FAST_EXPORT when the model has a checked one, else Keras
 REPRESENTATIVE_FACES = 1000  # training faces that calibrate int8 activations (200 left the shipped model at 98.4%)
 
 
@@ -194,7 +195,7 @@ def export_path(model: Path, fmt: str, quantize: str | None) -> Path:
 def fast_export(spec: str | Path) -> ExportedModel | None:
     """The model's checked FAST_EXPORT, loaded, or None: absent, failed its check, made from another
     version of the model file, or its runtime missing or unable to load it (then Keras does the work)."""
-    path = export_path(model_file(spec), *FAST_EXPORT)
+    path = fast_export_file(spec)
     try:
         report = json.loads(Path(str(path) + ".json").read_text())
         if not report.get("passed") or report.get("model_sha256") != file_hash(model_file(spec)):
@@ -202,6 +203,22 @@ def fast_export(spec: str | Path) -> ExportedModel | None:
         return ExportedModel(path.read_bytes(), FAST_EXPORT[0])
     except Exception:  # a missing or broken file, a runtime that is not installed: all mean "use Keras"
         return None
+
+
+def classifier(spec: str | Path, runtime: str = "fast", model: keras.Model | None = None) -> tuple[object, str]:
+    """What classifies faces for a model, and its runtime's name: with runtime "fast" its checked fast
+    export when it has one ("tflite int8"), else Keras (model, or the model file loaded: "keras")."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime '{runtime}': choose one of {', '.join(RUNTIMES)}")
+    exported = fast_export(spec) if runtime == "fast" else None
+    if exported:
+        return exported, " ".join(FAST_EXPORT)
+    return (model if model is not None else load_model(spec)), "keras"
+
+
+def fast_export_file(spec: str | Path) -> Path:
+    """Where the model's fast export sits when it has one (see fast_export)."""
+    return export_path(model_file(spec), *FAST_EXPORT)
 
 
 def file_hash(path: Path) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 
 from core.emotions import EMOTIONS
 from core.explain import explain_faces
-from core.export import FAST_EXPORT, fast_export
+from core.export import classifier
 from core.faces import PHOTO, Box, Detection, find_and_crop
 from core.inference import DEFAULT_VIEWS, VIEWS, face_probabilities
 from core.imaging import read_image
@@ -57,9 +57,7 @@ class FacePredictor:
         self.model = load_model(model_spec)
         self.card = read_card(model_spec)
         self.views = views
-        exported = fast_export(model_spec) if use_export else None
-        self.runner = exported or self.model
-        self.runtime = " ".join(FAST_EXPORT) if exported else "keras"
+        self.runner, self.runtime = classifier(model_spec, "fast" if use_export else "keras", self.model)
         self._lock = threading.Lock()
 
     def warm_up(self) -> "FacePredictor":

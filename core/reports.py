@@ -2,8 +2,9 @@
 also after a restart.
 
 A report is keyed by the model file (path, size, modification time), the dataset's content key (the
-names, sizes and times of its files), the split and the test-time views: a retrained model or a changed
-dataset is scored afresh. Reports are JSON files in evaluations/ in the runs folder.
+names, sizes and times of its files), the split, the test-time views and the runtime asked for (with
+"fast", the fast export's size and time too): a retrained model, a new export or a changed dataset is
+scored afresh. Reports are JSON files in evaluations/ in the runs folder.
 """
 
 import hashlib
@@ -13,10 +14,11 @@ from pathlib import Path
 
 from core.dataset import Dataset
 from core.evaluation import evaluate_model
+from core.export import fast_export_file
 from core.inference import Progress
 from core.runs import read_json, runs_dir, write_json
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 
 
 def reports_dir() -> Path:
@@ -24,28 +26,32 @@ def reports_dir() -> Path:
     return runs_dir() / "evaluations"
 
 
-def report_file(model_file: Path, dataset: Dataset, split: str, views: str) -> Path:
+def report_file(model_file: Path, dataset: Dataset, split: str, views: str, runtime: str = "fast") -> Path:
     """The file that holds (or will hold) this model's report on this split of this dataset."""
     stat = Path(model_file).stat()
+    export = fast_export_file(model_file) if runtime == "fast" else None
+    exported = [export.stat().st_size, export.stat().st_mtime_ns] if export and export.exists() else None
     spec = [REPORT_VERSION, str(Path(model_file).resolve()), stat.st_size, stat.st_mtime_ns, dataset.source,
-            dataset.key, split, views]
+            dataset.key, split, views, runtime, exported]
     return reports_dir() / (hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:24] + ".json")
 
 
-def stored_report(model_file: Path, dataset: Dataset, split: str, views: str) -> dict | None:
+def stored_report(model_file: Path, dataset: Dataset, split: str, views: str, runtime: str = "fast") -> dict | None:
     """The stored report (see core.evaluation.score_predictions), or None when it was never made."""
-    return read_json(report_file(model_file, dataset, split, views))
+    return read_json(report_file(model_file, dataset, split, views, runtime))
 
 
-def evaluate_and_store(model, model_file: Path, dataset: Dataset, split: str, views: str,
-                       progress: Progress | None = None) -> dict:
-    """Score the model on the split (progress as in core.evaluation.evaluate_model), store the report
-    and return it. Nothing is stored when progress raises (a cancel)."""
+def evaluate_and_store(scorer: tuple[object, str], model_file: Path, dataset: Dataset, split: str, views: str,
+                       runtime: str = "fast", progress: Progress | None = None) -> dict:
+    """Score the model on the split with scorer, core.export.classifier(model_file, runtime)'s (runner,
+    runtime name), store the report and return it (progress as in core.evaluation.evaluate_model).
+    Nothing is stored when progress raises (a cancel)."""
+    runner, name = scorer
     faces = dataset.split(split)
-    report = evaluate_model(model, faces.images, faces.labels, faces.sources, views, progress)
-    report |= {"split": split, "model": str(model_file), "data": dataset.source,
+    report = evaluate_model(runner, faces.images, faces.labels, faces.sources, views, progress)
+    report |= {"split": split, "model": str(model_file), "data": dataset.source, "runtime": name,
                "scored": time.strftime("%Y-%m-%d %H:%M")}
-    path = report_file(model_file, dataset, split, views)
+    path = report_file(model_file, dataset, split, views, runtime)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, report)
     return report

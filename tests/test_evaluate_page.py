@@ -59,7 +59,7 @@ def test_evaluate_page_shows_progress_and_reuses_the_stored_report(monkeypatch, 
     at = page("evaluate")
     assert counted == [(21, True)] and not at.get("progress")  # shown from disk, nothing classified
     assert accuracy(at) == first and len(at.get("plotly_chart")) == 2
-    assert "scored" in texts(at.markdown)
+    assert "scored" in texts(at.markdown) and "keras" in texts(at.markdown)  # no export: Keras scored it
 
     model = next(runs.glob("*/model.keras"))  # the first model listed: retrained (a new file time)
     for path in runs.glob("*/model.keras"):
@@ -69,8 +69,12 @@ def test_evaluate_page_shows_progress_and_reuses_the_stored_report(monkeypatch, 
 
     shutil.copy(data / "test" / "happy" / "0.png", data / "test" / "happy" / "copy.png")  # the data changed
     os.utime(data, (data.stat().st_atime, data.stat().st_mtime + 60))
-    page("evaluate")
+    at = page("evaluate")
     assert counted[-1] == (22, True)
+
+    scored = len(counted)
+    next(box for box in at.selectbox if box.label == "Runtime").set_value("keras").run()
+    assert len(counted) == scored + 1  # the reference runtime is a report of its own
 
 
 def test_evaluate_page_waits_after_a_cancel_until_asked_to_score(monkeypatch, tmp_path, trained_runs, counted):

@@ -11,8 +11,10 @@ import pytest
 from core import cli
 from core.architectures import AUGMENTATION_LAYERS, build_seed
 from core.ensemble import combine
+from core.dataset import load_dataset
 from core.export import ExportedModel, convert, export_model, inference_copy, sample_faces
 from core.prediction import FacePredictor
+from core.reports import report_file
 from tests.synthetic import write_folder_dataset
 
 
@@ -128,3 +130,26 @@ def test_predictions_use_the_checked_int8_export_and_fall_back_to_keras(model_pa
     model.write_bytes(model_path.read_bytes())
     Path(report["path"]).write_bytes(b"not a model")
     assert FacePredictor(model).runtime == "keras"  # a broken file: Keras, no crash
+
+
+def test_evaluation_scores_as_predictions_run_unless_asked_for_keras(model_path, bars, tmp_path, capsys,
+                                                                     monkeypatch):
+    monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
+    model = tmp_path / "model.keras"
+    model.write_bytes(model_path.read_bytes())
+    dataset = load_dataset(bars)
+
+    def evaluate(*options) -> dict:
+        assert cli.main(["evaluate", str(model), str(bars), "--views", "mirror", "--json", *options]) == 0
+        return json.loads(capsys.readouterr().out)
+    before = report_file(model, dataset, "test", "mirror")
+    assert evaluate()["runtime"] == "keras"  # no export yet: fast falls back to Keras
+    export_model(model, "tflite", "int8", data=str(bars))
+    assert report_file(model, dataset, "test", "mirror") != before  # a new export is scored afresh
+    assert report_file(model, dataset, "test", "mirror", "keras") != report_file(model, dataset, "test", "mirror")
+    fast, reference = evaluate(), evaluate("--runtime", "keras")
+    assert fast["runtime"] == "tflite int8" and reference["runtime"] == "keras"
+    agreement = np.mean(np.array(fast["predicted"]) == np.array(reference["predicted"]))
+    assert agreement >= 0.95 and abs(fast["accuracy"] - reference["accuracy"]) <= 0.05
+    with pytest.raises(SystemExit):  # not a choice: argparse's usage message
+        cli.main(["evaluate", str(model), str(bars), "--runtime", "onnx"])

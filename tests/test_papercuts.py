@@ -18,7 +18,8 @@ import core.runs
 from core.architectures import ARCHITECTURES
 from core.balance import STRATEGIES
 from core.cli import main
-from core.cli.parser import ARCHITECTURE_NAMES, BALANCE_STRATEGIES
+from core.cli.parser import ARCHITECTURE_NAMES, BALANCE_STRATEGIES, RUNTIME_NAMES
+from core.export import RUNTIMES
 from core.frame_rate import FrameRate
 from core.runs import RunFolder, start_training_process
 from tests.test_app import environment, page, texts  # noqa: F401 (environment: a fixture)
@@ -36,6 +37,7 @@ def help_of(*command: str) -> str:
 
 def test_train_help_lists_every_choice_and_default():
     assert set(ARCHITECTURE_NAMES) == set(ARCHITECTURES) and set(BALANCE_STRATEGIES) == set(STRATEGIES)
+    assert RUNTIME_NAMES == RUNTIMES
     shown = " ".join(help_of("train").split())  # argparse wraps lines
     assert "--arch {" + ",".join(ARCHITECTURE_NAMES) + "}" in shown and "(default: vgg)" in shown
     assert "{none,oversample,class_weights}" in shown

@@ -7,22 +7,22 @@ def evaluate_command(args) -> int:
     import numpy as np
 
     from core.evaluation import evaluate_model, stratified_sample
-    from core.model_store import load_model
+    from core.export import classifier
 
-    model = load_model(args.model)
+    runner, runtime = classifier(args.model, args.runtime)
     dataset = read_dataset(args.data)
     name = args.split or ("test" if "test" in dataset.splits else next(iter(dataset.splits)))
     split = dataset.split(name)
     chosen = stratified_sample(split.labels, args.sample, args.seed) if args.sample else np.arange(len(split))
     sources = [split.sources[i] for i in chosen]
     with progress_bar("classifying", "face") as bar:
-        report = evaluate_model(model, split.images[chosen], split.labels[chosen], sources, views=args.views,
+        report = evaluate_model(runner, split.images[chosen], split.labels[chosen], sources, views=args.views,
                                 progress=bar.follow)
-    report["split"] = name
+    report |= {"split": name, "runtime": runtime}
     if args.json:
         print(to_json(report))
         return 0
-    print(f"{name}: {report['images']} images, accuracy {report['accuracy']:.4f} (always answering the commonest "
+    print(f"{name}: {report['images']} images ({runtime}), accuracy {report['accuracy']:.4f} (always answering the commonest "
           f"emotion: {report['majority_baseline']:.4f}), macro F1 {report['macro_f1']:.4f}")
     print(f"{'emotion':<10}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
     for emotion, row in report["per_class"].items():

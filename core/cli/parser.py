@@ -10,9 +10,10 @@ from core.cli.training_commands import cancel_command, default_command, runs_com
 from core.inference import DEFAULT_VIEWS, VIEWS
 
 # The choices --help lists, named here so that the parser does not import Keras (tests check them against
-# core.architectures.ARCHITECTURES and core.balance.STRATEGIES).
+# core.architectures.ARCHITECTURES, core.balance.STRATEGIES and core.export.RUNTIMES).
 ARCHITECTURE_NAMES = ("vgg", "vgg_wide", "resnet", "seed")
 BALANCE_STRATEGIES = ("none", "oversample", "class_weights")
+RUNTIME_NAMES = ("fast", "keras")
 DESCRIPTION = ("The command line: stats, train, shard, cancel, runs, default, evaluate, ensemble, predict, explain "
                "and export.")
 
@@ -99,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--sample", type=int, default=None, metavar="N",
                           help="score a stratified random sample of N images (each emotion in its share)")
     evaluate.add_argument("--seed", type=int, default=0, help="which sample --sample draws (default 0)")
+    evaluate.add_argument("--runtime", default="fast", choices=RUNTIME_NAMES,
+                          help="fast: as predictions run, on the model's checked int8 export when it has one, "
+                               "else Keras; keras: always Keras, the reference (default: fast)")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=evaluate_command)
 
