@@ -70,6 +70,7 @@ sweep() {
     while read -r name flags; do
         [[ -z "$name" || "$name" == \#* ]] && continue
         names+=("$name")
+        flags=${flags//\$STAGE/$STAGE}  # a recipe may start from a carried model: --init-from $STAGE/parts/X.keras
         [[ "$flags" == *"--epochs"* ]] || flags="$flags --epochs $(epochs_for "$flags" "$runs")"
         echo "$name: $flags"
         # shellcheck disable=SC2086  # the flags are words on purpose
