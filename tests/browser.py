@@ -28,8 +28,11 @@ def require_browser():
 
 # `python -m streamlit`, after sending streamlit-webrtc's errors to the server's log: the library has no
 # handler of its own, so an error in its video thread (which stops the live video) is otherwise silent.
+# First, where FER_TEST_HOOK names a test-only module (e.g. tests.scoring_hold), its install() is called.
 STREAMLIT_MAIN = """
-import logging, sys
+import importlib, logging, os, sys
+if os.environ.get("FER_TEST_HOOK"):
+    importlib.import_module(os.environ["FER_TEST_HOOK"]).install()
 handler = logging.StreamHandler()
 handler.setLevel(logging.ERROR)
 handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))

@@ -1,13 +1,16 @@
 """The real app end to end in headless Chromium (Playwright, sync API) against `streamlit run app.py`.
 
 One server for the module, with FER_RUNS_DIR holding a copy of the tiny trained model (so Predict and
-Evaluate have a model) and FER_DATA the tiny synthetic dataset. Every test saves full-page screenshots
+Evaluate have a model) and FER_DATA the tiny synthetic dataset, and the test-only hook tests.scoring_hold
+(FER_TEST_HOOK), which holds a model's scoring open while its run folder holds a hold file, so that a
+click lands mid-scoring whatever the machine's speed. Every test saves full-page screenshots
 to test-output/screenshots/<name>.png for a person to look at; the server's log is
 test-output/browser-server.log. Skipped where Chromium or Playwright is missing.
 """
 
 import base64
 import io
+import json
 import re
 import shutil
 import time
@@ -25,6 +28,7 @@ from core.runs import list_runs
 from tests.browser import (CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, streamlit_server, wait_for_app,
                            write_y4m)
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
+from tests.scoring_hold import HOLD
 
 OUTPUT = PROJECT / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
@@ -67,7 +71,8 @@ def app_url(request, runs):
     tiny_model, tiny_data = request.getfixturevalue("tiny_model"), request.getfixturevalue("tiny_data")
     shutil.copytree(tiny_model, runs / "tiny")
     OUTPUT.mkdir(exist_ok=True)
-    with streamlit_server({"FER_RUNS_DIR": str(runs), "FER_DATA": str(tiny_data)}, SERVER_LOG) as url:
+    with streamlit_server({"FER_RUNS_DIR": str(runs), "FER_DATA": str(tiny_data),
+                           "FER_TEST_HOOK": "tests.scoring_hold"}, SERVER_LOG) as url:
         yield url
 
 
@@ -332,3 +337,44 @@ def test_evaluate_confusion_matrix_cell_click_shows_its_faces(page, app_url):
     wait_for_app(page, LOAD_MS)
     assert exceptions(page) == [], diagnostics(page)
     screenshot(page, "evaluate-cell")
+
+
+def held_reports(runs: Path, model_file: Path) -> list[Path]:
+    """The reports stored in the server's runs folder for this model file."""
+    return [path for path in (runs / "evaluations").glob("*.json")
+            if Path(json.loads(path.read_text())["model"]).resolve() == model_file.resolve()]
+
+
+def test_evaluate_cancel_mid_scoring_stores_nothing_until_scored_again(page, app_url, runs):
+    """A fresh copy of the tiny model, so no report of it is stored yet; tests.scoring_hold keeps its scoring
+    going (reporting progress) while the run folder holds the hold file, so the click lands mid-run
+    whatever the machine's speed."""
+    model_file = shutil.copytree(runs / "tiny", runs / "held") / "model.keras"
+    hold = runs / "held" / HOLD
+    hold.touch()
+    try:
+        open_page(page, app_url + "/evaluate", "Evaluate")
+        page.get_by_role("combobox", name="Model", exact=True).click()
+        page.get_by_role("option", name="run: held", exact=True).click()
+        page.get_by_text(re.compile(r"run: held: classified [\d,]+ of [\d,]+ faces")).first.wait_for(
+            timeout=LOAD_MS)
+        screenshot(page, "evaluate-scoring-held")
+        page.get_by_role("button", name="Cancel", exact=True).click()
+        page.get_by_text("Scoring run: held on 'test' was cancelled.").wait_for(timeout=LOAD_MS)
+        score_it = page.get_by_role("button", name="Score it", exact=True)
+        score_it.wait_for(timeout=LOAD_MS)
+        wait_for_app(page, LOAD_MS)
+        assert exceptions(page) == [], diagnostics(page)
+        assert held_reports(runs, model_file) == [], "a cancelled scoring stored a report"
+        screenshot(page, "evaluate-cancelled")
+
+        hold.unlink()
+        score_it.click()
+        stored = re.compile(r"run: held: classified [\d,]+ of [\d,]+ faces in \d+ s; the report is stored")
+        page.get_by_text(stored).wait_for(timeout=LOAD_MS)
+        wait_for_app(page, LOAD_MS)
+        assert exceptions(page) == [], diagnostics(page)
+        assert len(held_reports(runs, model_file)) == 1, "the finished scoring stored no report"
+        screenshot(page, "evaluate-scored-after-cancel")
+    finally:
+        hold.unlink(missing_ok=True)  # never leave the server holding a scoring

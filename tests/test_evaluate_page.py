@@ -84,7 +84,8 @@ def test_evaluate_page_waits_after_a_cancel_until_asked_to_score(monkeypatch, tm
     at = page("evaluate")
     assert len(counted) == 1  # the Cancel button is gone once the report is done
     # The Cancel button, pressed while a split is classified: the click stops that run of the script and the
-    # next run starts with its callback. AppTest runs a script to its end, so the callback's effect is set here.
+    # next run starts with its callback. AppTest runs a script to its end, so the callback's effect is set here
+    # (tests/test_browser.py clicks Cancel mid-scoring in a real browser).
     at.session_state["evaluation_cancelled"] = True
     next(box for box in at.selectbox if box.label == "Test-time views").set_value("single").run()
     assert not at.exception, [e.value for e in at.exception]
