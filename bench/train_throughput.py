@@ -39,7 +39,9 @@ CONFIGS = {
     "vgg": ("vgg", "step", "none", "float32"),
     "vgg, mixed_bfloat16": ("vgg", "step", "none", "mixed_bfloat16"),
     "vgg_wide": ("vgg_wide", "step", "none", "float32"),
+    "vgg_wide, mixed_bfloat16": ("vgg_wide", "step", "none", "mixed_bfloat16"),
     "resnet": ("resnet", "step", "none", "float32"),
+    "resnet, mixed_bfloat16": ("resnet", "step", "none", "mixed_bfloat16"),
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from core.architectures import ARCHITECTURES
 from core.augmentation import MIXES
 from core.balance import STRATEGIES
+from core.precision import PRECISIONS
 from core.recipes import OPTIMIZERS
 
 MAX_SEED = 2**32 - 1  # what NumPy's and Keras' seeding accept
@@ -53,7 +54,7 @@ class TrainConfig:
             raise ValueError("the teacher weight must be in [0, 1]")
         for name, value, allowed in (("distillation", self.distillation, ("offline", "online")),
                                      ("optimizer", self.optimizer, (None, *OPTIMIZERS)), ("mix", self.mix, MIXES),
-                                     ("precision", self.precision, ("float32", "mixed_bfloat16"))):
+                                     ("precision", self.precision, PRECISIONS)):
             if value not in allowed:
                 raise ValueError(f"unknown {name} '{value}': choose one of {', '.join(map(str, allowed))}")
         if self.ema is not None and not 0 < self.ema < 1:

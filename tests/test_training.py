@@ -22,6 +22,7 @@ from core.runs import RunFolder
 from core.training import train
 from core.training_config import TrainConfig
 from core.training_data import prepare_training_data
+from core.precision import automatic_precision
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.synthetic import write_folder_dataset
 
@@ -65,6 +66,7 @@ def test_tiny_run_produces_model_card_and_counting_log(data, tmp_path):
     assert model(np.zeros((1, 48, 48, 1), np.float32)).shape == (1, 7)
     assert not list(run_dir.glob(".tmp-*")), "a temporary file was left behind"
     assert card["versions"]["backend"].startswith("tensorflow") and "CPU cores" in card["hardware"]
+    assert card["config"]["precision"] == automatic_precision()  # the default, resolved for this machine
 
 
 def test_kill_mid_run_then_resume_finishes_from_checkpoint(data, tmp_path):

@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--mix-alpha", type=float, default=None, help="Beta(a, a) share (default 0.2 mixup, 1 cutmix)")
     train.add_argument("--ema", type=float, default=None, metavar="MOMENTUM",
                        help="validate and save a moving average of the weights (e.g. 0.999)")
-    train.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16"))
+    train.add_argument("--precision", default="auto", choices=("auto", "float32", "mixed_bfloat16"),
+                       help="auto: mixed_bfloat16 on a CPU with native bfloat16 (avx512_bf16 or amx_bf16), where it "
+                            "trains 1.1-1.3x faster, else float32; the run's config records the one used")
     train.set_defaults(run=train_command)
 
     shard = commands.add_parser("shard", help="write a dataset as TFRecord shards to stream from when training")

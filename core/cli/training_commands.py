@@ -12,6 +12,7 @@ from core.cli.training_progress import showing_training
 def train_command(args) -> int:
     from core.model_store import model_file
     from core.training import train
+    from core.precision import automatic_precision
     from core.training_config import TrainConfig
 
     distributed = args.distributed or "TF_CONFIG" in os.environ
@@ -29,7 +30,7 @@ def train_command(args) -> int:
                              teachers=args.teachers and [os.path.abspath(spec) for spec in args.teachers],
                              teacher_weight=args.teacher_weight, distillation=args.distillation,
                              optimizer=args.optimizer, mix=args.mix, mix_alpha=args.mix_alpha, ema=args.ema,
-                             precision=args.precision)
+                             precision=automatic_precision() if args.precision == "auto" else args.precision)
         card = train(args.run_dir, config, distributed_run=distributed, worker_dir=args.worker_dir)
     if card is None:
         print("cancelled: the last finished epoch is kept; --resume continues it")
