@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from core.precision import automatic_precision, cpu_flags, training_on_cpu
+from core.hardware import cpu_flags, training_on_cpu
+from core.precision import automatic_precision
 
 CPUINFO = """processor\t: 0
 vendor_id\t: AuthenticAMD
