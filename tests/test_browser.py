@@ -11,8 +11,10 @@ test-output/browser-server.log. Skipped where Chromium or Playwright is missing.
 import base64
 import io
 import json
+import os
 import re
 import shutil
+import signal
 import time
 import warnings
 from pathlib import Path
@@ -24,7 +26,7 @@ import pytest
 from PIL import Image
 
 from core.emotions import EMOTIONS
-from core.runs import list_runs
+from core.runs import RunFolder, list_runs
 from tests.browser import (CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, streamlit_server, wait_for_app,
                            write_y4m)
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
@@ -37,7 +39,7 @@ VIEWPORT = {"width": 1400, "height": 1000}
 LOAD_MS = 120_000  # the first visit imports TensorFlow; the machine may be busy
 PAGES = {"/": "FER Studio", "/dataset": "Dataset", "/train": "Train", "/evaluate": "Evaluate", "/predict": "Predict"}
 FACE_TITLE = re.compile(r"Face 1: (\w+) \((\d+)%\)")
-TRAIN_EPOCHS = 10  # a tiny epoch takes under a second and the page polls every 2 s: enough to watch it grow
+TRAIN_EPOCHS = 10  # the run is stopped after its first epoch until the page shows it (stop_after_first_epoch)
 WEBRTC_IFRAME = 'iframe[title*="streamlit_webrtc"]'
 # Seconds to wait for an annotated webcam frame: on a starved CPU the connection and the first frames take
 # minutes (the page warms the model up when it loads it, so no single frame pays the graph tracing).
@@ -269,6 +271,25 @@ def test_webcam_frames_come_back_annotated(playwright, app_url, tmp_path):
         browser.close()
 
 
+def stop_after_first_epoch(runs: Path, known: set[str]) -> tuple[str, int]:
+    """The training process the Train page just started, stopped (SIGSTOP) right after it logs its first
+    epoch, so that the page has a run mid-way to show however fast the machine trains; its run's name and
+    pid. The process writes its pid into the run's .lock before it builds the model, seconds before an
+    epoch, and an epoch ends with a checkpoint written: the stop lands between epochs 1 and 10."""
+    deadline = time.time() + LOAD_MS / 1000
+    while time.time() < deadline:
+        started = [path for path in runs.iterdir() if path.name not in known and (path / ".lock").exists()]
+        if started and (pid := (started[0] / ".lock").read_text().strip()):
+            run = RunFolder(started[0])
+            while time.time() < deadline:
+                if any(event["event"] == "epoch" for event in run.events()):
+                    os.kill(int(pid), signal.SIGSTOP)
+                    return started[0].name, int(pid)
+                time.sleep(0.005)
+        time.sleep(0.01)
+    raise AssertionError("the training process did not start or log an epoch")
+
+
 def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, tiny_data):
     open_page(page, app_url + "/train", "Train")
     form = page.locator("[data-testid='stForm']")
@@ -281,15 +302,15 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
         field.fill(str(value))
         field.press("Tab")  # commit the value without submitting the form
     assert architecture.input_value().startswith("seed: ")
+    known, stopped = {path.name for path in runs.iterdir()}, None
     try:
         form.get_by_role("button", name="Start training").click()
+        name, stopped = stop_after_first_epoch(runs, known)
+        assert re.fullmatch(r"\d{8}-\d{6}-seed", name), name
         # The page showed the tiny run (with its charts) before: wait until it shows the new one.
         chosen = page.get_by_role("combobox", name="Run (newest first)")
-        deadline = time.time() + 60
-        while not re.fullmatch(r"\d{8}-\d{6}-seed", chosen.input_value()) and time.time() < deadline:
-            page.wait_for_timeout(300)
-        name = chosen.input_value()
-        assert re.fullmatch(r"\d{8}-\d{6}-seed", name), f"the new run is not shown ({name})" + diagnostics(page)
+        page.wait_for_function("([element, name]) => element.value === name", arg=[chosen.element_handle(), name],
+                               timeout=LOAD_MS)
         wait_for_app(page, LOAD_MS)
         screenshot(page, "train-starting")
 
@@ -300,8 +321,10 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
             points = max(page.evaluate(PLOT_POINTS_JS) or [0])
             if points and (not seen or points != seen[-1][1]):
                 seen.append((round(time.time() - start, 1), points))
-                if len(seen) == 1:
-                    screenshot(page, "train-running")
+            if points and stopped:  # the page drew the stopped run mid-way: let it go on
+                screenshot(page, "train-running")
+                os.kill(stopped, signal.SIGCONT)
+                stopped = None
             if finished.count() and points >= TRAIN_EPOCHS:
                 break
             assert exceptions(page) == [], diagnostics(page)
@@ -316,7 +339,9 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
         wait_for_app(page, LOAD_MS)
         assert exceptions(page) == [], diagnostics(page)
         screenshot(page, "train-finished")
-    finally:  # never leave a training process behind
+    finally:  # never leave a training process behind, stopped or running
+        if stopped:
+            os.kill(stopped, signal.SIGCONT)
         for run in list_runs(runs):
             if run.is_running():
                 run.request_cancel()
