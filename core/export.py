@@ -7,9 +7,11 @@ the activations. Inputs and outputs stay as in Keras: (N, 48, 48, 1) float32 pix
 (N, 7) probabilities out.
 """
 
+import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -85,7 +87,7 @@ def _quantize_onnx(path: str, quantize: str | None, representative: np.ndarray |
 
         onnx.save(convert_float_to_float16(onnx.load(path), keep_io_types=True), path)
     elif quantize == "int8":
-        from onnxruntime.quantization import CalibrationDataReader, quantize_static
+        from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, quantize_static
 
         name = onnx.load(path).graph.input[0].name
 
@@ -98,7 +100,10 @@ def _quantize_onnx(path: str, quantize: str | None, representative: np.ndarray |
                 return None if face is None else {name: face[None, :, :, None].astype(np.float32)}
 
         quantized = path + ".int8"
-        quantize_static(path, quantized, Faces(), per_channel=True)
+        # Percentile ranges (99.999%) rather than min/max: on the shipped model 99.5% top-1 agreement with
+        # Keras against 98.9% (entropy also 98.9%), on 1,000 test faces (docs/benchmarks.md).
+        with contextlib.redirect_stdout(sys.stderr):  # its calibrator prints progress, which would spoil --json
+            quantize_static(path, quantized, Faces(), per_channel=True, calibrate_method=CalibrationMethod.Percentile)
         os.replace(quantized, path)
 
 

@@ -102,6 +102,11 @@ def test_cli_export_writes_the_file_and_reports_the_check(model_path, bars, tmp_
     report = json.loads(capsys.readouterr().out)
     assert report["path"] == str(out) and out.stat().st_size == report["bytes"] and report["quantize"] == "float16"
     assert report["top1_agreement"] >= 0.99
+    out = tmp_path / "int8.onnx"  # onnxruntime's calibrator prints its progress: stdout must stay pure JSON
+    assert cli.main(["export", str(model_path), "--format", "onnx", "--quantize", "int8", "--out", str(out),
+                     "--data", str(bars), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["path"] == str(out) and report["passed"] and report["quantize"] == "int8"
     assert cli.main(["export", str(model_path), "--format", "onnx", "--data", str(tmp_path / "nowhere")]) == 2
     assert "no labelled dataset" in capsys.readouterr().err
 
