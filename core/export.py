@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import keras
@@ -109,11 +110,14 @@ def _quantize_onnx(path: str, quantize: str | None, representative: np.ndarray |
 
 class ExportedModel:
     """An exported model run by its own runtime, with Keras's predict_on_batch(x) -> (N, 7) interface,
-    so core.inference.face_probabilities can use it in place of the Keras model (not thread-safe)."""
+    so core.inference.face_probabilities can use it in place of the Keras model. Calls are serialised:
+    one loaded export may be shared by several threads (the Evaluate page caches it for every session),
+    and a LiteRT interpreter must not run two calls at once."""
 
     def __init__(self, content: bytes, fmt: str, threads: int | None = None):
         threads = threads or os.cpu_count() or 1
         self.format = fmt
+        self._lock = threading.Lock()
         if fmt == "tflite":
             from ai_edge_litert.interpreter import Interpreter
 
@@ -130,18 +134,20 @@ class ExportedModel:
             self._input = self._session.get_inputs()[0].name
 
     def predict_on_batch(self, x: np.ndarray) -> np.ndarray:
-        x = np.ascontiguousarray(x, np.float32)
-        if self.format == "onnx":
-            probabilities = self._session.run(None, {self._input: x})[0]
-        else:
-            if self._shape != x.shape:
-                self._interpreter.resize_tensor_input(self._input, x.shape)
-                self._interpreter.allocate_tensors()
-                self._shape = x.shape
-            self._interpreter.set_tensor(self._input, x)
-            self._interpreter.invoke()
-            probabilities = self._interpreter.get_tensor(self._output)
+        with self._lock:
+            probabilities = self._run(np.ascontiguousarray(x, np.float32))
         return probabilities / probabilities.sum(axis=1, keepdims=True)  # int8 steps can leave sums off 1
+
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        if self.format == "onnx":
+            return self._session.run(None, {self._input: x})[0]
+        if self._shape != x.shape:
+            self._interpreter.resize_tensor_input(self._input, x.shape)
+            self._interpreter.allocate_tensors()
+            self._shape = x.shape
+        self._interpreter.set_tensor(self._input, x)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output)
 
 
 def compare(model: keras.Model, exported: ExportedModel, faces: np.ndarray, labels: np.ndarray) -> dict:

@@ -2,6 +2,7 @@
 synthetic faces, quantized files are smaller, augmentation is left out, and the command line reports."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import keras
@@ -125,6 +126,11 @@ def test_predictions_use_the_checked_int8_export_and_fall_back_to_keras(model_pa
     assert (got.argmax(axis=1) == expected.argmax(axis=1)).mean() >= 0.95
     assert np.abs(got - expected).max() < 0.2 and not np.array_equal(got, expected)  # int8: close, not equal
     assert FacePredictor(model, use_export=False).runtime == "keras"
+    runner, sizes = fast.runner, [1, 7, 20] * 10  # one loaded export, shared by threads (as the pages do)
+    serial = {size: runner.predict_on_batch(faces[:size, ..., None].astype(np.float32)) for size in sizes}
+    with ThreadPoolExecutor(4) as pool:
+        shared = list(pool.map(lambda size: runner.predict_on_batch(faces[:size, ..., None].astype(np.float32)), sizes))
+    assert all(np.array_equal(got, serial[size]) for size, got in zip(sizes, shared))
 
     sidecar, original = Path(report["path"] + ".json"), Path(report["path"] + ".json").read_text()
     sidecar.write_text(json.dumps(report | {"passed": False}))
