@@ -19,7 +19,7 @@ def model_of(path: str, mtime: float):
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)
 def _scorer_of(path: str, mtime: float, runtime: str, export_mtime: float | None):
-    return classifier(path, runtime, model_of(path, mtime))
+    return classifier(path, runtime, lambda _: model_of(path, mtime))  # Keras loaded only when it scores
 
 
 def scorer_of(path: Path, runtime: str) -> tuple[object, str]:

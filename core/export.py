@@ -216,15 +216,16 @@ def fast_export(spec: str | Path) -> ExportedModel | None:
         return None
 
 
-def classifier(spec: str | Path, runtime: str = "fast", model: keras.Model | None = None) -> tuple[object, str]:
+def classifier(spec: str | Path, runtime: str = "fast", load=load_model) -> tuple[object, str]:
     """What classifies faces for a model, and its runtime's name: with runtime "fast" its checked fast
-    export when it has one ("tflite int8"), else Keras (model, or the model file loaded: "keras")."""
+    export when it has one ("tflite int8"), else the Keras model, load(spec) ("keras"); load is called
+    only then (a caller that keeps the Keras model loaded passes it through load)."""
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime '{runtime}': choose one of {', '.join(RUNTIMES)}")
     exported = fast_export(spec) if runtime == "fast" else None
     if exported:
         return exported, " ".join(FAST_EXPORT)
-    return (model if model is not None else load_model(spec)), "keras"
+    return load(spec), "keras"
 
 
 def fast_export_file(spec: str | Path) -> Path:

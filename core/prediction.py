@@ -57,7 +57,7 @@ class FacePredictor:
         self.model = load_model(model_spec)
         self.card = read_card(model_spec)
         self.views = views
-        self.runner, self.runtime = classifier(model_spec, "fast" if use_export else "keras", self.model)
+        self.runner, self.runtime = classifier(model_spec, "fast" if use_export else "keras", lambda _: self.model)
         self._lock = threading.Lock()
 
     def warm_up(self) -> "FacePredictor":
