@@ -10,8 +10,7 @@ import streamlit as st
 from app_pages.dataset_reading import read_dataset
 from core.balance import STRATEGIES
 from core.dataset import no_dataset, save_upload
-from core.emotions import EMOTIONS
-from core.overview import example_faces, fold_counts, mean_faces, split_counts
+from core.overview import example_faces, fold_counts, mean_faces, shown_classes, skipped_faces, split_counts
 from core.settings import choose_dataset
 
 
@@ -46,10 +45,15 @@ counts = split_counts(dataset)
 st.subheader("Images per split")
 for column, (name, classes) in zip(st.columns(len(counts)), counts.items()):
     column.metric(name, f"{sum(classes.values()):,}")
-table = pd.DataFrame([{"split": name, "emotion": emotion, "images": n}
+table = pd.DataFrame([{"split": name, "class": emotion, "images": n}
                       for name, classes in counts.items() for emotion, n in classes.items()])
-st.plotly_chart(px.bar(table, x="emotion", y="images", color="split", barmode="group", text_auto=True,
-                       title="Images per emotion and split"))
+st.plotly_chart(px.bar(table, x="class", y="images", color="split", barmode="group", text_auto=True,
+                       title=f"Images per class and split ({len(shown_classes(dataset))} classes)"))
+skipped = skipped_faces(dataset)
+if skipped:
+    st.warning("Pictures left out because no single face was found in them (Predict would not find one either): "
+               + "; ".join(f"{name}: {len(kinds['no_face'])} without a face, {len(kinds['several_faces'])} with several"
+                           for name, kinds in skipped.items()) + ". They are listed under Skipped files below.")
 
 st.subheader("Balancing the training fold")
 fold_split = "train" if "train" in dataset.splits else next(iter(dataset.splits))
@@ -57,12 +61,12 @@ left, right = st.columns(2)
 strategy = left.selectbox("Strategy", STRATEGIES, index=STRATEGIES.index("oversample"),
                           help="Applied to the training fold only, after the validation fold is held out.")
 val_fraction = right.slider("Validation fraction", 0.0, 0.5, 0.1, 0.05)
-folds = fold_counts(dataset.split(fold_split).labels, val_fraction, strategy)
+folds = fold_counts(dataset, dataset.split(fold_split), val_fraction, strategy)
 fold_names = {"train": "training fold (before)", "train_balanced": "training fold (after)",
               "validation": "validation fold"}
-fold_table = pd.DataFrame([{"fold": label, "emotion": emotion, "images": n} for key, label in fold_names.items()
-                           for emotion, n in zip(EMOTIONS, folds[key])])
-st.plotly_chart(px.bar(fold_table, x="emotion", y="images", color="fold", barmode="group",
+fold_table = pd.DataFrame([{"fold": label, "class": emotion, "images": n} for key, label in fold_names.items()
+                           for emotion, n in zip(dataset.classes, folds[key]) if emotion in dataset.present])
+st.plotly_chart(px.bar(fold_table, x="class", y="images", color="fold", barmode="group",
                        title=f"'{fold_split}' split with strategy '{strategy}'"))
 if folds["class_weights"]:
     st.caption("Class weights: " + ", ".join(f"{e} {w:.2f}" for e, w in folds["class_weights"].items()))
@@ -71,7 +75,7 @@ st.subheader("Example faces")
 sample_split = st.selectbox("Split", list(dataset.splits), key="sample_split",
                             index=list(dataset.splits).index(fold_split))
 shown = dataset.split(sample_split)
-for emotion, faces in example_faces(shown, per_class=8, seed=st.session_state.get("shuffle", 0)).items():
+for emotion, faces in example_faces(dataset, shown, per_class=8, seed=st.session_state.get("shuffle", 0)).items():
     st.markdown(f"**{emotion}**" + ("" if len(faces) else ": no images"))
     if len(faces):  # one strip a row: 7 pictures for the browser to draw, not 56
         st.image(np.hstack(list(faces)), width=72 * len(faces))
@@ -79,8 +83,8 @@ if st.button("Other examples"):
     st.session_state["shuffle"] = st.session_state.get("shuffle", 0) + 1
     st.rerun()
 
-st.subheader("Mean face of each emotion")
-means = {emotion: face for emotion, face in mean_faces(shown).items() if face is not None}
+st.subheader("Mean face of each class")
+means = {emotion: face for emotion, face in mean_faces(dataset, shown).items() if face is not None}
 st.image(list(means.values()), caption=list(means), width=110)
 
 problems = len(dataset.skipped) + len(dataset.warnings)

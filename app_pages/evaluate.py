@@ -11,13 +11,12 @@ from app_pages.export_panel import export_panel
 from app_pages.dataset_reading import read_dataset
 from app_pages.scoring import classify, model_of
 from core.dataset import no_dataset
-from core.emotions import EMOTIONS
 from core.evaluation import baseline_note, baseline_warning
 from core.explain import explain_faces
 from core.export import RUNTIMES
 from core.inference import DEFAULT_VIEWS, VIEWS
 from core.model_store import ModelError, architecture_label, available_models, read_card
-from core.prediction import EMOTION_COLORS
+from core.classes import hex_colors
 from core.reports import stored_report
 
 
@@ -94,15 +93,17 @@ for column, (model_name, report) in zip(st.columns(len(reports)), reports.items(
         column.warning(f"{model_name}: {warning}")
     f1.metric("Macro F1", percent(report, "macro_f1"))
 report = reports[name]
+classes = report["classes"]  # the model's own, in its order
+colors = hex_colors(classes)
 
 st.subheader(f"Confusion matrix: {name}")
-normalised = st.toggle("Row-normalised (each true emotion sums to 1)", value=False)
+normalised = st.toggle("Row-normalised (each true class sums to 1)", value=False)
 matrix = np.array(report["confusion_matrix_normalized" if normalised else "confusion_matrix"])
 cells = pd.DataFrame([{"true": t, "predicted": p, "value": matrix[i, j]}
-                      for i, t in enumerate(EMOTIONS) for j, p in enumerate(EMOTIONS)])
+                      for i, t in enumerate(classes) for j, p in enumerate(classes)])
 figure = px.scatter(cells, x="predicted", y="true", color="value", color_continuous_scale="Blues",
                     text=cells["value"].map("{:.2f}".format if normalised else "{:,}".format),
-                    category_orders={"predicted": EMOTIONS, "true": EMOTIONS},
+                    category_orders={"predicted": classes, "true": classes},
                     labels={"value": "share" if normalised else "images"})
 figure.update_traces(marker={"symbol": "square", "size": 44}, textposition="middle center")
 # Squares, not a heatmap: Streamlit's selection events carry no cell for a heatmap (streamlit#8760).
@@ -111,33 +112,35 @@ if clicked and (clicked[0]["y"], clicked[0]["x"]) != st.session_state.get("click
     st.session_state.clicked_cell = (clicked[0]["y"], clicked[0]["x"])
     st.session_state.cell_true, st.session_state.cell_called = st.session_state.clicked_cell
 if "cell_true" not in st.session_state:  # the largest confusion first
-    off_diagonal = np.array(report["confusion_matrix"]) * (1 - np.eye(len(EMOTIONS)))
+    off_diagonal = np.array(report["confusion_matrix"]) * (1 - np.eye(len(classes)))
     true_index, called_index = np.unravel_index(off_diagonal.argmax(), off_diagonal.shape)
-    st.session_state.cell_true, st.session_state.cell_called = EMOTIONS[true_index], EMOTIONS[called_index]
+    st.session_state.cell_true, st.session_state.cell_called = classes[true_index], classes[called_index]
+if st.session_state.cell_true not in classes or st.session_state.cell_called not in classes:  # another model's
+    st.session_state.cell_true, st.session_state.cell_called = classes[0], classes[-1]
 left, right = st.columns(2)
-true = left.selectbox("Faces that are (or click a cell)", EMOTIONS, key="cell_true")
-called = right.selectbox("called", EMOTIONS, key="cell_called")
-cell = np.flatnonzero((dataset.split(split).labels == EMOTIONS.index(true))
-                      & (np.array(report["predicted"]) == EMOTIONS.index(called)))
+true = left.selectbox("Faces that are (or click a cell)", classes, key="cell_true")
+called = right.selectbox("called", classes, key="cell_called")
+truth = np.asarray(dataset.classes)[dataset.split(split).labels]
+cell = np.flatnonzero((truth == true) & (np.array(report["predicted"]) == classes.index(called)))
 st.caption(f"{len(cell):,} '{true}' faces called '{called}'" + (", the first 48:" if len(cell) > 48 else ""))
 if len(cell):
     st.image(list(dataset.split(split).images[cell[:48]]), width=72)
 
-st.subheader("Accuracy per emotion")
-per_class = pd.DataFrame([{"model": n, "emotion": e, "accuracy": r["per_class"][e]["accuracy"]}
-                          for n, r in reports.items() for e in EMOTIONS])
-figure = px.bar(per_class, x="emotion", y="accuracy", color="model", barmode="group", range_y=[0, 1]) \
-    if len(reports) > 1 else px.bar(per_class, x="emotion", y="accuracy", color="emotion", range_y=[0, 1],
-                                    color_discrete_map=EMOTION_COLORS)
+st.subheader("Accuracy per class")
+per_class = pd.DataFrame([{"model": n, "class": e, "accuracy": r["per_class"][e]["accuracy"]}
+                          for n, r in reports.items() for e in classes if e in r["per_class"]])
+figure = px.bar(per_class, x="class", y="accuracy", color="model", barmode="group", range_y=[0, 1]) \
+    if len(reports) > 1 else px.bar(per_class, x="class", y="accuracy", color="class", range_y=[0, 1],
+                                    color_discrete_map=colors)
 st.plotly_chart(figure)
-st.dataframe(pd.DataFrame(report["per_class"]).T.rename_axis("emotion").round(3),
+st.dataframe(pd.DataFrame(report["per_class"]).T.rename_axis("class").round(3),
              column_config={"support": st.column_config.NumberColumn("images", format="%d")})
 
 st.subheader("Most confident mistakes")
 if report["worst_mistakes"]:
     faces = dataset.split(split).images[[mistake["index"] for mistake in report["worst_mistakes"]]]
     if st.toggle("Why these labels? (Grad-CAM: in red, what made the model say the wrong emotion)"):
-        predicted = [EMOTIONS.index(mistake["predicted"]) for mistake in report["worst_mistakes"]]
+        predicted = [classes.index(mistake["predicted"]) for mistake in report["worst_mistakes"]]
         pictures = explain_faces(model_of(str(models[name]), models[name].stat().st_mtime), faces, predicted)
     else:
         pictures = [np.kron(face, np.ones((3, 3), np.uint8)) for face in faces]

@@ -6,13 +6,13 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from app_pages.results_panel import results_panel
-from core.emotions import EMOTIONS
 from core.faces import VIDEO, no_face_reason
 from core.frame_rate import FrameRate, draw_frame_rate
 from core.imaging import ImageError, as_jpeg
 from core.inference import LIVE_VIEWS
 from core.model_store import ModelError, available_models
-from core.prediction import EMOTION_COLORS, FacePrediction, FacePredictor, draw_predictions
+from core.classes import hex_colors
+from core.prediction import FacePrediction, FacePredictor, draw_predictions
 from core.uploads import PICTURE_TYPES, uploads_to_take
 
 
@@ -55,8 +55,8 @@ def show_prediction(predictor: FacePredictor, model_key: tuple, upload, key: str
     if note:
         bars_column.info(f"{name}: {note}")
     for number, face in enumerate(faces, 1):
-        figure = px.bar(x=list(EMOTIONS), y=face.probabilities, color=list(EMOTIONS), range_y=[0, 1],
-                        color_discrete_map=EMOTION_COLORS, labels={"x": "emotion", "y": "probability"},
+        figure = px.bar(x=face.classes, y=face.probabilities, color=face.classes, range_y=[0, 1],
+                        color_discrete_map=hex_colors(face.classes), labels={"x": "class", "y": "probability"},
                         title=f"Face {number}: {face.emotion} ({face.confidence:.0%})")
         bars_column.plotly_chart(figure.update_layout(showlegend=False, height=260), key=f"{key}-face-{number}")
         if bars_column.toggle("Why this label?", key=f"why-{key}-{number}",

@@ -3,7 +3,6 @@ uploaded pictures as numbers in a table, and downloads of them (CSV, JSON) and o
 
 import streamlit as st
 
-from core.emotions import EMOTIONS
 from core.prediction import FacePrediction
 from core.results import pictures_zip, results_json, results_table
 
@@ -18,7 +17,7 @@ def results_panel(pictures: list[tuple[str, bytes, list[FacePrediction]]]) -> No
     else:
         st.dataframe(table, hide_index=True, column_config={
             emotion: st.column_config.ProgressColumn(emotion, min_value=0, max_value=1, format="%.3f")
-            for emotion in (*EMOTIONS, "confidence")})
+            for emotion in (*table.columns[table.columns.get_loc("confidence") + 1:], "confidence")})
     left, middle, right = st.columns(3)
     left.download_button("Faces as CSV", table.to_csv(index=False), file_name="faces.csv", mime="text/csv",
                          on_click="ignore", disabled=table.empty)

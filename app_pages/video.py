@@ -8,9 +8,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.emotions import EMOTIONS
 from core.model_store import ModelError, available_models
-from core.prediction import EMOTION_COLORS, FacePredictor
+from core.classes import hex_colors
+from core.prediction import FacePredictor
 from core.video import EVERY, VIDEO_SUFFIXES, VideoError, predict_video
 
 
@@ -78,11 +78,12 @@ right.download_button("Download the annotated video", result["video"].read_bytes
 st.video(str(result["video"]))
 
 rows = pd.read_csv(result["csv"])
+classes = list(rows.columns[rows.columns.get_loc("confidence") + 1:])  # the model's own, in its order
 faces = rows[rows["face"] > 0]
 if faces.empty:
     st.info("No face was found in the classified frames. Faces should be frontal and not too small.")
 for number, face in faces.groupby("face"):
-    figure = px.line(face, x="time_s", y=list(EMOTIONS), color_discrete_map=EMOTION_COLORS, range_y=[0, 1],
-                     labels={"time_s": "time (s)", "value": "probability", "variable": "emotion"},
+    figure = px.line(face, x="time_s", y=classes, color_discrete_map=hex_colors(classes), range_y=[0, 1],
+                     labels={"time_s": "time (s)", "value": "probability", "variable": "class"},
                      title=f"Face {number}: mostly {face['emotion'].mode()[0]}")
     st.plotly_chart(figure.update_layout(height=300))

@@ -1,8 +1,9 @@
 """The networks, chosen by name. A new architecture is one builder added to ARCHITECTURES.
 
-Every network takes (48, 48, 1) pixels in 0-255 and returns 7 softmax probabilities in
+Every network takes (48, 48, 1) pixels in 0-255 and returns one softmax probability per class in
 float32; scaling is a layer inside the model, so a face is prepared the same way for training,
 evaluation and prediction. Training-time augmentation is the training step's (core.recipes).
+"transfer" starts from the shipped model's learned features (models/default) with a new head.
 """
 
 from dataclasses import dataclass
@@ -11,8 +12,8 @@ from typing import Callable
 import keras
 from keras import layers
 
-from core.emotions import EMOTIONS
 from core.imaging import FACE_SIZE
+from core.runs import DEFAULT_MODEL_DIR
 
 INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
 
@@ -31,7 +32,7 @@ def _conv_block(x, filters: int, convs: int = 2):
     return layers.MaxPooling2D()(x)
 
 
-def build_seed() -> keras.Model:
+def build_seed(classes: int) -> keras.Model:
     """The original notebook's network: Conv 16,16 / 32,32 / 64,64, dropout 0.7, softmax."""
     inputs = keras.Input(INPUT_SHAPE)
     x = layers.Rescaling(1 / 255)(inputs)
@@ -39,11 +40,11 @@ def build_seed() -> keras.Model:
         x = _conv_block(x, filters)
     x = layers.Flatten()(x)
     x = layers.Dropout(0.7)(x)
-    outputs = layers.Dense(len(EMOTIONS), activation="softmax", dtype="float32")(x)
+    outputs = layers.Dense(classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="seed")
 
 
-def _vgg(widths: tuple[int, ...], name: str) -> keras.Model:
+def _vgg(widths: tuple[int, ...], name: str, classes: int) -> keras.Model:
     """Four blocks of two 3x3 convs, then dense 256 and softmax: 48x48 -> 24 -> 12 -> 6 -> 3."""
     inputs = keras.Input(INPUT_SHAPE)
     x = layers.Rescaling(1 / 255)(inputs)
@@ -53,18 +54,18 @@ def _vgg(widths: tuple[int, ...], name: str) -> keras.Model:
     x = layers.Dropout(0.4)(x)
     x = layers.Dense(256, activation="relu")(x)
     x = layers.Dropout(0.4)(x)
-    outputs = layers.Dense(len(EMOTIONS), activation="softmax", dtype="float32")(x)
+    outputs = layers.Dense(classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_vgg() -> keras.Model:
+def build_vgg(classes: int) -> keras.Model:
     """The VGG-style net with 32-64-128-256 filters: ~1.8M params, ~0.24 GFLOP a face."""
-    return _vgg((32, 64, 128, 256), "vgg")
+    return _vgg((32, 64, 128, 256), "vgg", classes)
 
 
-def build_vgg_wide() -> keras.Model:
+def build_vgg_wide(classes: int) -> keras.Model:
     """The same net 1.5 times as wide, 48-96-192-384 filters: ~3.5M params, ~0.53 GFLOP a face."""
-    return _vgg((48, 96, 192, 384), "vgg_wide")
+    return _vgg((48, 96, 192, 384), "vgg_wide", classes)
 
 
 def _residual_block(x, filters: int, stride: int):
@@ -81,7 +82,7 @@ def _residual_block(x, filters: int, stride: int):
     return layers.Activation("relu")(layers.Add()([x, shortcut]))
 
 
-def build_resnet() -> keras.Model:
+def build_resnet(classes: int) -> keras.Model:
     """A ResNet sized for 48x48: a 3x3 stem, then 2 residual blocks each at 64, 128 and 256 filters,
     the first of each halving the side (48 -> 24 -> 12 -> 6), global average pooling and softmax:
     ~2.8M params, ~0.5 GFLOP a face."""
@@ -95,8 +96,33 @@ def build_resnet() -> keras.Model:
         x = _residual_block(x, filters, stride=1)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(0.3)(x)
-    outputs = layers.Dense(len(EMOTIONS), activation="softmax", dtype="float32")(x)
+    outputs = layers.Dense(classes, activation="softmax", dtype="float32")(x)
     return keras.Model(inputs, outputs, name="resnet")
+
+
+SHIPPED_MEMBER = "member_2"  # the shipped ensemble's vgg: its features for "transfer"
+HEAD_LAYERS = ("head_dropout", "head")  # a transfer network's new layers; the others are its features
+
+
+def build_transfer(classes: int) -> keras.Model:
+    """The shipped model's vgg member up to its 256-wide features (learned on 28,709 FER-2013 faces), with
+    a new dropout and softmax head for these classes: ~1.7M params, ~0.24 GFLOP a face. One flat network,
+    so Grad-CAM and the exports see it as any other."""
+    from core.model_store import load_model  # the model store imports this registry
+
+    member = load_model(DEFAULT_MODEL_DIR).get_layer(SHIPPED_MEMBER)
+    features = member.layers[-3].output  # before the member's own dropout and 7-way softmax
+    x = layers.Dropout(0.3, name=HEAD_LAYERS[0])(features)
+    outputs = layers.Dense(classes, activation="softmax", dtype="float32", name=HEAD_LAYERS[1])(x)
+    return keras.Model(member.inputs, outputs, name="transfer")
+
+
+def set_features_trainable(network: keras.Model, trainable: bool) -> None:
+    """Freeze (False) or free (True) a transfer network's learned features; its BatchNormalization layers
+    stay frozen either way (in inference mode: a small dataset must not move FER-2013's statistics)."""
+    for layer in network.layers:
+        if layer.name not in HEAD_LAYERS and layer.weights:
+            layer.trainable = trainable and not isinstance(layer, layers.BatchNormalization)
 
 
 @dataclass(frozen=True)
@@ -109,6 +135,7 @@ class Architecture:
     schedule: str  # "constant" (plain Adam) or "cosine" (AdamW, warm-up then cosine decay)
     label_smoothing: float
     weight_decay: float = 1e-4  # AdamW's, for the cosine schedule
+    pretrained: bool = False  # starts from learned features (freezes them for the run's first epochs)
 
     @property
     def optimizer(self) -> str:
@@ -125,4 +152,7 @@ ARCHITECTURES = {
                            learning_rate=2e-3, schedule="cosine", label_smoothing=0.1),
     "seed": Architecture(build_seed, "The original notebook's small CNN (reference), Adam 1e-3",
                          learning_rate=1e-3, schedule="constant", label_smoothing=0.0),
+    "transfer": Architecture(build_transfer, "The shipped model's learned features with a new head for your "
+                             "classes, ~1.7M params, Adam", learning_rate=1e-3, schedule="constant",
+                             label_smoothing=0.1, pretrained=True),
 }

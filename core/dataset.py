@@ -1,9 +1,12 @@
-"""Reading FER-2013 in every common layout into 48x48 uint8 arrays with integer labels.
+"""Reading a dataset of faces into 48x48 uint8 arrays with integer labels: FER-2013 in every common
+layout, or any folder of the user's own class folders.
 
-Layouts: `ROOT/<split>/<emotion>/*` (Kaggle's `train/angry/...` or the other naming
-`disgusted/im0.png`), a single split folder `ROOT/<emotion>/*`, `fer2013.csv`
-(`emotion,pixels,Usage`), or a `.zip` of any of these. Decoded arrays are cached on disk,
-keyed by a manifest of file names, sizes and modification times.
+Layouts: `ROOT/<split>/<class>/*` (Kaggle's `train/angry/...` or the other naming
+`disgusted/im0.png`), one folder of class folders `ROOT/<class>/*` (any class names, see
+core.classes; a person folder may sit inside a class folder, see core.people), `fer2013.csv`
+(`emotion,pixels,Usage`), or a `.zip` of any of these. Pictures larger than a face crop have their
+face found and aligned as Predict does (core.faces); a picture with no face or several is skipped and
+reported. Decoded arrays are cached on disk, keyed by a manifest of file names, sizes and modification times.
 """
 
 import hashlib
@@ -14,23 +17,29 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from core.archives import ArchiveError, unpack_zip
-from core.emotions import EMOTIONS, FOLDER_ALIASES, label_of_csv_code, label_of_folder
+from core.classes import MAX_CLASSES, ClassError, check_class_names, class_of_folder, ordered_classes
+from core.emotions import EMOTIONS, label_of_csv_code
 from core.imaging import FACE_SIZE, ImageError, open_image, to_face_pixels
+from core.people import person_of
 from core.safe_files import trim_oldest
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".pgm"}
 SPLIT_ALIASES = {"training": "train", "publictest": "test", "privatetest": "private"}
 SPLIT_NAMES = {"train", "test", "val", "validation", "private", *SPLIT_ALIASES}
 IGNORED_NAMES = {"__MACOSX", "Thumbs.db"}
 MAX_CACHE_BYTES = int(os.environ.get("FER_CACHE_MAX_BYTES", 8 * 2**30))  # oldest entries are removed beyond it
 MAX_UPLOADS_BYTES = 4 * 2**30  # uploaded zips kept; the oldest are removed beyond it
+MAX_FILES = 200_000  # files a folder dataset may hold (FER-2013 has 35,887)
+
+NO_FACE = "no face found"
+SEVERAL_FACES = "several faces"
 
 Progress = Callable[[int, int], None]
 
@@ -41,12 +50,18 @@ class DatasetError(ValueError):
 
 @dataclass
 class Split:
-    """One split: images (N, 48, 48) uint8, labels (N,) int64 indices into EMOTIONS, and
-    where each image came from (a relative file path or a CSV row)."""
+    """One split: images (N, 48, 48) uint8, labels (N,) int64 indices into its dataset's classes,
+    where each image came from (a relative file path or a CSV row) and who it shows ("" when unknown,
+    see core.people)."""
 
     images: np.ndarray
     labels: np.ndarray
     sources: list[str]
+    people: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.people:
+            self.people = [""] * len(self.labels)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -62,6 +77,13 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
     converted: int = 0
     key: str = ""  # changes with any file's name, size or time: what stored results about this data are keyed by
+    classes: list[str] = field(default_factory=lambda: list(EMOTIONS))  # what the labels index
+    present: list[str] = field(default_factory=list)  # the classes with a folder (or rows) in the data
+    faces: dict = field(default_factory=dict)  # pictures whose face was found, and those skipped: see face_report
+
+    def __post_init__(self):
+        if not self.present:
+            self.present = list(self.classes)
 
     def split(self, name: str) -> Split:
         """Return a split by name, or raise DatasetError listing the splits there are."""
@@ -133,8 +155,8 @@ def evict_oldest(cache_dir: Path, keep: set[Path]) -> list[Path]:
 def _layout(path: Path, name: str) -> Path | dict[str, Path]:
     """What to read, found without decoding anything: a CSV file, or split name -> split folder.
 
-    `name` names the split of a single-split folder (a zip's own name). A folder that is not a
-    dataset is refused here, before its files are listed (so "/" fails at once).
+    `name` names the split of a single folder of class folders (a zip's own name). A folder that is
+    not a dataset is refused here, before its files are listed (so "/" fails at once).
     """
     if path.is_file():
         if path.suffix.lower() == ".csv":
@@ -143,27 +165,47 @@ def _layout(path: Path, name: str) -> Path | dict[str, Path]:
     try:
         csv_files = sorted(path.glob("*.csv"))
         folders = _subfolders(path)
+        splits = [folder for folder in folders if folder.name.lower() in SPLIT_NAMES and _subfolders(folder)]
     except OSError:  # unreadable: said as for any other place without a dataset
         raise no_dataset(path) from None
     if csv_files and not folders:
         return csv_files[0]
     if not folders:
         raise no_dataset(path)
-    if any(label_of_folder(folder.name) is not None for folder in folders):
-        # emotion folders directly inside: one split (an unknown folder beside them is reported as such)
+    if not splits:  # class folders directly inside: one split
+        if not any(_holds_pictures(folder) for folder in folders[:MAX_CLASSES + 1]):
+            raise no_dataset(path)
         return {name.lower() or "data": path}
     for folder in folders:
-        inner = _subfolders(folder)
-        known_split = inner and folder.name.lower() in SPLIT_NAMES  # its unknown folders are named when read
-        if not known_split and not any(label_of_folder(f.name) is not None for f in inner):
+        if not _subfolders(folder):  # beside split folders, only more split folders
             raise no_dataset(path)
     return {SPLIT_ALIASES.get(folder.name.lower(), folder.name.lower()): folder for folder in folders}
+
+
+def _holds_pictures(folder: Path) -> bool:
+    """Whether a class folder has a picture file in it or in one of its person folders (a look at a few entries)."""
+    try:
+        for count, entry in enumerate(folder.iterdir()):
+            if entry.suffix.lower() in IMAGE_SUFFIXES or (entry.is_dir() and _holds_pictures_directly(entry)):
+                return True
+            if count >= 200:
+                return False
+    except OSError:
+        return False
+    return False
+
+
+def _holds_pictures_directly(folder: Path) -> bool:
+    try:
+        return any(entry.suffix.lower() in IMAGE_SUFFIXES for _, entry in zip(range(200), folder.iterdir()))
+    except OSError:
+        return False
 
 
 def no_dataset(path: str | Path) -> DatasetError:
     """One message for every path that holds no dataset (missing, unreadable, or something else), so a
     typed path never tells which folders exist or what is in them."""
-    return DatasetError(f"no dataset at {path}: give a folder of emotion folders (or of split folders holding "
+    return DatasetError(f"no dataset at {path}: give a folder of class folders (or of split folders holding "
                         "them), a fer2013.csv or a .zip")
 
 
@@ -171,9 +213,10 @@ def _subfolders(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name not in IGNORED_NAMES)
 
 
-def labelled_files(path: str | Path) -> tuple[dict[str, list[tuple[Path, int]]], list[str]]:
-    """Every file of a folder dataset with its label, per split, found without decoding anything,
-    and warnings (empty class folders). Raises DatasetError for a CSV file or a folder that is not a dataset.
+def labelled_files(path: str | Path) -> tuple[dict[str, list[tuple[Path, int]]], list[str], list[str]]:
+    """Every file of a folder dataset with its label, per split, found without decoding anything; warnings
+    (empty class folders); the classes the labels index. Raises DatasetError for a CSV file or a folder
+    that is not a dataset.
 
     Example: labelled_files("../shared/datasets/fer2013")[0]["train"][0] -> (PosixPath('.../train/angry/im0.png'), 0)
     """
@@ -183,64 +226,136 @@ def labelled_files(path: str | Path) -> tuple[dict[str, list[tuple[Path, int]]],
     split_dirs = _layout(root, root.name)
     if isinstance(split_dirs, Path):
         raise DatasetError(f"{root} holds {split_dirs.name}, not image folders")
-    return _split_files(root, split_dirs)
+    listing = _split_files(root, split_dirs)
+    labels = {name: index for index, name in enumerate(listing.classes)}
+    files = {split: [(file, labels[name]) for file, name, _ in entries] for split, entries in listing.files.items()}
+    return files, listing.warnings, listing.classes
 
 
-def _split_files(root: Path, split_dirs: dict[str, Path]) -> tuple[dict[str, list[tuple[Path, int]]], list[str]]:
-    files: dict[str, list[tuple[Path, int]]] = {}
-    warnings = []
+@dataclass
+class _Listing:
+    """A folder dataset's files before decoding: per split (file, class, path inside the class folder)."""
+
+    files: dict[str, list[tuple[Path, str, str]]]
+    classes: list[str]
+    present: list[str]
+    warnings: list[str]
+
+
+def _split_files(root: Path, split_dirs: dict[str, Path]) -> _Listing:
+    files: dict[str, list[tuple[Path, str, str]]] = {}
+    warnings, folder_names, count = [], [], 0
     for split_name, split_dir in split_dirs.items():
         files[split_name] = []
-        for class_dir in _subfolders(split_dir):
-            label = label_of_folder(class_dir.name)
-            if label is None:
-                known = ", ".join(sorted(FOLDER_ALIASES))
-                raise DatasetError(f"unknown emotion folder '{printable(split_dir.name)}/{printable(class_dir.name)}': "
-                                   f"expected one of {known}")
-            names = sorted(p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith("."))
-            if not names:
+        class_dirs = _subfolders(split_dir)
+        try:
+            check_class_names([class_dir.name for class_dir in class_dirs])
+        except ClassError as error:
+            raise DatasetError(f"{printable(split_dir.name)}: {error}") from None
+        for class_dir in class_dirs:
+            folder_names.append(class_dir.name)
+            entries = _class_files(class_dir)
+            count += len(entries)
+            if count > MAX_FILES:
+                raise DatasetError(f"more than {MAX_FILES:,} files under {printable(root.name)}: is this the dataset "
+                                   "folder? (at most that many pictures are read)")
+            if not entries:
                 warnings.append(f"class folder '{printable(str(class_dir.relative_to(root)))}' is empty")
-            files[split_name].extend((file, label) for file in names)
-    return files, warnings
+            name = class_of_folder(class_dir.name)
+            files[split_name].extend((file, name, str(file.relative_to(class_dir))) for file in entries)
+    present = ordered_classes(class_of_folder(name) for name in folder_names)
+    classes = list(EMOTIONS) if set(present) <= set(EMOTIONS) else present
+    return _Listing(files, classes, present, warnings)
 
 
-def decode_face(file: Path) -> tuple[np.ndarray | None, bool, str]:
-    """Decode one image file into 48x48 uint8 face pixels: (pixels or None, whether it was converted, why not)."""
+def _class_files(class_dir: Path) -> list[Path]:
+    """The files of a class folder and of its person folders (one level down), sorted; hidden ones left out."""
+    found = []
+    for entry in sorted(class_dir.iterdir()):
+        if entry.name.startswith(".") or entry.name in IGNORED_NAMES:
+            continue
+        if entry.is_dir():
+            found += sorted(p for p in entry.iterdir() if p.is_file() and not p.name.startswith("."))
+        elif entry.is_file():
+            found.append(entry)
+    return found
+
+
+class Decoded(NamedTuple):
+    """One picture file as a face: its 48x48 pixels (None when unusable), whether it was converted (colour,
+    another size), why not usable, and whether its face was found in a larger picture."""
+
+    pixels: np.ndarray | None
+    converted: bool = False
+    reason: str = ""
+    found: bool = False
+
+
+def decode_face(file: Path) -> Decoded:
+    """Decode one picture file into 48x48 uint8 face pixels.
+
+    A picture no larger than a face crop (core.faces.is_face_crop) is taken whole, as today's crops are;
+    a larger one must show exactly one face, found and aligned exactly as Predict does (core.faces);
+    otherwise the reason starts with NO_FACE or SEVERAL_FACES.
+    """
+    from core.faces import find_and_crop, is_face_crop, main_faces
+
     if file.suffix.lower() not in IMAGE_SUFFIXES:
-        return None, False, "not an image file (unknown extension)"
+        return Decoded(None, reason="not an image file (unknown extension)")
     try:
         image = open_image(file)
     except (ImageError, OSError) as error:
-        return None, False, str(error)
-    converted = image.mode != "L" or image.size != (FACE_SIZE, FACE_SIZE)
-    return to_face_pixels(np.asarray(image.convert("L"))), converted, ""
+        return Decoded(None, reason=str(error))
+    gray = np.asarray(image.convert("L"))
+    if is_face_crop(gray):
+        converted = image.mode != "L" or image.size != (FACE_SIZE, FACE_SIZE)
+        return Decoded(to_face_pixels(gray), converted)
+    boxes, crops = find_and_crop(np.asarray(image.convert("RGB")))
+    kept = main_faces(boxes)
+    if not kept:
+        return Decoded(None, True, f"{NO_FACE} ({image.size[0]}x{image.size[1]} picture)")
+    if len(kept) > 1:
+        return Decoded(None, True, f"{SEVERAL_FACES} ({len(kept)} faces of similar size)")
+    return Decoded(crops[kept[0]], True, found=True)
 
 
 def _read_split_folders(root: Path, split_dirs: dict[str, Path], progress: Progress | None) -> Dataset:
-    """Read `<split>/<emotion>/<image>` folders, decoding images on a few threads."""
+    """Read `<split>/<class>/[<person>/]<image>` folders, decoding images on a few threads."""
     dataset = Dataset(source=str(root), splits={})
-    files, dataset.warnings = _split_files(root, split_dirs)
-    jobs = [(split_name, label, file) for split_name, pairs in files.items() for file, label in pairs]
-    per_split: dict[str, tuple[list, list, list]] = {name: ([], [], []) for name in split_dirs}
+    listing = _split_files(root, split_dirs)
+    dataset.warnings, dataset.classes, dataset.present = listing.warnings, listing.classes, listing.present
+    labels = {name: index for index, name in enumerate(listing.classes)}
+    jobs = [(split_name, name, inside, file) for split_name, entries in listing.files.items()
+            for file, name, inside in entries]
+    per_split: dict[str, tuple[list, list, list, list]] = {name: ([], [], [], []) for name in split_dirs}
+    report = {"found": 0, "no_face": {}, "several_faces": {}}
     with ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) * 2) as pool:
-        decoded = pool.map(decode_face, [job[2] for job in jobs], chunksize=64)
-        for done, (job, (pixels, converted, reason)) in enumerate(zip(jobs, decoded), 1):
-            split_name, label, file = job
+        decoded = pool.map(decode_face, [job[3] for job in jobs], chunksize=16)
+        for done, (job, (pixels, converted, reason, found)) in enumerate(zip(jobs, decoded), 1):
+            split_name, class_name, inside, file = job
             name = printable(str(file.relative_to(root)))
             if pixels is None:
                 dataset.skipped.append(f"{name}: {reason}")
+                for kind, prefix in (("no_face", NO_FACE), ("several_faces", SEVERAL_FACES)):
+                    if reason.startswith(prefix):
+                        report[kind].setdefault(class_name, []).append(name)
             else:
-                images, labels, sources = per_split[split_name]
+                images, labels_, sources, people = per_split[split_name]
                 images.append(pixels)
-                labels.append(label)
+                labels_.append(labels[class_name])
                 sources.append(name)
+                people.append(printable(person_of(inside) or ""))
                 dataset.converted += converted
-            if progress and (done % 500 == 0 or done == len(jobs)):
+                report["found"] += found
+            if progress and (done % 100 == 0 or done == len(jobs)):
                 progress(done, len(jobs))
-    for split_name, (images, labels, sources) in per_split.items():
+    for split_name, (images, labels_, sources, people) in per_split.items():
         if not images:
-            raise DatasetError(f"split '{split_name}' has no readable images ({len(dataset.skipped)} skipped)")
-        dataset.splits[split_name] = Split(np.stack(images), np.asarray(labels, dtype=np.int64), sources)
+            raise DatasetError(f"split '{split_name}' has no readable images ({len(dataset.skipped)} skipped"
+                               + (": no face found in any picture" if report["no_face"] else "") + ")")
+        dataset.splits[split_name] = Split(np.stack(images), np.asarray(labels_, dtype=np.int64), sources, people)
+    dataset.faces = report
+    dataset.warnings += duplicate_warnings(dataset)
     return dataset
 
 
@@ -292,6 +407,20 @@ def _pixel_values(pixels: str) -> np.ndarray | None:
     return values if values.max(initial=0) <= 255 else None
 
 
+def duplicate_warnings(dataset: Dataset, shown: int = 10) -> list[str]:
+    """The same face (identical 48x48 pixels) under two classes: one line each, the first `shown` of them."""
+    first: dict[bytes, tuple[int, str]] = {}
+    lines = []
+    for split in dataset.splits.values():
+        for pixels, label, source in zip(split.images, split.labels, split.sources):
+            key = hashlib.blake2b(pixels.tobytes(), digest_size=16).digest()
+            label_, seen = first.setdefault(key, (int(label), source))
+            if label_ != label:
+                lines.append(f"the same picture is in two classes: {seen} ({dataset.classes[label_]}) and {source} "
+                             f"({dataset.classes[label]})")
+    return lines[:shown] + ([f"... and {len(lines) - shown} more pictures in two classes"] if len(lines) > shown else [])
+
+
 def printable(name: str) -> str:
     """A file name as text that can be shown and saved: bytes that are not UTF-8 become U+FFFD."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -317,8 +446,8 @@ def _extract_zip(path: Path, zips_dir: Path) -> tuple[Path, str]:
             raise DatasetError(str(error)) from None
         evict_oldest(zips_dir.parent, keep={target})
     entries = [p for p in target.iterdir() if not p.name.startswith(".") and p.name not in IGNORED_NAMES]
-    if len(entries) == 1 and entries[0].is_dir() and label_of_folder(entries[0].name) is None:
-        return entries[0], entries[0].name  # a zip of one top folder: read the folder
+    if len(entries) == 1 and entries[0].is_dir() and _subfolders(entries[0]):
+        return entries[0], entries[0].name  # a zip of one top folder (of class or split folders): read the folder
     return target, path.stem
 
 
@@ -341,8 +470,10 @@ def _write_cache(dataset: Dataset, cache_file: Path) -> None:
         arrays[f"{name}/images"] = split.images
         arrays[f"{name}/labels"] = split.labels
         arrays[f"{name}/sources"] = np.asarray(split.sources)
+        arrays[f"{name}/people"] = np.asarray(split.people)
     meta = {"source": dataset.source, "splits": list(dataset.splits), "skipped": dataset.skipped,
-            "warnings": dataset.warnings, "converted": dataset.converted}
+            "warnings": dataset.warnings, "converted": dataset.converted, "classes": dataset.classes,
+            "present": dataset.present, "faces": dataset.faces}
     arrays["meta"] = np.asarray(json.dumps(meta))
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
@@ -356,7 +487,9 @@ def _write_cache(dataset: Dataset, cache_file: Path) -> None:
 def _read_cache(cache_file: Path) -> Dataset:
     with np.load(cache_file) as arrays:
         meta = json.loads(str(arrays["meta"]))
-        splits = {name: Split(arrays[f"{name}/images"], arrays[f"{name}/labels"], arrays[f"{name}/sources"].tolist())
+        splits = {name: Split(arrays[f"{name}/images"], arrays[f"{name}/labels"], arrays[f"{name}/sources"].tolist(),
+                              arrays[f"{name}/people"].tolist())
                   for name in meta["splits"]}
-    return Dataset(meta["source"], splits, meta["skipped"], meta["warnings"], meta["converted"])
+    return Dataset(meta["source"], splits, meta["skipped"], meta["warnings"], meta["converted"],
+                   classes=meta["classes"], present=meta["present"], faces=meta["faces"])
 

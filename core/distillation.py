@@ -11,20 +11,24 @@ from pathlib import Path
 import numpy as np
 
 from core.inference import face_probabilities
-from core.model_store import load_model, model_file
+from core.model_store import ModelError, load_model, model_classes, model_file
 from core.runs import atomic_path
 
 TARGETS_FILE = "teacher_targets.npz"
 
 
-def check_teachers(teachers: list[str]) -> None:
-    """Raise ModelError naming the first teacher that is not a model."""
+def check_teachers(teachers: list[str], classes: list[str] | None = None) -> None:
+    """Raise ModelError naming the first teacher that is not a model, or (given the run's classes) whose
+    classes differ from them: its probabilities would mean other things."""
     for spec in teachers:
         model_file(spec)
+        if classes is not None and model_classes(spec) != list(classes):
+            raise ModelError(f"the teacher {spec} answers with {', '.join(model_classes(spec))}, not this run's "
+                             f"classes {', '.join(classes)}: a teacher must share the classes")
 
 
 def teacher_targets(teachers: list[str], images: np.ndarray, sources: list[str], cache: Path) -> np.ndarray:
-    """The teachers' mean mirror-averaged probabilities for each (48, 48) image: (N, 7) float32.
+    """The teachers' mean mirror-averaged probabilities for each (48, 48) image: (N, classes) float32.
 
     Cached in `cache` with the teachers and the images' sources it was computed for, and reused only
     when both match: a resumed run does not recompute, a changed dataset or teacher list does.

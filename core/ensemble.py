@@ -13,10 +13,9 @@ import keras
 import numpy as np
 
 from core.dataset import Dataset, load_dataset
-from core.emotions import EMOTIONS
 from core.evaluation import card_metrics, evaluate_model
 from core.inference import DEFAULT_VIEWS
-from core.model_store import load_model, model_file, read_card, save_model
+from core.model_store import load_model, model_classes, model_file, read_card, save_model
 from core.runs import atomic_path, write_json
 from core.training_config import TrainConfig
 from core.training_data import prepare_training_data
@@ -31,6 +30,17 @@ def combine(models: list[keras.Model]) -> keras.Model:
     for index, member in enumerate(models):
         member.name = f"member_{index}"
     return keras.Model(inputs, keras.layers.Average()([member(inputs) for member in models]), name="ensemble")
+
+
+def shared_classes(specs: list[str]) -> list[str]:
+    """The classes every member answers with, in one order; ValueError naming the first member that differs
+    (averaging probabilities of other classes would mix up their meanings)."""
+    first = model_classes(specs[0])
+    for spec in specs[1:]:
+        if model_classes(spec) != first:
+            raise ValueError(f"{spec} answers with {', '.join(model_classes(spec))} but {specs[0]} with "
+                             f"{', '.join(first)}: ensemble members must share their classes, in one order")
+    return first
 
 
 def shared_split(cards: list[dict], names: list[str]) -> dict:
@@ -58,8 +68,9 @@ def build_ensemble(specs: list[str], out_dir: str | Path, data: str | None = Non
     out_dir = Path(out_dir)
     _check_out_dir(out_dir, names)
     cards = [read_card(spec) for spec in specs]
+    classes = shared_classes(specs)
     split = shared_split(cards, names)
-    config = TrainConfig(data=data or split["data"], **{key: split[key] for key in SPLIT_KEYS})
+    config = TrainConfig(data=data or split["data"], **{key: split[key] for key in SPLIT_KEYS}, classes=classes)
     dataset = load_dataset(config.data)
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "model.keras") as temporary:  # an old model there is replaced once this one scored
@@ -67,7 +78,7 @@ def build_ensemble(specs: list[str], out_dir: str | Path, data: str | None = Non
         model = load_model(temporary)
         validation, test = _scores(model, dataset, config, views)
     card = {
-        "classes": list(EMOTIONS),
+        "classes": classes,
         "architecture": "ensemble of " + " + ".join(card.get("architecture", "?") for card in cards),
         "parameters": int(model.count_params()),
         "members": [_member(name, card) for name, card in zip(names, cards)],
@@ -100,12 +111,14 @@ def _check_out_dir(out_dir: Path, members: list[str]) -> None:
 def _scores(model: keras.Model, dataset: Dataset, config: TrainConfig, views: str) -> tuple[dict, dict]:
     """Reports on the validation slice the config defines and on the test split ({} where absent)."""
     held_out = prepare_training_data(dataset, config)
-    validation = evaluate_model(model, held_out["val_x"], held_out["val_y"], views=views) \
+    classes = held_out["classes"]
+    validation = evaluate_model(model, held_out["val_x"], held_out["val_y"], views=views, classes=classes) \
         if len(held_out["val_y"]) else {}
-    if "test" not in dataset.splits:
+    faces = held_out["test"]
+    if faces is None or not len(faces):
         return validation, {}
-    faces = dataset.split("test")
-    return validation, evaluate_model(model, faces.images, faces.labels, faces.sources, views=views) | {"split": "test"}
+    return validation, evaluate_model(model, faces.images, faces.labels, faces.sources, views=views,
+                                      classes=classes) | {"split": held_out["test_name"]}
 
 
 def _member(name: str, card: dict) -> dict:

@@ -21,8 +21,9 @@ import numpy as np
 
 from core.architectures import AUGMENTATION_LAYERS
 from core.dataset import load_dataset
+from core.evaluation import labels_for_model
 from core.inference import face_probabilities
-from core.model_store import ModelError, load_model, model_file, read_card
+from core.model_store import ModelError, load_model, model_classes, model_file, read_card
 from core.runs import atomic_path, write_json
 
 FORMATS = {"tflite": ".tflite", "onnx": ".onnx"}
@@ -163,13 +164,16 @@ def compare(model: keras.Model, exported: ExportedModel, faces: np.ndarray, labe
             "export_accuracy": float((got.argmax(axis=1) == labels).mean())}
 
 
-def sample_faces(data: str, split: str | None, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A random sample of a dataset split's faces and labels (split None: test, else the first)."""
+def sample_faces(data: str, split: str | None, count: int, seed: int = 0,
+                 classes: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A random sample of a dataset split's faces and labels (split None: test, else the first); with
+    classes, the labels index those (a model's) classes, matched by name."""
     dataset = load_dataset(data)
     name = split if split in dataset.splits else ("test" if "test" in dataset.splits else next(iter(dataset.splits)))
     faces = dataset.split(name)
     chosen = np.sort(np.random.default_rng(seed).permutation(len(faces.labels))[:count])
-    return faces.images[chosen], faces.labels[chosen]
+    labels = labels_for_model(faces.labels, dataset.classes, classes) if classes else faces.labels
+    return faces.images[chosen], labels[chosen]
 
 
 def export_model(spec: str | Path, fmt: str, quantize: str | None = None, out: str | Path | None = None,
@@ -190,9 +194,10 @@ def export_model(spec: str | Path, fmt: str, quantize: str | None = None, out: s
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(out) as temporary:
         temporary.write_bytes(content)
-    faces, labels = sample_faces(data, "test", check_faces)
+    classes = model_classes(spec)
+    faces, labels = sample_faces(data, "test", check_faces, classes=classes)
     report = {"path": str(out), "format": fmt, "quantize": quantize or "float32", "bytes": len(content),
-              "model": source.name, "model_sha256": file_hash(source)} \
+              "model": source.name, "model_sha256": file_hash(source), "classes": classes} \
         | compare(model, ExportedModel(content, fmt), faces, labels)
     write_json(Path(str(out) + ".json"), report)
     return report

@@ -149,6 +149,21 @@ def is_face_crop(picture: np.ndarray) -> bool:
     return max(picture.shape[:2]) <= SMALL_CROP_SIDE
 
 
+BACKGROUND_FACE_SHARE = 0.5  # a face narrower than this share of the largest is in the background
+
+
+def main_faces(boxes: list[Box]) -> list[int]:
+    """Indices of the faces a picture is about: the largest and any at least BACKGROUND_FACE_SHARE as wide
+    (a poster or a passer-by far behind is not one of them). Boxes come largest first.
+
+    Example: main_faces([(0, 0, 200, 200), (500, 0, 40, 40)]) -> [0]
+    """
+    if not boxes:
+        return []
+    widest = max(box[2] for box in boxes)
+    return [index for index, box in enumerate(boxes) if box[2] >= BACKGROUND_FACE_SHARE * widest]
+
+
 def find_and_crop(picture: np.ndarray, detection: Detection = PHOTO) -> tuple[list[Box], np.ndarray]:
     """Boxes and their (N, 48, 48) crops in an RGB or gray picture; a small face crop is returned whole as
     one box, a picture too small to show a face (see core.imaging.can_show_a_face) has none."""

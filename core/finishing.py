@@ -12,11 +12,12 @@ from core.architectures import ARCHITECTURES
 from core.balance import class_counts
 from core.checkpoints import weights_from_bytes
 from core.dataset import Dataset
-from core.emotions import EMOTIONS
-from core.evaluation import card_metrics, evaluate_model
+from core.evaluation import baseline_of, card_metrics, evaluate_model
 from core.hardware import backend_version, hardware
 from core.model_store import save_model
 from core.run_monitor import BATCH_EVENT_SECONDS, RunMonitor
+
+LEARNED_LITTLE_MARGIN = 0.05  # a run within 5 points of the majority-class baseline has learned little
 from core.runs import RunFolder, write_json
 from core.training_config import TrainConfig, cli_arguments
 
@@ -28,28 +29,31 @@ def finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, mo
     state = monitor.state
     if len(data["val_y"]) and monitor.best_weights is not None:
         model.set_weights(weights_from_bytes(monitor.best_weights))
-    final = ARCHITECTURES[config.arch].build()
+    classes = data["classes"]
+    final = ARCHITECTURES[config.arch].build(len(classes))
     final.set_weights(model.network.get_weights())
     val_sources = [data["sources"][i] for i in data["val_indices"]]
-    validation = evaluate_model(final, data["val_x"], data["val_y"], val_sources,
+    validation = evaluate_model(final, data["val_x"], data["val_y"], val_sources, classes=classes,
                                 progress=_finishing(run, "scoring the validation images")) if len(data["val_y"]) else {}
-    test = {}
-    if config.test_split and config.test_split in dataset.splits:
-        split = dataset.splits[config.test_split]
-        test = evaluate_model(final, split.images, split.labels, split.sources,
-                              progress=_finishing(run, f"scoring the '{config.test_split}' split"))
-        data["counts"]["test"] = class_counts(split.labels).tolist()
+    test, split = {}, data.get("test")
+    if split is not None and len(split):
+        test = evaluate_model(final, split.images, split.labels, split.sources, classes=classes,
+                              progress=_finishing(run, f"scoring the '{data['test_name']}' split"))
+        data["counts"]["test"] = class_counts(split.labels, len(classes)).tolist()
+    _write_split(run, data)
     card = {
-        "classes": list(EMOTIONS),
+        "classes": list(classes),
         "architecture": config.arch,
         "parameters": int(final.count_params()),
         "config": dataclasses.asdict(config),
         "data_counts": data["counts"],
+        "split": data["split"],
         "history": state.get("history") or [e for e in run.events() if e["event"] == "epoch"],
         "steps": state.get("steps"),
         "best_epoch": state.get("best_epoch"),
         "validation": card_metrics(validation),
-        "test": card_metrics(test) | ({"split": config.test_split} if test else {}),
+        "test": card_metrics(test) | ({"split": data["test_name"]} if test else {}),
+        "learned_little": learned_little(validation or test),
         "training_seconds": round(state.get("seconds", seconds), 1),
         "initialised_from": state.get("initialised_from"),
         "hardware": " + ".join(state.get("hardware") or [hardware()]),
@@ -62,6 +66,32 @@ def finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, mo
     write_json(run.card_file, card)
     save_model(final, run.model_file)  # last: its presence marks the run finished
     return card
+
+
+def learned_little(metrics: dict) -> str | None:
+    """What to try when a run ends within a few points of always answering its commonest class; else None."""
+    baseline = baseline_of(metrics)
+    if baseline is None or "accuracy" not in metrics or metrics["accuracy"] > baseline[0] + LEARNED_LITTLE_MARGIN:
+        return None
+    return (f"it learned little: {metrics['accuracy']:.1%} against {baseline[0]:.1%} for always answering "
+            f"'{baseline[1]}'. Try --preset quick (it starts from features learned on 28,709 faces), more pictures "
+            "per class, more epochs, or --balance oversample when one class dominates.")
+
+
+def _write_split(run: RunFolder, data: dict) -> None:
+    """split.json in the run folder: which pictures (and people) went to training, validation and test."""
+    test = data.get("test")
+    if data.get("images") is None:  # streamed from shards: the shards hold the split
+        write_json(run.path / "split.json", data["split"])
+        return
+    folds = {"train": sorted(set(data["train_indices"].tolist())), "validation": list(data["val_indices"])}
+    listing = {name: [data["sources"][i] for i in indices] for name, indices in folds.items()}
+    listing["test"] = list(test.sources) if test is not None else []
+    people = {name: sorted({data["people"][i] for i in indices} - {""}) for name, indices in folds.items()} \
+        if data.get("people") else {}
+    if people:
+        people["test"] = sorted(set(test.people) - {""}) if test is not None else []
+    write_json(run.path / "split.json", data["split"] | {"pictures": listing, "people": people})
 
 
 def _finishing(run: RunFolder, stage: str):

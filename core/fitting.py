@@ -8,9 +8,9 @@ from core import distributed
 from core.architectures import ARCHITECTURES
 from core.checkpoints import best_weights
 from core.distillation import TARGETS_FILE, teacher_targets
-from core.emotions import EMOTIONS
 from core.hardware import hardware
 from core.recipes import TrainingModel, ema_weights_callback
+from core.run_model import compile_model
 from core.run_monitor import RunMonitor, TrainingCancelled
 from core.runs import RunFolder
 from core.streaming import TrainingSource, fit_input
@@ -31,24 +31,29 @@ def fit(run: RunFolder, config: TrainConfig, data: dict, model: TrainingModel, s
     if streamed is None:
         # uint8 faces and their targets go in as arrays: the training step casts, augments and mixes them.
         x_train = data["images"][data["train_indices"]][..., None]
-        y_train = keras.utils.to_categorical(data["labels"][data["train_indices"]], len(EMOTIONS))
+        y_train = keras.utils.to_categorical(data["labels"][data["train_indices"]], len(data["classes"]))
         if config.teachers and config.distillation == "offline":
             targets = teacher_targets(config.teachers, data["images"], data["sources"], run.path / TARGETS_FILE)
             y_train = (1 - config.teacher_weight) * y_train + config.teacher_weight * targets[data["train_indices"]]
     validation = None
     if len(data["val_y"]):
-        y_val = keras.utils.to_categorical(data["val_y"], len(EMOTIONS))
+        y_val = keras.utils.to_categorical(data["val_y"], len(data["classes"]))
         validation = ((data["val_x"][..., None], y_val), y_val)
     monitor = RunMonitor(run, config, steps_per_epoch, state, _stop_check(run, strategy), best_weights(run))
     callbacks = [ema_weights_callback(resumed), monitor] if config.ema else [monitor]
     if state["epoch"] < config.epochs and (strategy or streamed):
         source = streamed or TrainingSource(len(y_train), x_train, y_train, [data["sources"][i] for i in data["train_indices"]],
-                                            class_weight=data["class_weight"])
+                                            class_weight=data["class_weight"], classes=len(data["classes"]))
         _fit_stream(model, run, config, source, validation, callbacks, strategy, worker)
     elif state["epoch"] < config.epochs:
-        model.fit((x_train, y_train), y_train, batch_size=config.batch_size, epochs=config.epochs,
-                  initial_epoch=state["epoch"], validation_data=validation,
-                  class_weight=data["class_weight"], callbacks=callbacks, verbose=0)
+        for end, fine_tune in _phases(config):
+            if monitor.state["epoch"] >= end or monitor.cancelled:
+                continue
+            if ARCHITECTURES[config.arch].pretrained:
+                compile_model(model, config, steps_per_epoch, fine_tune)
+            model.fit((x_train, y_train), y_train, batch_size=config.batch_size, epochs=end,
+                      initial_epoch=monitor.state["epoch"], validation_data=validation,
+                      class_weight=data["class_weight"], callbacks=callbacks, verbose=0)
     if monitor.cancelled:
         raise TrainingCancelled
     return monitor
@@ -69,6 +74,13 @@ def _fit_stream(model: keras.Model, run: RunFolder, config: TrainConfig, source:
         validation = None
     model.fit(inputs, steps_per_epoch=steps, epochs=config.epochs, initial_epoch=callbacks[-1].state["epoch"],
               validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0)
+
+
+def _phases(config: TrainConfig) -> list[tuple[int, bool]]:
+    """(last epoch, fine-tuning) of each phase: a pretrained network's frozen epochs, then the rest."""
+    if ARCHITECTURES[config.arch].pretrained and config.freeze_epochs:
+        return [(config.freeze_epochs, False), (config.epochs, True)]
+    return [(config.epochs, False)]
 
 
 def _stop_check(run: RunFolder, strategy):

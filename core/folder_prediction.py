@@ -18,12 +18,16 @@ import numpy as np
 
 from core.faces import find_and_crop
 from core.imaging import ImageError, read_image
-from core.prediction import ROW_COLUMNS, FacePrediction, FacePredictor
+from core.prediction import FacePrediction, FacePredictor, row_columns
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 # One row per face (face 1, 2, ...); a photo without a face has one row with face 0; an unreadable one,
 # one row with the reason in error.
-COLUMNS = ["photo", "face", *ROW_COLUMNS, "error"]
+
+
+def columns(classes: list[str]) -> list[str]:
+    """The CSV's header for a model's classes: photo, face number, the face's row, and an error."""
+    return ["photo", "face", *row_columns(classes), "error"]
 FACES_PER_BATCH = 64  # faces classified together
 IN_FLIGHT_PER_WORKER = 4  # photos decoded ahead per worker: this bounds the memory
 
@@ -37,7 +41,7 @@ def photo_paths(root: Path) -> Iterator[str]:
                 yield (Path(folder) / name).relative_to(root).as_posix()
 
 
-def resume_point(csv_path: Path) -> set[str]:
+def resume_point(csv_path: Path, classes: list[str]) -> set[str]:
     """The photos an earlier run's CSV holds, after cutting off its last photo's rows (the run may have
     stopped while writing them, so that photo is done again). Raises ValueError for another kind of CSV."""
     if not csv_path.exists() or csv_path.stat().st_size == 0:
@@ -45,8 +49,9 @@ def resume_point(csv_path: Path) -> set[str]:
     done, last, last_start = set(), None, None
     with open(csv_path, "r+b") as file:
         header = file.readline()
-        if next(csv.reader([header.decode("utf-8", "replace")]), None) != COLUMNS:
-            raise ValueError(f"{csv_path} is not a CSV written by this command (its header differs): "
+        if next(csv.reader([header.decode("utf-8", "replace")]), None) != columns(classes):
+            raise ValueError(f"{csv_path} is not a CSV written by this command for this model's classes (its header "
+                             "differs): "
                              "give a new file name, nothing was changed")
         offset = len(header)
         for line in file:
@@ -73,7 +78,7 @@ def predict_folder(predictor: FacePredictor, root: str | Path, csv_path: str | P
     root, csv_path = Path(root), Path(csv_path)
     if not root.is_dir():
         raise ValueError(f"{root} is not a folder")
-    done = resume_point(csv_path)
+    done = resume_point(csv_path, predictor.classes)
     total = sum(1 for _ in photo_paths(root))
     counts = {"photos": total, "resumed": sum(1 for p in photo_paths(root) if p in done), "faces": 0,
               "no_face": 0, "errors": 0}
@@ -82,7 +87,7 @@ def predict_folder(predictor: FacePredictor, root: str | Path, csv_path: str | P
     with open(csv_path, "a", newline="") as file, ThreadPoolExecutor(workers) as pool:
         writer = csv.writer(file)
         if fresh:
-            writer.writerow(COLUMNS)
+            writer.writerow(columns(predictor.classes))
         batch, finished = [], counts["resumed"]
         todo = (photo for photo in photo_paths(root) if photo not in done)
         for photo, found in _in_order(pool, root, todo, workers * IN_FLIGHT_PER_WORKER):
@@ -125,7 +130,7 @@ def _write(writer, predictor: FacePredictor, batch: list, counts: dict) -> None:
     """Classify a batch's faces in one go and write each photo's rows."""
     crops = [found[1] for _, found in batch if not isinstance(found, str)]
     probabilities = predictor.classify_faces(np.concatenate(crops)) if crops else []
-    start, empty = 0, [""] * len(ROW_COLUMNS)
+    start, empty = 0, [""] * len(row_columns(predictor.classes))
     for photo, found in batch:
         if isinstance(found, str):
             writer.writerow([photo, "", *empty, found])
@@ -136,6 +141,6 @@ def _write(writer, predictor: FacePredictor, batch: list, counts: dict) -> None:
             writer.writerow([photo, 0, *empty, ""])
             counts["no_face"] += 1
         for number, box in enumerate(boxes, 1):
-            writer.writerow([photo, number, *FacePrediction(box, probabilities[start + number - 1]).as_row(), ""])
+            writer.writerow([photo, number, *FacePrediction(box, probabilities[start + number - 1], predictor.classes).as_row(), ""])
         start += len(boxes)
         counts["faces"] += len(boxes)

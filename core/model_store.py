@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.classes import MAX_CLASSES, MIN_CLASSES
 from core.emotions import EMOTIONS
 from core.imaging import FACE_SIZE
 from core.runs import DEFAULT_MODEL_DIR, RunFolder, atomic_path, list_runs, read_json, runs_dir, write_json
@@ -49,27 +50,68 @@ def load_model(spec: str | Path):
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a bad file; all mean the same here
         raise ModelError(f"{path.name} is not a loadable Keras model ({type(error).__name__}: {error})") from None
-    check_contract(model, path.name)
+    check_contract(model, path.name, _card_classes(path))
     return model
 
 
-def check_contract(model, name: str) -> None:
-    """Raise ModelError unless the model maps (N, 48, 48, 1) pixels to N rows of 7 probabilities."""
+def model_classes(spec: str | Path) -> list[str]:
+    """The names of a model's classes in its output order: its card's "classes"; for a model file without
+    a card, FER-2013's seven emotions when it has seven outputs, else "class 1", "class 2", ...
+
+    Example: model_classes("models/default") -> ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]
+    """
+    path = model_file(spec)
+    classes = _card_classes(path)
+    if classes:
+        return classes
+    outputs = _output_count(path)
+    return list(EMOTIONS) if outputs == len(EMOTIONS) else [f"class {i}" for i in range(1, outputs + 1)]
+
+
+def _card_classes(path: Path) -> list[str] | None:
+    """The classes the card beside a model.keras names (a card belongs to the model.keras beside it only)."""
+    if path.name != "model.keras":
+        return None
+    classes = read_card(path).get("classes")
+    if isinstance(classes, list) and classes and all(isinstance(name, str) for name in classes):
+        return classes
+    return None
+
+
+def _output_count(path: Path) -> int:
+    """The width of a .keras file's last layer, read from its config without building the model."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+        layers = config["config"]["layers"]
+        return int(layers[-1]["config"]["units"]) if "units" in layers[-1]["config"] else len(EMOTIONS)
+    except (OSError, KeyError, ValueError, TypeError, IndexError, zipfile.BadZipFile):
+        return len(EMOTIONS)
+
+
+def check_contract(model, name: str, classes: list[str] | None = None) -> None:
+    """Raise ModelError unless the model maps (N, 48, 48, 1) pixels to N rows of probabilities, one per class
+    (as many as its card names, else 2 to MAX_CLASSES)."""
     if not getattr(model, "inputs", None):
         raise ModelError(f"{name} is not a face model (a training checkpoint?): it declares no input shape")
     if len(model.inputs) != 1 or tuple(model.inputs[0].shape[1:]) != (FACE_SIZE, FACE_SIZE, 1):
         shapes = ", ".join("x".join(str(d) for d in tensor.shape[1:]) for tensor in model.inputs)
         raise ModelError(f"{name} takes input {shapes}; a face model must take one {FACE_SIZE}x{FACE_SIZE}x1 picture")
-    if len(model.outputs) != 1 or tuple(model.outputs[0].shape[1:]) != (len(EMOTIONS),):
+    width = model.outputs[0].shape[-1] if len(model.outputs) == 1 and len(model.outputs[0].shape) == 2 else None
+    if classes and width != len(classes):
         shapes = ", ".join("x".join(str(d) for d in tensor.shape[1:]) for tensor in model.outputs)
-        raise ModelError(f"{name} has output {shapes}; a face model must give {len(EMOTIONS)} probabilities "
-                         f"({', '.join(EMOTIONS)})")
+        raise ModelError(f"{name} has output {shapes}, but its card names {len(classes)} classes "
+                         f"({', '.join(classes)}): the card belongs to another model")
+    if width is None or not MIN_CLASSES <= width <= MAX_CLASSES:
+        shapes = ", ".join("x".join(str(d) for d in tensor.shape[1:]) for tensor in model.outputs)
+        raise ModelError(f"{name} has output {shapes}; a face model must give one probability per class "
+                         f"({MIN_CLASSES} to {MAX_CLASSES} classes)")
     probe = np.stack([np.zeros((FACE_SIZE, FACE_SIZE, 1)), np.full((FACE_SIZE, FACE_SIZE, 1), 128)]).astype(np.float32)
     outputs = np.asarray(model(probe, training=False), dtype=np.float64)
     if not np.isfinite(outputs).all():
         raise ModelError(f"{name} outputs NaN or infinity: its weights are broken (a diverged training?)")
     if (outputs < 0).any() or not np.allclose(outputs.sum(axis=1), 1, atol=1e-3):
-        raise ModelError(f"{name} does not output probabilities: its 7 outputs sum to "
+        raise ModelError(f"{name} does not output probabilities: its {width} outputs sum to "
                          f"{outputs.sum(axis=1).max():.3g}, not 1 (is its last layer a softmax?)")
 
 

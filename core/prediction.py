@@ -8,29 +8,34 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.emotions import EMOTIONS
+from core.classes import class_colors
 from core.explain import explain_faces
 from core.export import classifier
 from core.faces import PHOTO, Box, Detection, find_and_crop
 from core.inference import DEFAULT_VIEWS, VIEWS, face_probabilities
 from core.imaging import read_image
-from core.model_store import load_model, read_card
+from core.model_store import load_model, model_classes, read_card
 
 
-ROW_COLUMNS = ["x", "y", "width", "height", "emotion", "confidence", *EMOTIONS]  # a face as a CSV row
+def row_columns(classes: list[str]) -> list[str]:
+    """A face's CSV columns: its box, the top class ("emotion"), its confidence, then each class's probability."""
+    return ["x", "y", "width", "height", "emotion", "confidence", *classes]
 
 
 @dataclass
 class FacePrediction:
-    """One face: its box in the picture, the probability of each emotion (EMOTIONS order) and its 48x48 crop."""
+    """One face: its box in the picture, the probability of each of the model's classes (in their order) and
+    its 48x48 crop."""
 
     box: Box
     probabilities: np.ndarray
+    classes: list[str]
     crop: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def emotion(self) -> str:
-        return EMOTIONS[int(self.probabilities.argmax())]
+        """The most probable class (an emotion for FER-2013's models, the user's own class otherwise)."""
+        return self.classes[int(self.probabilities.argmax())]
 
     @property
     def confidence(self) -> float:
@@ -38,10 +43,10 @@ class FacePrediction:
 
     def as_dict(self) -> dict:
         return {"box": list(self.box), "emotion": self.emotion, "confidence": round(self.confidence, 4),
-                "probabilities": {e: round(float(p), 4) for e, p in zip(EMOTIONS, self.probabilities)}}
+                "probabilities": {e: round(float(p), 4) for e, p in zip(self.classes, self.probabilities)}}
 
     def as_row(self) -> list:
-        """The face's fields in ROW_COLUMNS order (box, emotion, confidence, the 7 probabilities)."""
+        """The face's fields in row_columns order (box, top class, confidence, each class's probability)."""
         return [*self.box, self.emotion, round(self.confidence, 4), *(round(float(p), 4) for p in self.probabilities)]
 
 
@@ -56,6 +61,7 @@ class FacePredictor:
         has one; the Keras model otherwise, and always for explanations."""
         self.model = load_model(model_spec)
         self.card = read_card(model_spec)
+        self.classes = model_classes(model_spec)
         self.views = views
         self.runner, self.runtime = classifier(model_spec, "fast" if use_export else "keras", lambda _: self.model)
         self._lock = threading.Lock()
@@ -68,7 +74,7 @@ class FacePredictor:
         return self
 
     def classify_faces(self, faces: np.ndarray, views: str | None = None) -> np.ndarray:
-        """(N, 7) probabilities for (N, 48, 48) uint8 face crops, all views in few model calls.
+        """(N, classes) probabilities for (N, 48, 48) uint8 face crops, all views in few model calls.
 
         views: core.inference VIEWS; None means the predictor's own.
         """
@@ -87,7 +93,7 @@ class FacePredictor:
         probabilities = self.classify_faces(crops, views)
         results, start = [], 0
         for boxes, _ in found:
-            results.append([FacePrediction(box, probabilities[start + i], crops[start + i])
+            results.append([FacePrediction(box, probabilities[start + i], self.classes, crops[start + i])
                             for i, box in enumerate(boxes)])
             start += len(boxes)
         return results
@@ -121,7 +127,7 @@ def draw_predictions(picture: np.ndarray, predictions: list[FacePrediction],
     scale = max(0.4, max(canvas.shape[:2]) / 1000)
     for number, prediction in zip(numbers or range(1, len(predictions) + 1), predictions):
         x, y, w, h = prediction.box
-        color = _COLORS[prediction.emotion]
+        color = class_colors(prediction.classes)[prediction.emotion]
         cv2.rectangle(canvas, (x, y), (x + w, y + h), color, thickness)
         label = f"{number} {prediction.emotion} {prediction.confidence:.0%}"
         (text_w, text_h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
@@ -130,9 +136,3 @@ def draw_predictions(picture: np.ndarray, predictions: list[FacePrediction],
         cv2.putText(canvas, label, (x + 2, top + text_h + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness,
                     cv2.LINE_AA)
     return canvas
-
-
-# One readable colour per emotion (RGB), used for boxes here and bars on the pages.
-_COLORS = {"angry": (239, 83, 80), "disgust": (124, 179, 66), "fear": (171, 71, 188), "happy": (255, 202, 40),
-           "neutral": (189, 189, 189), "sad": (66, 165, 245), "surprise": (255, 112, 67)}
-EMOTION_COLORS = {emotion: "#%02x%02x%02x" % rgb for emotion, rgb in _COLORS.items()}

@@ -13,12 +13,13 @@ import time
 from pathlib import Path
 
 from core.dataset import Dataset
-from core.evaluation import evaluate_model
+from core.evaluation import evaluate_model, labels_for_model
 from core.export import fast_export_file
 from core.inference import Progress
+from core.model_store import model_classes
 from core.runs import read_json, runs_dir, write_json
 
-REPORT_VERSION = 2
+REPORT_VERSION = 3  # 3: reports name the model's classes
 
 
 def reports_dir() -> Path:
@@ -45,10 +46,13 @@ def evaluate_and_store(scorer: tuple[object, str], model_file: Path, dataset: Da
                        runtime: str = "fast", progress: Progress | None = None) -> dict:
     """Score the model on the split with scorer, core.export.classifier(model_file, runtime)'s (runner,
     runtime name), store the report and return it (progress as in core.evaluation.evaluate_model).
-    Nothing is stored when progress raises (a cancel)."""
+    Nothing is stored when progress raises (a cancel). ValueError when the data has classes the model
+    does not know; the report's labels index the model's classes."""
     runner, name = scorer
     faces = dataset.split(split)
-    report = evaluate_model(runner, faces.images, faces.labels, faces.sources, views, progress)
+    classes = model_classes(model_file)
+    labels = labels_for_model(faces.labels, dataset.classes, classes)
+    report = evaluate_model(runner, faces.images, labels, faces.sources, views, progress, classes)
     report |= {"split": split, "model": str(model_file), "data": dataset.source, "runtime": name,
                "scored": time.strftime("%Y-%m-%d %H:%M")}
     path = report_file(model_file, dataset, split, views, runtime)

@@ -11,15 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.prediction import ROW_COLUMNS, FacePrediction
+from core.prediction import FacePrediction, row_columns
 
 Pictures = list[tuple[str, list[FacePrediction]]]  # (picture name, its faces), in upload order
 
 
 def results_table(pictures: Pictures) -> pd.DataFrame:
-    """One row per face: picture, face number, box, emotion, confidence and the 7 probabilities."""
+    """One row per face: picture, face number, box, top class, confidence and each class's probability
+    (the classes of the model that found the first face)."""
     rows = [[name, number, *face.as_row()] for name, faces in pictures for number, face in enumerate(faces, 1)]
-    return pd.DataFrame(rows, columns=["picture", "face", *ROW_COLUMNS])
+    classes = next((faces[0].classes for _, faces in pictures if faces), [])
+    return pd.DataFrame(rows, columns=["picture", "face", *row_columns(classes)])
 
 
 def results_json(pictures: Pictures) -> str:

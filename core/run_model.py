@@ -4,7 +4,7 @@ and compiled with the architecture's optimiser and loss."""
 import keras
 import numpy as np
 
-from core.architectures import ARCHITECTURES
+from core.architectures import ARCHITECTURES, set_features_trainable
 from core.checkpoints import load_checkpoint
 from core.model_store import load_model, model_file, read_card
 from core.recipes import TrainingModel, build_optimizer
@@ -28,18 +28,30 @@ def training_model(run: RunFolder, config: TrainConfig, data: dict) -> tuple[Tra
     # Provenance is read now and kept with the checkpoints: the source may be replaced before the end.
     state = {"epoch": 0, "steps": 0, "best_val_accuracy": -1.0, "seconds": 0.0, "history": [],
              "initialised_from": _provenance(config.init_from)}
-    network = architecture.build()
+    network = architecture.build(len(data["classes"]))
     if config.init_from:
         load_initial_weights(network, config.init_from)
     online = config.teachers if config.distillation == "online" else []
     model = TrainingModel(network, config.augment, config.mix, config.mix_alpha,
                           [load_model(spec) for spec in online or []], config.teacher_weight, config.seed)
-    optimizer = build_optimizer(config.optimizer or architecture.optimizer, config.learning_rate, architecture.schedule,
+    compile_model(model, config, steps_per_epoch)
+    return model, state, False
+
+
+def compile_model(model: TrainingModel, config: TrainConfig, steps_per_epoch: int, fine_tune: bool = False) -> None:
+    """Compile with the architecture's optimiser and loss. A pretrained architecture trains its new head alone
+    (features frozen) before config.freeze_epochs, then everything but BatchNormalization (fine_tune) at a
+    tenth of the rate."""
+    architecture = ARCHITECTURES[config.arch]
+    rate = config.learning_rate
+    if architecture.pretrained:
+        set_features_trainable(model.network, fine_tune or not config.freeze_epochs)
+        rate = (rate or architecture.learning_rate) / (10 if fine_tune else 1)
+    optimizer = build_optimizer(config.optimizer or architecture.optimizer, rate, architecture.schedule,
                                 architecture.learning_rate, config.weight_decay, architecture.weight_decay,
                                 config.epochs * steps_per_epoch, steps_per_epoch, config.ema)
     model.compile(optimizer=optimizer, metrics=["accuracy"],
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=architecture.label_smoothing))
-    return model, state, False
 
 
 def load_initial_weights(model: keras.Model, spec: str) -> None:

@@ -18,13 +18,13 @@ from typing import Callable
 
 import numpy as np
 
-from core.balance import class_counts, split_train_val
+from core.balance import split_train_val
 from core.dataset import Dataset, DatasetError, Split, decode_face, labelled_files, load_dataset
 from core.imaging import FACE_SIZE
 from core.runs import write_json
 
 MANIFEST = "shards.json"
-FORMAT = 1
+FORMAT = 2  # 2: shards.json names the classes
 CHUNK = 2048  # images decoded at once: bounds the memory of sharding a folder dataset
 
 Progress = Callable[[int, int], None]
@@ -73,7 +73,7 @@ def write_shards(data: str | Path, out: str | Path, shards: int = 8, val_fractio
         raise ValueError("the number of shards must be at least 1")
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty: choose a new folder for the shards")
-    source = _source(data)
+    source, classes = _source(data)
     if "train" not in source:
         raise DatasetError(f"{data} has no 'train' split to shard; it has: {', '.join(source)}")
     out.mkdir(parents=True, exist_ok=True)
@@ -82,7 +82,8 @@ def write_shards(data: str | Path, out: str | Path, shards: int = 8, val_fractio
     train = np.random.default_rng(seed).permutation(train)
     plan = {"train": (source["train"], train, shards), "validation": (source["train"], validation, 1)}
     plan |= {name: (items, np.arange(len(items)), 1) for name, items in source.items() if name != "train"}
-    manifest = {"format": FORMAT, "image_size": FACE_SIZE, "source": str(data), "val_fraction": val_fraction,
+    manifest = {"format": FORMAT, "image_size": FACE_SIZE, "source": str(data), "classes": classes,
+                "val_fraction": val_fraction,
                 "seed": seed, "splits": {}, "skipped": []}
     total, done = sum(len(order) for _, order, _ in plan.values()), 0
     for name, (items, order, count) in plan.items():
@@ -90,23 +91,26 @@ def write_shards(data: str | Path, out: str | Path, shards: int = 8, val_fractio
             manifest["splits"][name] = _write_split(items, order, out, name, min(count, len(order)), manifest["skipped"],
                                                     lambda n, base=done: progress and progress(base + n, total))
             done += len(order)
+    _counts_per_class(manifest)
     write_json(out / MANIFEST, manifest)
     return manifest
 
 
-def _source(data: str | Path) -> dict[str, list]:
-    """Split name -> items (file or pixels, label, name): a folder dataset's files are decoded later, a
-    chunk at a time; a CSV file or zip is read whole. Names are as load_dataset gives them."""
+def _source(data: str | Path) -> tuple[dict[str, list], list[str]]:
+    """Split name -> items (file or pixels, label, name), and the classes the labels index: a folder dataset's
+    files are decoded later, a chunk at a time; a CSV file or zip is read whole. Names are as load_dataset
+    gives them."""
     path = Path(data).expanduser()
     if path.is_dir():
         try:
-            files = labelled_files(path)[0]
+            files, _, classes = labelled_files(path)
             return {name: [(file, label, str(file.relative_to(path))) for file, label in pairs]
-                    for name, pairs in files.items()}
+                    for name, pairs in files.items()}, classes
         except DatasetError:
             pass  # a folder holding fer2013.csv: read it whole below
     dataset: Dataset = load_dataset(path)
-    return {name: list(zip(split.images, split.labels, split.sources)) for name, split in dataset.splits.items()}
+    return ({name: list(zip(split.images, split.labels, split.sources)) for name, split in dataset.splits.items()},
+            dataset.classes)
 
 
 def _write_split(items: list, order: np.ndarray, out: Path, name: str, count: int, skipped: list,
@@ -130,14 +134,20 @@ def _write_split(items: list, order: np.ndarray, out: Path, name: str, count: in
             progress(min(start + CHUNK, len(order)))
     for writer in writers:
         writer.close()
-    return {"files": files, "images": written, "counts": class_counts(np.asarray(labels, dtype=np.int64)).tolist()}
+    return {"files": files, "images": written, "counts": np.bincount(np.asarray(labels, dtype=np.int64)).tolist()}
+
+
+def _counts_per_class(manifest: dict) -> None:
+    """Every split's counts as long as the class list (bincount stops at the last class present)."""
+    for split in manifest["splits"].values():
+        split["counts"] += [0] * (len(manifest["classes"]) - len(split["counts"]))
 
 
 def _pixels(item: tuple) -> tuple[np.ndarray | None, str]:
     if isinstance(item[0], np.ndarray):
         return item[0], ""
-    pixels, _, reason = decode_face(item[0])
-    return pixels, reason
+    decoded = decode_face(item[0])
+    return decoded.pixels, decoded.reason
 
 
 def _example(pixels: np.ndarray, label: int, source: str) -> bytes:

@@ -14,7 +14,6 @@ import numpy as np
 
 from core.balance import class_counts
 from core.dataset import Dataset
-from core.emotions import EMOTIONS
 from core.shards import parse_records, read_manifest, read_split, shard_files
 
 SHUFFLE_BUFFER = 20_000  # records shuffled at once when streaming from shards (~50 MB at 48x48)
@@ -30,6 +29,7 @@ class TrainingSource:
     sources: list[str] | None = None
     files: list[Path] | None = None
     class_weight: dict[int, float] | None = None
+    classes: int = 0  # how many classes the labels index (their one-hot width)
 
     def part(self, worker: int, workers: int) -> dict:
         """What one worker reads, for its "shard" event: its shard files, or its image count and first images."""
@@ -50,23 +50,23 @@ def worker_batches(source: TrainingSource, batch_size: int, seed: int, worker: i
         records = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed).interleave(
             tf.data.TFRecordDataset, cycle_length=min(len(files), 4), num_parallel_calls=tf.data.AUTOTUNE)
         batches = records.shuffle(SHUFFLE_BUFFER, seed=seed).repeat().batch(batch_size, drop_remainder=True).map(
-            _decoded, num_parallel_calls=tf.data.AUTOTUNE)
+            lambda records: _decoded(records, source.classes), num_parallel_calls=tf.data.AUTOTUNE)
     else:
         mine = np.arange(worker, source.count, workers)
         pairs = tf.data.Dataset.from_tensor_slices((source.images[mine], source.targets[mine]))
         batches = pairs.shuffle(len(mine), seed=seed).repeat().batch(batch_size, drop_remainder=True).map(
             lambda x, y: (tf.cast(x, tf.float32), tf.cast(y, tf.float32)))
     if source.class_weight:
-        weights = tf.constant([source.class_weight.get(c, 1.0) for c in range(len(EMOTIONS))], tf.float32)
+        weights = tf.constant([source.class_weight.get(c, 1.0) for c in range(source.classes)], tf.float32)
         batches = batches.map(lambda x, y: (x, y, tf.gather(weights, tf.argmax(y, axis=1))))
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
-def _decoded(records):
+def _decoded(records, classes: int):
     import tensorflow as tf
 
     images, labels, _ = parse_records(records)
-    return tf.cast(images, tf.float32), tf.one_hot(labels, len(EMOTIONS))
+    return tf.cast(images, tf.float32), tf.one_hot(labels, classes)
 
 
 def fit_input(source: TrainingSource, batch_size: int, seed: int, strategy=None):
@@ -88,6 +88,11 @@ def _with_targets_as_input(batches):
     return batches.map(lambda x, y, *weights: ((x, y), y, *weights))
 
 
+def shard_classes(folder) -> list[str]:
+    """The classes a shard folder's labels index (its shards.json)."""
+    return read_manifest(folder)["classes"]
+
+
 def shard_training_data(config) -> tuple[Dataset, dict, TrainingSource]:
     """A training config's data from a shard folder: its validation and test splits (in memory), the
     same fields as core.training_data.prepare_training_data gives, and the training shards to stream."""
@@ -100,7 +105,7 @@ def shard_training_data(config) -> tuple[Dataset, dict, TrainingSource]:
     if manifest["val_fraction"] != config.val_fraction:
         raise ValueError(f"these shards hold a {manifest['val_fraction']} validation slice: "
                          f"train with --val-fraction {manifest['val_fraction']}")
-    train = manifest["splits"]["train"]
+    train, classes = manifest["splits"]["train"], manifest["classes"]
     validation = read_split(config.data, "validation") if "validation" in manifest["splits"] else None
     splits = {name: read_split(config.data, name) for name in manifest["splits"] if name == config.test_split}
     counts = np.asarray(train["counts"])
@@ -112,8 +117,11 @@ def shard_training_data(config) -> tuple[Dataset, dict, TrainingSource]:
     data = {"images": None, "labels": None, "sources": validation.sources if validation else [],
             "train_indices": range(train["images"]),  # only its length is read: the images are streamed
             "val_indices": range(len(val_y)), "val_x": validation.images if validation else np.zeros((0, 48, 48), np.uint8),
-            "val_y": val_y, "class_weight": class_weight,
+            "val_y": val_y, "class_weight": class_weight, "classes": classes,
+            "test": splits.get(config.test_split), "test_name": config.test_split if splits else None,
+            "split": {"train_split": "train", "by": "picture", "warnings": []},
             "counts": {"train": train["counts"], "train_balanced": train["counts"],
-                       "validation": class_counts(val_y).tolist()}}
-    source = TrainingSource(train["images"], files=shard_files(config.data, "train"), class_weight=class_weight)
-    return Dataset(str(config.data), splits), data, source
+                       "validation": class_counts(val_y, len(classes)).tolist()}}
+    source = TrainingSource(train["images"], files=shard_files(config.data, "train"), class_weight=class_weight,
+                            classes=len(classes))
+    return Dataset(str(config.data), splits, classes=classes), data, source

@@ -27,7 +27,7 @@ from core.run_model import load_initial_weights, training_model
 from core.run_monitor import TrainingCancelled
 from core.runs import RunFolder, write_json
 from core.shards import is_shard_folder
-from core.streaming import shard_training_data
+from core.streaming import shard_classes, shard_training_data
 from core.training_config import TrainConfig
 from core.training_data import prepare_training_data
 
@@ -101,17 +101,20 @@ def _check_resumable(run: RunFolder) -> None:
 
 
 def _check_new_run(run: RunFolder, config: TrainConfig) -> Dataset | None:
-    """Refuse a new run's bad settings before its folder is written; return its dataset (None for shards)."""
+    """Refuse a new run's bad settings (and data it cannot learn from) before its folder is written; record
+    the classes it learns in the config; return its dataset (None for shards)."""
     if run.config_file.exists():
         raise ValueError(f"{run.path} already holds a run: resume it or choose a new folder")
-    if config.init_from:
-        load_initial_weights(ARCHITECTURES[config.arch].build(), config.init_from)
-    if config.teachers:
-        check_teachers(config.teachers)
+    dataset = None
     if is_shard_folder(config.data):
-        return None
-    dataset = load_dataset(config.data)
-    dataset.split(config.train_split)
+        config.classes = config.classes or shard_classes(config.data)
+    else:
+        dataset = load_dataset(config.data)
+        config.classes = prepare_training_data(dataset, config)["classes"]
+    if config.init_from:
+        load_initial_weights(ARCHITECTURES[config.arch].build(len(config.classes)), config.init_from)
+    if config.teachers:
+        check_teachers(config.teachers, config.classes)
     return dataset
 
 

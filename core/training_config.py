@@ -42,14 +42,24 @@ class TrainConfig:
     mix_alpha: float | None = None  # Beta(alpha, alpha) mixing share; None: 0.2 for mixup, 1.0 for cutmix
     ema: float | None = None  # momentum of a moving average of the weights, used for validation and the saved model
     precision: str = "float32"  # or mixed_bfloat16 (the last layer stays float32)
+    test_fraction: float = 0.1  # share held out as the test split when the data has none (by person when known)
+    freeze_epochs: int = 0  # a pretrained architecture's first epochs train its new head alone, then all of it
+    preset: str | None = None  # the preset the values came from (core.presets), for the record
+    classes: list[str] | None = None  # the classes the model learns, in its output order (set from the data)
 
     def __post_init__(self):
+        if self.test_split is not None and self.test_split.strip().lower() in ("", "none"):
+            self.test_split = None  # `--test-split none`: no test split, none held out
         if self.arch not in ARCHITECTURES:
             raise ValueError(f"unknown architecture '{self.arch}': choose one of {', '.join(ARCHITECTURES)}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch size must be at least 1")
         if not 0 <= self.val_fraction < 1:
             raise ValueError("the validation fraction must be in [0, 1)")
+        if not 0 <= self.test_fraction < 0.5:
+            raise ValueError("the test fraction must be in [0, 0.5)")
+        if not 0 <= self.freeze_epochs <= self.epochs:
+            raise ValueError("--freeze-epochs must be from 0 to the number of epochs")
         if not 0 <= self.teacher_weight <= 1:
             raise ValueError("the teacher weight must be in [0, 1]")
         for name, value, allowed in (("distillation", self.distillation, ("offline", "online")),
@@ -109,6 +119,8 @@ def cli_arguments(config: TrainConfig) -> list[str]:
     defaults = TrainConfig(data=config.data)
     arguments = [config.data]
     for field in dataclasses.fields(TrainConfig)[1:]:
+        if field.name == "classes":  # found in the data again
+            continue
         value = getattr(config, field.name)
         if value != getattr(defaults, field.name):
             flag = "--" + field.name.replace("_", "-")

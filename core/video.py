@@ -15,12 +15,16 @@ import numpy as np
 
 from core.faces import PHOTO
 from core.inference import LIVE_VIEWS
-from core.prediction import ROW_COLUMNS, FacePredictor, draw_predictions
+from core.prediction import FacePredictor, draw_predictions, row_columns
 from core.tracking import FaceTracker
 
 VIDEO_SUFFIXES = {".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v"}
 # One row per face of each classified frame; a classified frame without a face has one row with face 0.
-COLUMNS = ["time_s", "frame", "face", *ROW_COLUMNS]
+
+
+def columns(classes: list[str]) -> list[str]:
+    """The CSV's header for a model's classes: time, frame, face number, then the face's row."""
+    return ["time_s", "frame", "face", *row_columns(classes)]
 EVERY = 5  # classify one frame in this many by default
 VIEWS = LIVE_VIEWS  # test-time views for video frames: the face and its mirror
 
@@ -32,7 +36,7 @@ class VideoError(ValueError):
 def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | Path, every: int = EVERY,
                   annotated: str | Path | None = None, progress: Callable[[int, int], None] | None = None,
                   views: str = VIEWS) -> dict:
-    """Classify every `every`-th frame of a video into csv_path (COLUMNS), optionally writing an annotated
+    """Classify every `every`-th frame of a video into csv_path (columns), optionally writing an annotated
     H.264 MP4 (every frame, each face boxed with its number and latest emotion; no sound).
 
     progress(frames done, frames in all, estimated; 0 when unknown) is called after each classified frame.
@@ -57,7 +61,7 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
         try:
             with open(csv_path, "w", newline="") as file:
                 rows = csv.writer(file)
-                rows.writerow(COLUMNS)
+                rows.writerow(columns(predictor.classes))
                 for index, frame in enumerate(_frames(container, stream, source)):
                     picture = frame.to_ndarray(format="rgb24")
                     if index % every == 0:
@@ -65,7 +69,7 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
                         labelled = list(zip(tracker.update([face.box for face in faces]), faces))
                         time_s = round(float(frame.time) if frame.time is not None else index / rate, 3)
                         for number, face in labelled or [(0, None)]:
-                            rows.writerow([time_s, index, number, *(face.as_row() if face else [""] * len(ROW_COLUMNS))])
+                            rows.writerow([time_s, index, number, *(face.as_row() if face else [""] * len(row_columns(predictor.classes)))])
                         counts["classified"] += 1
                         counts["rows"] += max(1, len(labelled))
                         counts["faces"] = tracker.next_number - 1

@@ -43,7 +43,7 @@ def test_stats_text_table(tmp_path, capsys):
     rows = {line.split()[0]: line.split()[1:] for line in out[1:3]}
     assert rows["train"] == ["14"] + [str(TRAIN[e]) for e in EMOTIONS]
     assert rows["test"] == ["4"] + [str({**TEST, "happy": 3}.get(e, 0)) for e in EMOTIONS]
-    assert out[3] == "converted 1 images; skipped 1"
+    assert out[3] == "converted 1 images (0 faces found and aligned in larger pictures); skipped 1"
     assert out[4].strip() == "train/fear/broken.jpg: empty file (0 bytes)"
     assert out[5].strip() == "class folder 'train/sad' is empty"
 
@@ -65,7 +65,7 @@ def test_stats_on_a_missing_path_exits_2_with_an_error_line(tmp_path):
     result = run_cli("stats", str(missing))
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.strip().splitlines() == [f"error: no dataset at {missing}: give a folder of emotion folders "
+    assert result.stderr.strip().splitlines() == [f"error: no dataset at {missing}: give a folder of class folders "
                                                   "(or of split folders holding them), a fer2013.csv or a .zip"]
 
 
@@ -73,7 +73,7 @@ def test_stats_on_an_unreadable_dataset_exits_2(tmp_path, capsys):
     (tmp_path / "fer" / "train" / "contempt").mkdir(parents=True)
     assert main(["stats", str(tmp_path / "fer")]) == 2
     captured = capsys.readouterr()
-    assert captured.err.startswith("error: unknown emotion folder 'train/contempt'") and captured.out == ""
+    assert captured.err.startswith("error: split 'train' has no readable images") and captured.out == ""
 
 
 def test_stats_json_on_the_real_data(shared_fer):

@@ -10,7 +10,10 @@ from PIL import Image
 from skimage import data as skimage_data
 
 from core.cli import main
-from core.folder_prediction import COLUMNS, photo_paths, predict_folder
+from core.emotions import EMOTIONS
+from core.folder_prediction import columns, photo_paths, predict_folder
+
+COLUMNS = columns(list(EMOTIONS))
 from core.prediction import FacePredictor
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 

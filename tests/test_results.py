@@ -19,7 +19,7 @@ from tests.test_app import environment, page  # noqa: F401 (environment: a fixtu
 def face(box, emotion: str, confidence: float) -> FacePrediction:
     probabilities = np.full(7, (1 - confidence) / 6)
     probabilities[EMOTIONS.index(emotion)] = confidence
-    return FacePrediction(box, probabilities)
+    return FacePrediction(box, probabilities, list(EMOTIONS))
 
 
 PICTURES = [("party.jpg", [face((10, 20, 50, 50), "happy", 0.7), face((90, 20, 30, 30), "sad", 0.4)]),

@@ -15,7 +15,10 @@ import core.model_store
 from core.cli import main
 from core.prediction import FacePredictor
 from core.tracking import FaceTracker, overlap
-from core.video import COLUMNS, VideoError, predict_video
+from core.emotions import EMOTIONS
+from core.video import VideoError, columns, predict_video
+
+COLUMNS = columns(list(EMOTIONS))
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.synthetic import write_moving_faces_video
 

@@ -1,22 +1,29 @@
 """The dataset commands: `stats` (images per split and emotion) and `shard` (TFRecord files to train from)."""
 
 from core.cli.terminal import progress_bar, read_dataset, to_json
-from core.emotions import EMOTIONS
 
 
 def stats_command(args) -> int:
-    from core.overview import split_counts
+    from core.overview import shown_classes, skipped_faces, split_counts
 
     dataset = read_dataset(args.data)
-    report = {"splits": {name: {"total": sum(c.values()), "classes": c} for name, c in split_counts(dataset).items()},
+    classes = shown_classes(dataset)
+    skipped = skipped_faces(dataset)
+    report = {"classes": classes,
+              "splits": {name: {"total": sum(c.values()), "classes": c} for name, c in split_counts(dataset).items()},
+              "faces_found": dataset.faces.get("found", 0), "skipped_faces": skipped,
               "converted": dataset.converted, "skipped": dataset.skipped, "warnings": dataset.warnings}
     if args.json:
         print(to_json(report))
         return 0
-    print(f"{'split':<10}{'total':>8}" + "".join(f"{name:>10}" for name in EMOTIONS))
+    width = max(10, *(len(name) + 2 for name in classes))
+    print(f"{'split':<10}{'total':>8}" + "".join(f"{name:>{width}}" for name in classes))
     for name, split in report["splits"].items():
-        print(f"{name:<10}{split['total']:>8}" + "".join(f"{split['classes'][e]:>10}" for e in EMOTIONS))
-    print(f"converted {dataset.converted} images; skipped {len(dataset.skipped)}")
+        print(f"{name:<10}{split['total']:>8}" + "".join(f"{split['classes'][e]:>{width}}" for e in classes))
+    print(f"converted {dataset.converted} images ({report['faces_found']} faces found and aligned in larger pictures); "
+          f"skipped {len(dataset.skipped)}")
+    for name, kinds in skipped.items():
+        print(f"  {name}: {len(kinds['no_face'])} without a face, {len(kinds['several_faces'])} with several faces")
     for line in dataset.skipped + dataset.warnings:
         print(f"  {line}")
     return 0

@@ -6,27 +6,36 @@ from core.cli.terminal import progress_bar, read_dataset, to_json
 def evaluate_command(args) -> int:
     import numpy as np
 
-    from core.evaluation import evaluate_model, stratified_sample
+    from core.evaluation import evaluate_model, labels_for_model, stratified_sample
     from core.export import classifier
+    from core.model_store import model_classes
 
     runner, runtime = classifier(args.model, args.runtime)
+    classes = model_classes(args.model)
     dataset = read_dataset(args.data)
     name = args.split or ("test" if "test" in dataset.splits else next(iter(dataset.splits)))
     split = dataset.split(name)
-    chosen = stratified_sample(split.labels, args.sample, args.seed) if args.sample else np.arange(len(split))
+    labels = labels_for_model(split.labels, dataset.classes, classes)
+    chosen = stratified_sample(labels, args.sample, args.seed) if args.sample else np.arange(len(split))
     sources = [split.sources[i] for i in chosen]
     with progress_bar("classifying", "face") as bar:
-        report = evaluate_model(runner, split.images[chosen], split.labels[chosen], sources, views=args.views,
-                                progress=bar.follow)
-    report |= {"split": name, "runtime": runtime}
+        report = evaluate_model(runner, split.images[chosen], labels[chosen], sources, views=args.views,
+                                progress=bar.follow, classes=classes)
+    report |= {"split": name, "runtime": runtime, "skipped": len(dataset.skipped),
+               "no_face": sum(len(names) for names in dataset.faces.get("no_face", {}).values()),
+               "several_faces": sum(len(names) for names in dataset.faces.get("several_faces", {}).values())}
     if args.json:
         print(to_json(report))
         return 0
     print(f"{name}: {report['images']} images ({runtime}), accuracy {report['accuracy']:.4f} (always answering the commonest "
-          f"emotion: {report['majority_baseline']:.4f}), macro F1 {report['macro_f1']:.4f}")
-    print(f"{'emotion':<10}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
-    for emotion, row in report["per_class"].items():
-        print(f"{emotion:<10}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}{row['support']:>9}")
+          f"class: {report['majority_baseline']:.4f}), macro F1 {report['macro_f1']:.4f}")
+    if report["skipped"]:
+        print(f"not scored: {report['skipped']} pictures ({report['no_face']} without a face, {report['several_faces']} "
+              "with several): `python -m core stats` lists them")
+    width = max(10, *(len(name) + 2 for name in classes))
+    print(f"{'class':<{width}}{'precision':>10}{'recall':>8}{'f1':>8}{'support':>9}")
+    for class_name, row in report["per_class"].items():
+        print(f"{class_name:<{width}}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>8.3f}{row['support']:>9}")
     return 0
 
 

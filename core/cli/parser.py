@@ -11,7 +11,8 @@ from core.inference import DEFAULT_VIEWS, VIEWS
 
 # The choices --help lists, named here so that the parser does not import Keras (tests check them against
 # core.architectures.ARCHITECTURES, core.balance.STRATEGIES and core.export.RUNTIMES).
-ARCHITECTURE_NAMES = ("vgg", "vgg_wide", "resnet", "seed")
+ARCHITECTURE_NAMES = ("vgg", "vgg_wide", "resnet", "seed", "transfer")
+PRESET_NAMES = ("quick", "full")
 BALANCE_STRATEGIES = ("none", "oversample", "class_weights")
 RUNTIME_NAMES = ("fast", "keras")
 DESCRIPTION = ("The command line: stats, train, shard, cancel, runs, default, evaluate, ensemble, predict, explain "
@@ -23,19 +24,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=DESCRIPTION)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    stats = commands.add_parser("stats", help="images per split and emotion")
+    stats = commands.add_parser("stats", help="images per split and class, and the pictures skipped (no face...)")
     stats.add_argument("data", help="dataset folder, fer2013.csv or .zip")
     stats.add_argument("--json", action="store_true", help="print one JSON object")
     stats.set_defaults(run=stats_command)
 
     train = commands.add_parser("train", help="train a model into a run folder",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    train.add_argument("data", nargs="?", help="dataset folder, fer2013.csv or .zip (not needed with --resume)")
+    train.add_argument("data", nargs="?", help="a folder of class folders (any names; split into train, validation "
+                       "and test by person), a folder of split folders, fer2013.csv or .zip (not needed with --resume)")
     train.add_argument("--run-dir", required=True, help="the run folder to write")
     train.add_argument("--resume", action="store_true", help="continue the run folder from its last checkpoint")
-    train.add_argument("--arch", default="vgg", choices=ARCHITECTURE_NAMES, help="the network (core/architectures.py)")
-    train.add_argument("--epochs", type=int, default=40, help="passes over the training fold")
-    train.add_argument("--batch-size", type=int, default=128, help="images a training step")
+    train.add_argument("--preset", default=None, choices=PRESET_NAMES,
+                       help="quick: the shipped model's features + a new head for your classes, minutes on a CPU "
+                            "(transfer, 30 epochs, 10 frozen, batch 32); full: from scratch (vgg, 40 epochs, batch "
+                            "128). The options below override a preset's values")
+    train.add_argument("--arch", default=None, choices=ARCHITECTURE_NAMES,
+                       help="the network (core/architectures.py); default vgg")
+    train.add_argument("--epochs", type=int, default=None, help="passes over the training fold; default 40")
+    train.add_argument("--freeze-epochs", type=int, default=None,
+                       help="transfer: first epochs training the new head alone; default 0")
+    train.add_argument("--batch-size", type=int, default=None, help="images a training step; default 128")
     train.add_argument("--learning-rate", type=float, default=None, help="None: the architecture's own")
     train.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (cosine archs)")
     train.add_argument("--balance", default="none", choices=BALANCE_STRATEGIES,
@@ -43,9 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-augment", dest="augment", action="store_false",
                        help="train on the images as they are (no flips, rotations, shifts, erasing)")
     train.add_argument("--val-fraction", type=float, default=0.1, help="share of the train split held out")
+    train.add_argument("--test-fraction", type=float, default=0.1,
+                       help="share held out as the test split when the data has none")
     train.add_argument("--seed", type=int, default=0, help="the split, the weights and the augmentation")
     train.add_argument("--train-split", default="train", help="split to train (and validate) on")
-    train.add_argument("--test-split", default="test", help="split to score the final model on")
+    train.add_argument("--test-split", default="test",
+                       help="split to score the final model on (held out of the data when it has none; 'none': no test)")
     train.add_argument("--max-images", type=int, default=None, help="train on a random subset this large")
     train.add_argument("--init-from", default=None, metavar="MODEL",
                        help="start from this model's weights (same --arch): continue or fine-tune it")
@@ -66,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--mix-alpha", type=float, default=None, help="Beta(a, a) share (default 0.2 mixup, 1 cutmix)")
     train.add_argument("--ema", type=float, default=None, metavar="MOMENTUM",
                        help="validate and save a moving average of the weights (e.g. 0.999)")
-    train.add_argument("--precision", default="auto", choices=("auto", "float32", "mixed_bfloat16"),
+    train.add_argument("--precision", default=None, choices=("auto", "float32", "mixed_bfloat16"),
                        help="auto: mixed_bfloat16 on a CPU with native bfloat16 (avx512_bf16 or amx_bf16), where it "
                             "trains 1.1-1.3x faster, else float32; the run's config records the one used")
     train.set_defaults(run=train_command)

@@ -13,6 +13,7 @@ def train_command(args) -> int:
     from core.model_store import model_file
     from core.training import train
     from core.precision import automatic_precision
+    from core.presets import preset_values
     from core.training_config import TrainConfig
 
     distributed = args.distributed or "TF_CONFIG" in os.environ
@@ -21,16 +22,20 @@ def train_command(args) -> int:
     else:
         if not args.data:
             raise ValueError("give the dataset to train on (or --resume)")
-        config = TrainConfig(data=os.path.abspath(args.data), arch=args.arch, epochs=args.epochs,
-                             batch_size=args.batch_size, learning_rate=args.learning_rate,
+        chosen = preset_values(args.preset, {"arch": args.arch, "epochs": args.epochs, "batch_size": args.batch_size,
+                                             "learning_rate": args.learning_rate, "freeze_epochs": args.freeze_epochs,
+                                             "precision": args.precision})
+        precision = chosen.pop("precision", "auto")
+        config = TrainConfig(data=os.path.abspath(args.data), **chosen, preset=args.preset,
                              weight_decay=args.weight_decay, balance=args.balance,
                              augment=args.augment, val_fraction=args.val_fraction, seed=args.seed,
                              train_split=args.train_split, test_split=args.test_split, max_images=args.max_images,
+                             test_fraction=args.test_fraction,
                              init_from=args.init_from and str(model_file(args.init_from).resolve()),
                              teachers=args.teachers and [os.path.abspath(spec) for spec in args.teachers],
                              teacher_weight=args.teacher_weight, distillation=args.distillation,
                              optimizer=args.optimizer, mix=args.mix, mix_alpha=args.mix_alpha, ema=args.ema,
-                             precision=automatic_precision() if args.precision == "auto" else args.precision)
+                             precision=automatic_precision() if precision == "auto" else precision)
         card = train(args.run_dir, config, distributed_run=distributed, worker_dir=args.worker_dir)
     if card is None:
         print("cancelled: the last finished epoch is kept; --resume continues it")
@@ -38,8 +43,23 @@ def train_command(args) -> int:
     if "worker" in card:
         print(f"worker {card['worker']} finished; worker 0 writes the model into {args.run_dir}")
         return 0
-    print(json.dumps({"validation": card["validation"].get("accuracy"), "test": card["test"].get("accuracy")}))
+    _tell_split(card.get("split") or {})
+    if card.get("learned_little"):
+        print(f"warning: {card['learned_little']}", file=sys.stderr)
+    print(json.dumps({"validation": card["validation"].get("accuracy"), "test": card["test"].get("accuracy"),
+                      "majority_baseline": (card["validation"] or card["test"]).get("majority_baseline"),
+                      "classes": card["classes"]}))
     return 0
+
+
+def _tell_split(split: dict) -> None:
+    """The split on stderr: by person or by picture, how many people on each side, and its warnings."""
+    people = split.get("people") or {}
+    if split.get("by") == "person":
+        print("split by person: " + ", ".join(f"{n} in {side}" for side, n in people.items()) + " (nobody on two sides)",
+              file=sys.stderr)
+    for warning in split.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def cancel_command(args) -> int:
