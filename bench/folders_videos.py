@@ -46,7 +46,7 @@ def seed_model(folder: Path) -> Path:
     """The seed notebook's network with random weights, saved as folder/seed.keras."""
     from core.architectures import ARCHITECTURES
 
-    ARCHITECTURES["seed"].build().save(folder / "seed.keras")
+    ARCHITECTURES["seed"].build(7).save(folder / "seed.keras")
     return folder / "seed.keras"
 
 

@@ -94,7 +94,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         baseline = Path(folder) / "seed.keras"
-        ARCHITECTURES["seed"].build().save(baseline)  # same size and cost as a trained one
+        ARCHITECTURES["seed"].build(7).save(baseline)  # same size and cost as a trained one
         default = f"default ({read_card('default').get('architecture', '?')})"
         predictors = {"seed (notebook baseline)": FacePredictor(baseline),
                       f"{default}, keras": FacePredictor("default", use_export=False)}

@@ -103,7 +103,7 @@ def _model(arch: str):
     from core.architectures import ARCHITECTURES
     from core.recipes import TrainingModel
 
-    model = TrainingModel(ARCHITECTURES[arch].build())  # augmentation in the step, as the job trains
+    model = TrainingModel(ARCHITECTURES[arch].build(7))  # augmentation in the step, as the job trains
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 

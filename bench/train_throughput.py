@@ -67,7 +67,7 @@ def build(arch: str, augmentation: str, mix: str, precision: str, steps: int) ->
     keras.mixed_precision.set_global_policy(precision)
     try:
         architecture = ARCHITECTURES[arch]
-        network = architecture.build()
+        network = architecture.build(7)
         if augmentation == "keras":
             network = with_keras_layers(network)
         model = TrainingModel(network, augment=augmentation == "step", mix=mix)

@@ -114,7 +114,7 @@ def build_transfer(classes: int) -> keras.Model:
     features = member.layers[-3].output  # before the member's own dropout and 7-way softmax
     x = layers.Dropout(0.3, name=HEAD_LAYERS[0])(features)
     outputs = layers.Dense(classes, activation="softmax", dtype="float32", name=HEAD_LAYERS[1])(x)
-    return keras.Model(member.inputs, outputs, name="transfer")
+    return keras.Model(member.inputs[0], outputs, name="transfer")
 
 
 def set_features_trainable(network: keras.Model, trainable: bool) -> None:

@@ -23,9 +23,9 @@ def counted(monkeypatch):
     """Every classification the page asks core for, as (images, whether it passed a progress callback)."""
     calls = []
 
-    def counting(model, images, labels, sources=None, views="shifted", progress=None):
+    def counting(model, images, labels, sources=None, views="shifted", progress=None, *more):
         calls.append((len(images), progress is not None))
-        return evaluate_model(model, images, labels, sources, views, progress)
+        return evaluate_model(model, images, labels, sources, views, progress, *more)
     monkeypatch.setattr(core.reports, "evaluate_model", counting)
     return calls
 

@@ -21,12 +21,12 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory) -> Path:
-    """A Kaggle-layout set with some large colour faces among the 48x48 gray ones, and a broken test file
+    """A Kaggle-layout set with some larger colour crops among the 48x48 gray ones, and a broken test file
     (a broken training file would shift the validation slice, which is cut before decoding)."""
     root = write_folder_dataset(tmp_path_factory.mktemp("mixed"), per_class=12)
     rng = np.random.default_rng(1)
     for index in range(3):
-        Image.fromarray(rng.integers(0, 255, (120, 100, 3), dtype=np.uint8)).save(root / "train" / "happy" / f"big{index}.jpg")
+        Image.fromarray(rng.integers(0, 255, (90, 80, 3), dtype=np.uint8)).save(root / "train" / "happy" / f"big{index}.jpg")
     (root / "test" / "sad" / "broken.png").write_bytes(b"not a png")
     return root
 

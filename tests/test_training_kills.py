@@ -17,7 +17,9 @@ from core.training_config import TrainConfig
 from tests.synthetic import write_folder_dataset
 
 PROJECT = Path(__file__).resolve().parent.parent
-FLAGS = ("--arch", "seed", "--epochs", "8", "--batch-size", "8", "--no-augment", "--test-split", "none")
+# The clean run's recipe (its TrainConfig below), precision included: not --precision auto.
+FLAGS = ("--arch", "seed", "--epochs", "8", "--batch-size", "8", "--no-augment", "--test-split", "none",
+         "--seed", "0", "--precision", "float32")
 # Where to kill each life: inside an epoch, or the moment a save's temporary file appears.
 MOMENTS = ["epoch", "checkpoint.keras", "epoch", "checkpoint.keras", "checkpoint.keras", "card.json", "model.keras"]
 WAIT_LIMIT_S = 300  # generous: only a hung process reaches it
@@ -59,7 +61,7 @@ def check_checkpoint(run: RunFolder, steps_per_epoch: int, last_epoch: int) -> i
 def test_random_kills_never_move_training_backwards(tmp_path):
     data = write_folder_dataset(tmp_path / "data", per_class=8, splits=("train",))
     clean = train(tmp_path / "clean", TrainConfig(data=str(data), arch="seed", epochs=8, batch_size=8,
-                                                  augment=False, test_split=None))
+                                                  augment=False, test_split=None, seed=0, precision="float32"))
     run = RunFolder(tmp_path / "run")
     steps_per_epoch = clean["steps"] // 8
     rng = random.Random(int(os.environ.get("KILL_SEED", "13")))

@@ -15,6 +15,7 @@ ARCHITECTURE_NAMES = ("vgg", "vgg_wide", "resnet", "seed", "transfer")
 PRESET_NAMES = ("quick", "full")
 BALANCE_STRATEGIES = ("none", "oversample", "class_weights")
 RUNTIME_NAMES = ("fast", "keras")
+PRESET_DEFAULT = " (default: {}, or the preset's)%(default).0s"  # %(default).0s: no "(default: None)" added
 DESCRIPTION = ("The command line: stats, train, shard, cancel, runs, default, evaluate, ensemble, predict, explain "
                "and export.")
 
@@ -40,11 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "(transfer, 30 epochs, 10 frozen, batch 32); full: from scratch (vgg, 40 epochs, batch "
                             "128). The options below override a preset's values")
     train.add_argument("--arch", default=None, choices=ARCHITECTURE_NAMES,
-                       help="the network (core/architectures.py); default vgg")
-    train.add_argument("--epochs", type=int, default=None, help="passes over the training fold; default 40")
+                       help="the network (core/architectures.py)" + PRESET_DEFAULT.format("vgg"))
+    train.add_argument("--epochs", type=int, default=None,
+                       help="passes over the training fold" + PRESET_DEFAULT.format(40))
     train.add_argument("--freeze-epochs", type=int, default=None,
-                       help="transfer: first epochs training the new head alone; default 0")
-    train.add_argument("--batch-size", type=int, default=None, help="images a training step; default 128")
+                       help="transfer: first epochs training the new head alone" + PRESET_DEFAULT.format(0))
+    train.add_argument("--batch-size", type=int, default=None, help="images a training step" + PRESET_DEFAULT.format(128))
     train.add_argument("--learning-rate", type=float, default=None, help="None: the architecture's own")
     train.add_argument("--weight-decay", type=float, default=None, help="AdamW weight decay (cosine archs)")
     train.add_argument("--balance", default="none", choices=BALANCE_STRATEGIES,
@@ -79,8 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--ema", type=float, default=None, metavar="MOMENTUM",
                        help="validate and save a moving average of the weights (e.g. 0.999)")
     train.add_argument("--precision", default=None, choices=("auto", "float32", "mixed_bfloat16"),
-                       help="auto: mixed_bfloat16 on a CPU with native bfloat16 (avx512_bf16 or amx_bf16), where it "
-                            "trains 1.1-1.3x faster, else float32; the run's config records the one used")
+                       help="auto, the default unless a preset sets it: float32 on every machine, so one command "
+                            "trains the same model on any CPU; mixed_bfloat16 (opt-in): bfloat16 compute with float32 "
+                            "weights and softmax, 1.1-1.4x faster on a CPU with native bfloat16 (avx512_bf16 or "
+                            "amx_bf16), but its numbers differ between CPU kinds (docs/benchmarks.md); the run's "
+                            "config records the one used%(default).0s")
     train.set_defaults(run=train_command)
 
     shard = commands.add_parser("shard", help="write a dataset as TFRecord shards to stream from when training")
