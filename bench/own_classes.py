@@ -43,12 +43,13 @@ def build(data: Path, out: Path, per_class: int, seed: int) -> tuple[Path, Path]
     return out / "train", out / "test"
 
 
-def run(arguments: list[str]) -> tuple[dict, float]:
+def run(arguments: list[str]) -> tuple[str, float]:
+    """A command's standard output and its wall time in seconds."""
     started = time.time()
     result = subprocess.run([sys.executable, "-m", "core", *arguments], cwd=PROJECT, capture_output=True, text=True)
     if result.returncode:
         raise SystemExit(result.stderr[-2000:])
-    return json.loads(result.stdout.strip().splitlines()[-1] if "{" in result.stdout else "{}"), time.time() - started
+    return result.stdout, time.time() - started
 
 
 def main() -> None:
@@ -62,16 +63,14 @@ def main() -> None:
         folder = Path(folder)
         train, test = build(Path(args.data), folder / "data", args.per_class, args.seed)
         rows = []
-        quick_seconds = None
         for preset in ("quick", "full"):
             extra = []
             if preset == "full":
                 extra = ["--epochs", str(args.full_epochs or 30)]
             _, seconds = run(["train", str(train), "--run-dir", str(folder / preset), "--preset", preset,
                               "--seed", str(args.seed), "--precision", "float32", *extra])
-            quick_seconds = quick_seconds or seconds
             card = json.loads((folder / preset / "card.json").read_text())
-            report, _ = run(["evaluate", str(folder / preset), str(test), "--json"])
+            report = json.loads(run(["evaluate", str(folder / preset), str(test), "--json"])[0])
             rows.append((preset, card["config"]["arch"], card["config"]["epochs"], seconds, card["split"]["by"],
                          card["validation"]["accuracy"], report["accuracy"], report["majority_baseline"],
                          report["images"]))

@@ -16,7 +16,8 @@ from core.dataset import Dataset, load_dataset
 from core.evaluation import card_metrics, evaluate_model
 from core.inference import DEFAULT_VIEWS
 from core.model_store import load_model, model_classes, model_file, read_card, save_model
-from core.runs import atomic_path, write_json
+from core.protected_paths import check_model_folder
+from core.runs import atomic_path, portable_path, recorded_path, write_json
 from core.training_config import TrainConfig
 from core.training_data import prepare_training_data
 
@@ -67,10 +68,12 @@ def build_ensemble(specs: list[str], out_dir: str | Path, data: str | None = Non
     names = [str(model_file(spec)) for spec in specs]
     out_dir = Path(out_dir)
     _check_out_dir(out_dir, names)
+    check_model_folder(out_dir, [*names, data])  # not models/default, a finished model or an input
     cards = [read_card(spec) for spec in specs]
     classes = shared_classes(specs)
     split = shared_split(cards, names)
-    config = TrainConfig(data=data or split["data"], **{key: split[key] for key in SPLIT_KEYS}, classes=classes)
+    config = TrainConfig(data=data or str(recorded_path(split["data"])), **{key: split[key] for key in SPLIT_KEYS},
+                         classes=classes)
     dataset = load_dataset(config.data)
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "model.keras") as temporary:  # an old model there is replaced once this one scored
@@ -81,16 +84,17 @@ def build_ensemble(specs: list[str], out_dir: str | Path, data: str | None = Non
         "classes": classes,
         "architecture": "ensemble of " + " + ".join(card.get("architecture", "?") for card in cards),
         "parameters": int(model.count_params()),
-        "members": [_member(name, card) for name, card in zip(names, cards)],
-        "config": {"data": config.data, "views": views, "half_precision": True}
+        "members": [_member(portable_path(name), card) for name, card in zip(names, cards)],
+        "config": {"data": portable_path(config.data), "views": views, "half_precision": True}
         | {key: split[key] for key in SPLIT_KEYS},
         "validation": card_metrics(validation),
         "test": card_metrics(test),
         "training_seconds": round(sum(_seconds(card) for card in cards), 1),
         "hardware": " + ".join(dict.fromkeys(card.get("hardware", "?") for card in cards)),
         "versions": {"python": sys.version.split()[0], "keras": keras.__version__, "numpy": np.__version__},
-        "command": " ".join(["python -m core ensemble", *specs, "--out", str(out_dir)]
-                            + (["--data", data] if data else []) + (["--views", views] if views != DEFAULT_VIEWS else [])),
+        "command": " ".join(["python -m core ensemble", *map(portable_path, specs), "--out", portable_path(out_dir)]
+                            + (["--data", portable_path(data)] if data else [])
+                            + (["--views", views] if views != DEFAULT_VIEWS else [])),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     write_json(out_dir / "card.json", card)

@@ -24,7 +24,8 @@ from core.dataset import load_dataset
 from core.evaluation import labels_for_model
 from core.inference import face_probabilities
 from core.model_store import ModelError, load_model, model_classes, model_file, read_card
-from core.runs import atomic_path, write_json
+from core.protected_paths import check_writable
+from core.runs import atomic_path, recorded_path, write_json
 
 FORMATS = {"tflite": ".tflite", "onnx": ".onnx"}
 QUANTIZATIONS = ("float16", "int8")  # None: float32
@@ -183,11 +184,14 @@ def export_model(spec: str | Path, fmt: str, quantize: str | None = None, out: s
     data: a labelled dataset (default: the one the model was trained on, from its card); the check uses
     a sample of its test split, int8 calibration a sample of its train split.
     """
-    data = data or (read_card(spec).get("config") or {}).get("data")
+    recorded = (read_card(spec).get("config") or {}).get("data")
+    data = data or (recorded and str(recorded_path(recorded)))
     if not data or not Path(data).expanduser().exists():
         raise ModelError("no labelled dataset to check the export on: give one (--data)")
     source = model_file(spec)
     out = Path(out) if out else export_path(source, fmt, quantize)
+    for written in (out, Path(str(out) + ".json")):  # the export and its report; refused before anything is done
+        check_writable(written, [source, data])
     model = load_model(spec)
     representative = sample_faces(data, "train", REPRESENTATIVE_FACES, seed=1)[0] if quantize == "int8" else None
     content = convert(model, fmt, quantize, representative)

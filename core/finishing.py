@@ -18,7 +18,7 @@ from core.model_store import save_model
 from core.run_monitor import BATCH_EVENT_SECONDS, RunMonitor
 
 LEARNED_LITTLE_MARGIN = 0.05  # a run within 5 points of the majority-class baseline has learned little
-from core.runs import RunFolder, write_json
+from core.runs import RunFolder, portable_path, write_json
 from core.training_config import TrainConfig, cli_arguments
 
 
@@ -41,11 +41,14 @@ def finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, mo
                               progress=_finishing(run, f"scoring the '{data['test_name']}' split"))
         data["counts"]["test"] = class_counts(split.labels, len(classes)).tolist()
     _write_split(run, data)
+    portable = dataclasses.replace(config, data=portable_path(config.data),
+                                   init_from=config.init_from and portable_path(config.init_from),
+                                   teachers=config.teachers and [portable_path(spec) for spec in config.teachers])
     card = {
         "classes": list(classes),
         "architecture": config.arch,
         "parameters": int(final.count_params()),
-        "config": dataclasses.asdict(config),
+        "config": dataclasses.asdict(portable),
         "data_counts": data["counts"],
         "split": data["split"],
         "history": state.get("history") or [e for e in run.events() if e["event"] == "epoch"],
@@ -59,7 +62,7 @@ def finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, mo
         "hardware": " + ".join(state.get("hardware") or [hardware()]),
         "versions": {"python": sys.version.split()[0], "keras": keras.__version__,
                      "backend": backend_version(), "numpy": np.__version__},
-        "command": "python -m core train " + " ".join(cli_arguments(config)),
+        "command": "python -m core train " + " ".join(cli_arguments(portable)),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     _finishing(run, "saving the model")

@@ -6,13 +6,13 @@ Example: run_summary(RunFolder("runs/B"))["best_val_accuracy"] -> 0.685
 
 import math
 
-from core.runs import RunFolder
+from core.runs import DEFAULT_MODEL_DIR, RunFolder, read_json
 
 TRAIN_COMMAND = "python -m core train "
 
 
 def run_summary(run: RunFolder) -> dict:
-    """One table row: state, recipe (the training flags), epochs done, minutes, hardware and accuracies.
+    """One table row: state, classes, recipe (the training flags), epochs done, minutes, hardware and accuracies.
 
     best_val_accuracy is the best epoch's validation accuracy as logged while training (one view);
     validation and test are the finished model's scores from its card (None until it has one).
@@ -23,10 +23,27 @@ def run_summary(run: RunFolder) -> dict:
     history = status["history"] or card.get("history") or []
     seconds = card.get("training_seconds", sum(event.get("seconds", 0.0) for event in history))
     scores = [event["val_accuracy"] for event in history if not math.isnan(event.get("val_accuracy", math.nan))]
-    return {"run": run.name, "state": status["state"], "recipe": _recipe(card, config),
+    classes = card.get("classes") or config.get("classes") or []
+    return {"run": run.name, "state": status["state"], "classes": ", ".join(classes), "recipe": _recipe(card, config),
             "epochs": f"{len(history)} of {config.get('epochs', '?')}", "minutes": round(seconds / 60, 1),
             "hardware": card.get("hardware", ""), "best_val_accuracy": max(scores, default=None),
-            "validation": card.get("validation", {}).get("accuracy"), "test": card.get("test", {}).get("accuracy")}
+            "validation": card.get("validation", {}).get("accuracy"), "test": card.get("test", {}).get("accuracy"),
+            "note": _note(card)}
+
+
+def shipped_summary() -> dict:
+    """The shipped model (models/default) as a row of the same table, from its card."""
+    card = read_json(DEFAULT_MODEL_DIR / "card.json") or {}
+    return {"run": "shipped (models/default)", "state": "shipped", "classes": ", ".join(card.get("classes", [])),
+            "recipe": card.get("architecture", ""), "epochs": "", "minutes": round(card.get("training_seconds", 0) / 60, 1),
+            "hardware": card.get("hardware", ""), "best_val_accuracy": None,
+            "validation": card.get("validation", {}).get("accuracy"), "test": card.get("test", {}).get("accuracy"),
+            "note": _note(card)}
+
+
+def _note(card: dict) -> str:
+    """"learned little" for a model within a few points of always answering its commonest class."""
+    return "learned little" if card.get("learned_little") else ""
 
 
 def _recipe(card: dict, config: dict) -> str:

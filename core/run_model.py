@@ -8,7 +8,7 @@ from core.architectures import ARCHITECTURES, set_features_trainable
 from core.checkpoints import load_checkpoint
 from core.model_store import load_model, model_file, read_card
 from core.recipes import TrainingModel, build_optimizer
-from core.runs import CheckpointError, RunFolder
+from core.runs import CheckpointError, RunFolder, portable_path
 from core.training_config import TrainConfig
 
 
@@ -70,4 +70,4 @@ def _provenance(spec: str | None) -> dict | None:
         return None
     card = read_card(spec)
     keys = ("command", "training_seconds", "hardware", "finished", "initialised_from")
-    return {"model": str(model_file(spec))} | {key: card[key] for key in keys if key in card}
+    return {"model": portable_path(model_file(spec))} | {key: card[key] for key in keys if key in card}

@@ -35,6 +35,23 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be resumed from; the message says why."""
 
 
+def portable_path(path: str | Path) -> str:
+    """A path as a card records it, naming no machine: relative to the project where it lies beside it
+    (`../shared/datasets/fer2013`, `runs/a/model.keras`), else only its own name.
+
+    Example: portable_path(PROJECT_ROOT / "models" / "default") -> "models/default"
+    """
+    resolved = Path(path).expanduser().resolve()
+    if resolved.is_relative_to(PROJECT_ROOT.parent):
+        return os.path.relpath(resolved, PROJECT_ROOT)
+    return resolved.name
+
+
+def recorded_path(path: str) -> Path:
+    """Where a path a card records lies on this machine (relative ones are relative to the project)."""
+    return Path(path) if Path(path).is_absolute() else PROJECT_ROOT / path
+
+
 def runs_dir() -> Path:
     """Where training runs live: $FER_RUNS_DIR or runs/ in the project."""
     return Path(os.environ.get("FER_RUNS_DIR", PROJECT_ROOT / "runs"))

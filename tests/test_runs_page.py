@@ -61,6 +61,7 @@ def test_summary_has_recipe_epochs_time_and_scores(runs):
     assert summary["epochs"] == "5 of 5" and summary["minutes"] == 2.5
     assert summary["best_val_accuracy"] == 0.58 and summary["test"] == 0.6
     assert summary["hardware"] == "AMD EPYC, 2 CPU cores" and summary["state"] == "finished"
+    assert summary["note"] == ""  # it learned: no mark
     cancelled = run_summary(runs["gamma"])
     assert cancelled["state"] == "cancelled" and cancelled["epochs"] == "2 of 5" and cancelled["minutes"] == 1.0
     assert cancelled["recipe"] == "--arch seed --epochs 5" and cancelled["test"] is None
@@ -100,7 +101,9 @@ def test_runs_page_overlays_the_chosen_runs_and_makes_one_the_default(runs):
     at.multiselect(key="runs").set_value(["alpha", "gamma"]).run()
     assert chart_traces(at) == {"alpha": [0.3, 0.4, 0.5, 0.55, 0.52], "gamma": [0.25, 0.3]}
     table = at.dataframe[0].value
-    assert list(table["run"]) == ["alpha", "gamma"] and list(table["state"]) == ["finished", "cancelled"]
+    assert list(table["run"]) == ["shipped (models/default)", "alpha", "gamma"]
+    assert list(table["state"]) == ["shipped", "finished", "cancelled"]
+    assert table["test"][0] > 0.6 and table["classes"][0].startswith("angry, disgust")  # the shipped card's figures
     at.radio(key="curve").set_value("Validation loss").run()
     assert chart_traces(at)["gamma"] == pytest.approx([1.75, 1.7])
 
