@@ -15,9 +15,9 @@ import numpy as np
 from core.dataset import Dataset, load_dataset
 from core.evaluation import card_metrics, evaluate_model
 from core.inference import DEFAULT_VIEWS
-from core.model_store import load_model, model_classes, model_file, read_card, save_model
+from core.model_store import load_model, model_classes, model_file, read_card, save_model, training_data_path
 from core.protected_paths import check_model_folder
-from core.runs import atomic_path, portable_path, recorded_path, write_json
+from core.runs import atomic_path, portable_path, write_json
 from core.training_config import TrainConfig
 from core.training_data import prepare_training_data
 
@@ -72,7 +72,7 @@ def build_ensemble(specs: list[str], out_dir: str | Path, data: str | None = Non
     cards = [read_card(spec) for spec in specs]
     classes = shared_classes(specs)
     split = shared_split(cards, names)
-    config = TrainConfig(data=data or str(recorded_path(split["data"])), **{key: split[key] for key in SPLIT_KEYS},
+    config = TrainConfig(data=data or training_data_path(specs[0]), **{key: split[key] for key in SPLIT_KEYS},
                          classes=classes)
     dataset = load_dataset(config.data)
     out_dir.mkdir(parents=True, exist_ok=True)

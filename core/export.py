@@ -23,9 +23,9 @@ from core.architectures import AUGMENTATION_LAYERS
 from core.dataset import load_dataset
 from core.evaluation import labels_for_model
 from core.inference import face_probabilities
-from core.model_store import ModelError, load_model, model_classes, model_file, read_card
+from core.model_store import ModelError, load_model, model_classes, model_file, training_data_path
 from core.protected_paths import check_writable
-from core.runs import atomic_path, recorded_path, write_json
+from core.runs import atomic_path, write_json
 
 FORMATS = {"tflite": ".tflite", "onnx": ".onnx"}
 QUANTIZATIONS = ("float16", "int8")  # None: float32
@@ -184,8 +184,7 @@ def export_model(spec: str | Path, fmt: str, quantize: str | None = None, out: s
     data: a labelled dataset (default: the one the model was trained on, from its card); the check uses
     a sample of its test split, int8 calibration a sample of its train split.
     """
-    recorded = (read_card(spec).get("config") or {}).get("data")
-    data = data or (recorded and str(recorded_path(recorded)))
+    data = data or training_data_path(spec)
     if not data or not Path(data).expanduser().exists():
         raise ModelError("no labelled dataset to check the export on: give one (--data)")
     source = model_file(spec)

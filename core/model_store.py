@@ -10,7 +10,9 @@ import numpy as np
 from core.classes import MAX_CLASSES, MIN_CLASSES
 from core.emotions import EMOTIONS
 from core.imaging import FACE_SIZE
-from core.runs import DEFAULT_MODEL_DIR, RunFolder, atomic_path, list_runs, read_json, runs_dir, write_json
+from core.model_checks import check_model_archive
+from core.runs import (DEFAULT_MODEL_DIR, RunFolder, atomic_path, list_runs, read_json, recorded_path, runs_dir,
+                       write_json)
 
 WEIGHTS_ENTRY = "model.weights.h5"  # where a .keras archive keeps the weights
 
@@ -46,6 +48,7 @@ def load_model(spec: str | Path):
     path = model_file(spec)
     if not zipfile.is_zipfile(path):
         raise ModelError(f"{path.name} is not a valid .keras file (not a whole zip archive: damaged or truncated)")
+    check_model_archive(path)  # its config.json read (kinds of layer, size) before Keras builds anything
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:  # Keras raises many types for a bad file; all mean the same here
@@ -158,6 +161,15 @@ def read_card(spec: str | Path) -> dict:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+
+
+def training_data_path(spec: str | Path) -> str | None:
+    """Where the data a model was trained on lies here: its run's config.json (the path as trained), else the
+    path its card records (relative to the project; a card names no machine's folders). None when unknown."""
+    path = model_file(spec)
+    data = (read_json(path.with_name("config.json")) or {}).get("data") if path.name == "model.keras" else None
+    recorded = (read_card(spec).get("config") or {}).get("data")
+    return data or (recorded and str(recorded_path(recorded)))
 
 
 def architecture_label(card: dict) -> str:

@@ -37,14 +37,15 @@ class CheckpointError(ValueError):
 
 def portable_path(path: str | Path) -> str:
     """A path as a card records it, naming no machine: relative to the project where it lies beside it
-    (`../shared/datasets/fer2013`, `runs/a/model.keras`), else only its own name.
+    (`../shared/datasets/fer2013`, `runs/a/model.keras`), else only its own name (a model file: its
+    folder's too, `a/model.keras`).
 
     Example: portable_path(PROJECT_ROOT / "models" / "default") -> "models/default"
     """
     resolved = Path(path).expanduser().resolve()
     if resolved.is_relative_to(PROJECT_ROOT.parent):
         return os.path.relpath(resolved, PROJECT_ROOT)
-    return resolved.name
+    return f"{resolved.parent.name}/{resolved.name}" if resolved.name == "model.keras" else resolved.name
 
 
 def recorded_path(path: str) -> Path:

@@ -77,7 +77,9 @@ def test_ensemble_averages_its_members_and_scores_itself(tiny_data, tiny_model, 
     card = json.loads((tmp_path / "both" / "card.json").read_text())
     saved = load_model(tmp_path / "both")
     np.testing.assert_allclose(face_probabilities(saved, faces()), expected, atol=5e-3)
-    assert [m["model"] for m in card["members"]] == [str(model_file(tiny_model)), str(model_file(second_model))]
+    # named without the machine's folders: the run folder and its model file
+    assert [m["model"] for m in card["members"]] == [f"{model_file(run).parent.name}/model.keras"
+                                                     for run in (tiny_model, second_model)]
     assert card["members"][0]["command"].startswith("python -m core train")
     assert card["architecture"] == "ensemble of seed + seed" and card["config"]["views"] == "shifted"
     # Scored on the members' own validation split (10% of 42 training images) and on the test split.
