@@ -180,6 +180,15 @@ def test_predict_names_the_emotion_of_an_uploaded_photo(page, app_url, tmp_path)
     changed = (np.abs(shown - uploaded).max(axis=2) > 80).mean()
     assert changed > 0.001, f"the shown picture is not annotated ({changed:.4%} of pixels differ)"
     screenshot(page, "predict-photo")
+    readme_picture(page)
+
+
+def readme_picture(page) -> None:
+    """The README's picture of the app, taken from this test's own run so it stays true: the Predict page
+    with the annotated photo, the viewport only, shrunk to 800 pixels wide."""
+    picture = Image.open(io.BytesIO(page.screenshot()))
+    picture.thumbnail((800, 800))
+    picture.convert("RGB").save(PROJECT / "docs" / "screenshot.png", optimize=True)
 
 
 def video_frame(webrtc) -> np.ndarray | None:

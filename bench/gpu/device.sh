@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs on the device machine for issue 10's GPU session (docs/gpu-session.md), from the project root:
+# Runs on the GPU machine for the recipe sweep (docs/gpu-session.md), from the project root:
 #   bash bench/gpu/device.sh stage   install .gpu/call1's wheels, keep this call's half of the data, and
 #                                    time training steps (images/s) on this GPU
 #   bash bench/gpu/device.sh sweep   keep .gpu/call2's half, join and check the data, train every run of

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Packs what a GPU session's device calls carry (issue 10), into .gpu/ (ignored by git):
+# Packs what the GPU sweep's two machine calls carry (docs/gpu-session.md), into .gpu/ (ignored by git):
 #   .gpu/call1/  the packages the device image lacks (wheels/: keras and its two missing needs,
 #                imbalanced-learn, for Python 3.12, at the versions requirements.txt pins), the first half
 #                of FER-2013 train/ and test/ as a tar.xz, and the whole archive's sha256;
