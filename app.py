@@ -10,14 +10,20 @@ wrong navigation, and TensorFlow loaded before aiortc, below), until some visit 
 import aiortc  # noqa: F401  (isort: skip)
 import streamlit as st
 
+from app_pages.sign_in import require_sign_in
+from core.allowed_paths import PathNotAllowed, check_allowed_data_path
 from core.settings import choose_dataset, chosen_dataset
 
-st.set_page_config(page_title="FER Studio", layout="wide")
+# The tab's icon set here: without it the browser fetches each page's :material: icon from fonts.gstatic.com, the
+# one asset not served by this server (docs/security.md).
+st.set_page_config(page_title="FER Studio", layout="wide", page_icon="🙂")
+require_sign_in()  # served on a network, nothing renders before the session signs in (docs/security.md)
 
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/dataset.py", title="Dataset", icon=":material/photo_library:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/teach.py", title="Teach", icon=":material/school:"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/compare_arrows:"),
     st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
     st.Page("app_pages/predict.py", title="Predict", icon=":material/mood:"),
@@ -36,5 +42,9 @@ if "dataset" not in st.session_state:
 st.sidebar.text_input("Dataset (every page)", key="dataset", on_change=remember_dataset,
                       help="A FER-2013 folder, fer2013.csv or .zip on this machine; remembered across pages, "
                            "reloads and restarts (empty: the FER_DATA environment variable).")
-st.session_state.data_path = st.session_state.dataset.strip() or chosen_dataset()[0]  # what the pages read
+try:  # what the pages read: only a path in the folders the operator allows (core/allowed_paths.py)
+    st.session_state.data_path = check_allowed_data_path(st.session_state.dataset.strip() or chosen_dataset()[0])
+except PathNotAllowed as error:
+    st.sidebar.error(str(error))
+    st.session_state.data_path = ""
 st.navigation(PAGES).run()

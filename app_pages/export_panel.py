@@ -21,14 +21,17 @@ def exported(model_path: str, mtime: float, fmt: str, quantize: str | None, data
         return Path(report.pop("path")).read_bytes(), report
 
 
-def export_panel(model_path: Path, slug: str) -> None:
-    """Format and weights choices, a button that exports and checks, the check's numbers and a download."""
+def export_panel(model_path: Path, slug: str, own_data: bool = False) -> None:
+    """Format and weights choices, a button that exports and checks, the check's numbers and a download.
+
+    The export is checked on the dataset chosen for every page, or with own_data (or none chosen) on the
+    data the model was trained on."""
     with st.expander("Export for phones and other runtimes: LiteRT or ONNX, checked against Keras"):
         left, right = st.columns(2)
         fmt = left.selectbox("Format", list(FORMATS), format_func=FORMAT_LABELS.get)
         weights = right.selectbox("Weights", ["float32", *QUANTIZATIONS], help=WEIGHTS_HELP)
         request = (str(model_path), model_path.stat().st_mtime, fmt, None if weights == "float32" else weights,
-                   chosen_dataset()[0] or None)  # none chosen: the dataset the model was trained on
+                   None if own_data else chosen_dataset()[0] or None)  # None: the data it was trained on
         if st.button("Export and check"):
             st.session_state["export_request"] = request
         if st.session_state.get("export_request") != request:

@@ -1,68 +1,17 @@
 """Predict: find the faces in photos or the live webcam and name their emotions."""
 
 import av
-import plotly.express as px
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+from app_pages.photo_prediction import predictor_of, show_prediction
 from app_pages.results_panel import results_panel
-from core.faces import VIDEO, no_face_reason
+from core.faces import VIDEO
 from core.frame_rate import FrameRate, draw_frame_rate
-from core.imaging import ImageError, as_jpeg
 from core.inference import LIVE_VIEWS
 from core.model_store import ModelError, available_models
-from core.classes import hex_colors
-from core.prediction import FacePrediction, FacePredictor, draw_predictions
+from core.prediction import draw_predictions
 from core.uploads import PICTURE_TYPES, uploads_to_take
-
-
-@st.cache_resource(show_spinner="Loading the model...", max_entries=4)
-def predictor_of(path: str, mtime: float) -> FacePredictor:
-    return FacePredictor(path).warm_up()
-
-
-def predicted(predictor: FacePredictor, model_key: tuple, upload) -> tuple[bytes, list[FacePrediction], str]:
-    """The picture with its faces drawn (JPEG, to show), its faces, and why there are none (or ""):
-    computed once per upload and model in this session, so a rerun (a toggle, one more file) is instant.
-    Raises ImageError."""
-    store = st.session_state.setdefault("predicted", {})
-    key = (*model_key, upload.file_id)
-    if key not in store:
-        try:
-            picture, faces = predictor.predict_file(upload.getvalue())
-            store[key] = as_jpeg(draw_predictions(picture, faces)), faces, "" if faces else no_face_reason(picture)
-        except ImageError as error:
-            store[key] = error
-    if isinstance(store[key], ImageError):
-        raise store[key]
-    return store[key]
-
-
-def show_prediction(predictor: FacePredictor, model_key: tuple, upload, key: str
-                    ) -> tuple[bytes, list[FacePrediction]] | None:
-    """Draw one picture with its faces numbered and labelled, and each face's probabilities as bars
-    and, on request, why (Grad-CAM).
-
-    key: unique on the page (the same file may be uploaded twice)."""
-    name = upload.name
-    try:
-        shown, faces, note = predicted(predictor, model_key, upload)
-    except ImageError as error:
-        st.error(f"{name}: cannot be read: {error}")
-        return None
-    picture_column, bars_column = st.columns([3, 2])
-    picture_column.image(shown, caption=name)
-    if note:
-        bars_column.info(f"{name}: {note}")
-    for number, face in enumerate(faces, 1):
-        figure = px.bar(x=face.classes, y=face.probabilities, color=face.classes, range_y=[0, 1],
-                        color_discrete_map=hex_colors(face.classes), labels={"x": "class", "y": "probability"},
-                        title=f"Face {number}: {face.emotion} ({face.confidence:.0%})")
-        bars_column.plotly_chart(figure.update_layout(showlegend=False, height=260), key=f"{key}-face-{number}")
-        if bars_column.toggle("Why this label?", key=f"why-{key}-{number}",
-                              help="Grad-CAM: the face with the parts that made the model say this emotion in red"):
-            bars_column.image(predictor.explain([face])[0], caption=f"Face {number}: where it saw {face.emotion}")
-    return shown, faces
 
 
 st.title("Predict")

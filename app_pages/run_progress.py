@@ -1,9 +1,36 @@
-"""Not a page: the Train page's view of a running run: the epoch's batches (then the final scoring and
-saving, with counts), the run's epochs, speed, time left and best validation accuracy so far."""
+"""Not a page: the Train page's view of a run, shared with the Teach page: starting a training process and
+knowing it is starting, the epoch's batches (then the final scoring and saving, with counts), the run's
+epochs, speed, time left and best validation accuracy so far, and its loss and accuracy curves."""
 
 import math
+import time
+from pathlib import Path
 
+import pandas as pd
+import plotly.express as px
 import streamlit as st
+
+from core.runs import RunFolder, start_training_process
+
+STARTUP_SECONDS = 180  # a launched process may take this long (TensorFlow, the data) to write progress
+
+
+def launch(run_dir: Path, arguments: list[str]) -> None:
+    """Start `python -m core train` for run_dir (core.runs.start_training_process), remembered in this session."""
+    start_training_process(run_dir, arguments)
+    st.session_state.setdefault("launched", {})[str(run_dir)] = time.time()
+
+
+def starting(run: RunFolder, status: dict) -> bool:
+    """True while a process this session launched has not yet begun (or re-begun) the run."""
+    launched_at = st.session_state.get("launched", {}).get(str(run.path))
+    return (launched_at is not None and status["state"] != "running" and time.time() - launched_at < STARTUP_SECONDS
+            and (status["start"] is None or status["start"]["time"] < launched_at))
+
+
+def epoch_history(status: dict) -> list[dict]:
+    """The run's epoch events, one an epoch (a resumed epoch counts once)."""
+    return list({e["epoch"]: e for e in status["history"]}.values())
 
 
 def duration(seconds: float) -> str:
@@ -36,3 +63,13 @@ def show_progress(status: dict, history: list[dict], epochs: int, done: int) -> 
     eta.metric(f"Time left ({stage})", duration(left) if left is not None else "measuring...")
     scores = [e["val_accuracy"] for e in history if math.isfinite(e["val_accuracy"])]
     best.metric("Best validation accuracy", f"{max(scores):.1%}" if scores else "n/a")
+
+
+def show_curves(history: list[dict]) -> None:
+    """Loss and accuracy, training and validation, an epoch a point, side by side."""
+    frame = pd.DataFrame(history)
+    left, right = st.columns(2)
+    for column, metric in ((left, "loss"), (right, "accuracy")):
+        lines = frame.rename(columns={metric: "train", f"val_{metric}": "validation"})
+        column.plotly_chart(px.line(lines, x="epoch", y=["train", "validation"], markers=True, title=metric,
+                                    labels={"value": metric, "variable": "fold"}))

@@ -1,32 +1,16 @@
 """Train: start a run, follow it live (from any tab, after a reload), cancel or resume it, see how it ended."""
 
-import time
 from pathlib import Path
 
-import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from app_pages.run_progress import duration, show_progress
+from app_pages.run_progress import duration, epoch_history, launch, show_curves, show_progress, starting
+from core.allowed_paths import data_path_refusal
 from core.architectures import ARCHITECTURES
 from core.balance import STRATEGIES
 from core.evaluation import baseline_note, baseline_warning
 from core.model_store import available_models, read_card
-from core.runs import RunBusy, RunFolder, list_runs, new_run_dir, start_training_process
-
-STARTUP_SECONDS = 180  # a launched process may take this long (TensorFlow, the data) to write progress
-
-
-def launch(run_dir: Path, arguments: list[str]) -> None:
-    start_training_process(run_dir, arguments)
-    st.session_state.setdefault("launched", {})[str(run_dir)] = time.time()
-
-
-def starting(run: RunFolder, status: dict) -> bool:
-    """True while a process this session launched has not yet begun (or re-begun) the run."""
-    launched_at = st.session_state.get("launched", {}).get(str(run.path))
-    return (launched_at is not None and status["state"] != "running" and time.time() - launched_at < STARTUP_SECONDS
-            and (status["start"] is None or status["start"]["time"] < launched_at))
+from core.runs import RunBusy, RunFolder, list_runs, new_run_dir
 
 
 st.title("Train")
@@ -60,7 +44,9 @@ with st.form("new_run"):
     submitted = st.form_submit_button("Start training", type="primary")
 if submitted:
     start_arch = read_card(starts[start]).get("architecture", arch) if starts[start] else arch
-    if not data or not Path(data).expanduser().exists():
+    if refusal := data_path_refusal(data):  # only folders the operator allows (core/allowed_paths.py)
+        st.error(refusal)
+    elif not data or not Path(data).expanduser().exists():
         st.error(f"Give an existing dataset folder, fer2013.csv or .zip to train on (not '{data}').")
     elif start_arch != arch:
         st.error(f"'{start}' has the architecture '{start_arch}', so it cannot start a {arch} run: choose its "
@@ -103,7 +89,7 @@ def show_run(run: RunFolder, was_live: bool) -> None:
     if was_live and not (state == "running" or starting(run, status)):
         st.rerun()  # the run ended: redraw the whole page (buttons, polling off)
     config = run.config() or {}
-    history = list({e["epoch"]: e for e in status["history"]}.values())  # a resumed epoch counts once
+    history = epoch_history(status)
     epochs = (status["start"] or {}).get("epochs") or config.get("epochs") or 1
     done = history[-1]["epoch"] if history else (status["start"] or {}).get("initial_epoch", 0)
     st.markdown(f"**{run.name}**: {state}" + (f" ({config.get('arch')}, {epochs} epochs, data {config.get('data')})"
@@ -143,12 +129,7 @@ def show_run(run: RunFolder, was_live: bool) -> None:
     elif state == "new" and not starting(run, status):
         st.warning("This run never started: its training process stopped before writing any progress.")
     if history:
-        frame = pd.DataFrame(history)
-        left, right = st.columns(2)
-        for column, metric in ((left, "loss"), (right, "accuracy")):
-            lines = frame.rename(columns={metric: "train", f"val_{metric}": "validation"})
-            column.plotly_chart(px.line(lines, x="epoch", y=["train", "validation"], markers=True, title=metric,
-                                        labels={"value": metric, "variable": "fold"}))
+        show_curves(history)
     with st.expander("Log (last lines of log.txt)", expanded=state in ("failed", "new") and not live):
         log = run.log_file.read_text(errors="replace")[-4000:] if run.log_file.exists() else ""
         st.code(log or "(empty)", language=None)

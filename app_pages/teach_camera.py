@@ -1,0 +1,97 @@
+"""Not a page: the Teach page's webcams. One records examples: its frames go to this session's
+core.recording.Recorder, and a fragment polling every second adds the faces it kept to the capture set
+and tells what it kept and left out. The other tries a model: a core.recording.LivePredictor draws its
+latest faces on every frame, and a fragment says what it sees."""
+
+import av
+import streamlit as st
+import streamlit_webrtc  # looked up at each call (a module, not a page: tests replace the streamer)
+
+from app_pages.teach_examples import drain, plain
+from core.captures import CaptureSet
+from core.recording import LivePredictor, Recorder
+
+FEW_FRAMES = 4  # frames examined before "no face found" is said
+
+
+def camera(key: str, on_frame) -> bool | None:
+    """A webcam streamer whose frames (RGB) go through on_frame (on the video thread); True while it plays,
+    None where there is no webcam component (no browser session)."""
+    def callback(frame: av.VideoFrame) -> av.VideoFrame:
+        return av.VideoFrame.from_ndarray(on_frame(frame.to_ndarray(format="rgb24")), format="rgb24")
+    try:
+        stream = streamlit_webrtc.webrtc_streamer(
+            key=key, mode=streamlit_webrtc.WebRtcMode.SENDRECV, video_frame_callback=callback,
+            media_stream_constraints={"video": True, "audio": False}, async_processing=True,
+            rtc_configuration={"iceServers": []})
+    except Exception as error:  # the component needs a real browser session; never let it take the page down
+        st.warning(f"The webcam is not available here ({type(error).__name__}: {error}): add photos instead.")
+        return None
+    return bool(stream.state.playing)
+
+
+def recording_camera(recorder: Recorder, captures: CaptureSet) -> bool:
+    """The camera that records, and beside it what it is recording; True while it plays."""
+    left, right = st.columns([3, 2])
+    with left:
+        playing = camera("teach-camera", recorder.on_frame)
+    if playing is False:
+        recorder.warm_up()  # its face detector ready before the camera starts
+
+    @st.fragment(run_every=1 if playing else None)
+    def recording_status() -> None:
+        drain(recorder, captures)
+        tally, recording = recorder.tally(), recorder.recording
+        if recording and playing:
+            st.markdown(f"Recording '{plain(tally.class_name)}': {tally.kept} faces kept, {tally.no_face} frames "
+                        f"without a face, {tally.several_faces} with several faces")
+            if tally.kept == 0 and tally.no_face >= FEW_FRAMES:
+                st.warning("No face found in the camera's frames: face the camera, closer and in better light "
+                           "(frames without a face are not kept).")
+            if tally.several_faces >= FEW_FRAMES and tally.several_faces > tally.kept:
+                st.warning("Several faces in the frames: one person at a time in front of the camera.")
+        elif tally.class_name:
+            st.caption(f"Last recording ('{plain(tally.class_name)}'): {tally.kept} faces kept, {tally.no_face} frames "
+                       f"without a face, {tally.several_faces} with several faces (not kept).")
+        elif playing:
+            st.caption("The camera is on: turn on a class's Record toggle below.")
+        else:
+            st.caption("Start the camera, then turn on a class's Record toggle below.")
+        if tally.dropped:
+            st.warning(f"{tally.dropped} faces were dropped: the page did not take them in time.")
+        if recorder.error:
+            st.error(f"Finding faces failed: {recorder.error}")
+        counts = captures.counts()
+        st.markdown("Examples: " + (", ".join(f"{plain(name)} {count}" for name, count in counts.items())
+                                    or "none yet"))
+
+    with right:
+        recording_status()
+    return bool(playing)
+
+
+def live_camera(live: LivePredictor) -> None:
+    """The camera that tries the model, and what it sees now."""
+    left, right = st.columns([3, 2])
+    with left:
+        playing = camera("teach-try", live.on_frame)
+    if playing is False:
+        live.warm_up()
+
+    @st.fragment(run_every=1 if playing else None)
+    def seen() -> None:
+        faces = live.latest()
+        if not playing:
+            st.caption("Start the camera to see the model's answer on every face, live.")
+        elif not live.frames:
+            st.caption("Starting: the first frame is being classified...")
+        elif not faces:
+            st.markdown("Live: no face in the latest frame")
+        else:
+            st.markdown("Live: " + "; ".join(f"face {number}: {plain(face.emotion)} ({face.confidence:.0%})"
+                                             for number, face in enumerate(faces, 1)))
+        if live.error:
+            st.error(f"Classifying the frames failed: {live.error}")
+
+    with right:
+        seen()

@@ -1,0 +1,292 @@
+"""The Teach page end to end in headless Chromium against `streamlit run app.py`, with Chromium's fake webcam
+playing a still video: two classes named, examples of each recorded from the camera, one class only refused,
+one click trains (2 epochs), a class emptied while it trains changes nothing in the run, and the live camera
+names one of the two classes on the face. And a camera showing no face: said, nothing kept, nothing lost.
+
+Every wait is on the page (text appearing) or on files, never a fixed sleep: a busy machine only makes it
+slower. Screenshots go to test-output/screenshots/teach-*.png, the server's log to
+test-output/teach-server.log. Skipped where Chromium or Playwright is missing.
+"""
+
+import re
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, streamlit_server, wait_for_app, write_y4m
+
+OUTPUT = PROJECT / "test-output"
+SCREENSHOTS = OUTPUT / "screenshots"
+SERVER_LOG = OUTPUT / "teach-server.log"
+VIEWPORT = {"width": 1400, "height": 1000}
+LOAD_MS = 180_000  # the first visit imports TensorFlow; the machine may be busy
+CAMERA_MS = 300_000  # the WebRTC connection, then MTCNN's first frames, on a starved CPU
+TRAIN_MS = 600_000  # loading TensorFlow and the shipped features, 2 epochs, scoring and saving
+WEBRTC_IFRAME = 'iframe[title*="streamlit_webrtc"]'
+KEPT = 6  # faces recorded a class (the page needs 5 to train)
+CAMERA_ON = "The camera is on: turn on a class's Record toggle below."
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app with empty runs and data folders and its own temporary folder (where sessions keep examples)."""
+    require_browser()
+    root = tmp_path_factory.mktemp("teach-browser")
+    for name in ("runs", "data", "tmp"):
+        (root / name).mkdir()
+    OUTPUT.mkdir(exist_ok=True)
+    env = {"FER_RUNS_DIR": str(root / "runs"), "FER_DATA_DIR": str(root / "data"), "TMPDIR": str(root / "tmp")}
+    with streamlit_server(env, SERVER_LOG) as url:
+        yield url, root
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+def camera_page(playwright, video: Path):
+    """A new browser whose fake webcam plays video, and a page in it (the caller closes page.context.browser)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS + [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    page = browser.new_page(viewport=VIEWPORT)
+    page.console = []
+    page.on("console", lambda message: page.console.append(f"{message.type}: {message.text}"))
+    return page
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate("""() => Math.max(window.innerHeight, ...Array.from(
+        document.querySelectorAll("[data-testid='stMain'], [data-testid='stAppViewContainer']"))
+        .map(element => element.scrollHeight))""")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 9000)})
+    page.screenshot(path=SCREENSHOTS / f"teach-{name}.png", full_page=True)
+    page.set_viewport_size(size)
+
+
+def diagnostics(page) -> str:
+    log = SERVER_LOG.read_text(errors="replace")[-3000:] if SERVER_LOG.exists() else ""
+    return "\nconsole:\n" + "\n".join(page.console[-30:]) + "\nserver log:\n" + log
+
+
+def no_exceptions(page) -> None:
+    assert page.locator("[data-testid='stException']").all_inner_texts() == [], diagnostics(page)
+
+
+def wait_for_text(page, pattern: str, timeout_ms: int, at_least: int | None = None) -> re.Match:
+    """Wait until the page's text matches pattern (and its first group, a number, reaches at_least)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        page.wait_for_function("""([pattern, least]) => {
+            const match = document.body.innerText.match(new RegExp(pattern));
+            return match && (least === null || Number(match[1]) >= least);
+        }""", arg=[pattern, at_least], timeout=timeout_ms)
+    except PlaywrightTimeoutError:
+        raise AssertionError(f"the page never showed {pattern!r} (at least {at_least})" + diagnostics(page)) from None
+    return re.search(pattern, page.evaluate("() => document.body.innerText"))
+
+
+def open_teach(page, url: str) -> None:
+    page.goto(url + "/teach")
+    page.locator("h1").filter(has_text="Teach").first.wait_for(timeout=LOAD_MS)
+    wait_for_app(page, LOAD_MS)
+
+
+def idle_without(page, done) -> bool:
+    """Wait for the app to finish its runs; True when done() holds then. Several idle looks a second apart,
+    since the rerun a click asks for may not have begun at the first."""
+    for _ in range(5):
+        wait_for_app(page, LOAD_MS)
+        if done():
+            return True
+        page.wait_for_timeout(1000)
+    return done()
+
+
+def click_until(page, button, done) -> None:
+    """Click a Streamlit button until done() holds (see until)."""
+    until(page, button.click, done, f"a click on {button}")
+
+
+def until(page, action, done, what: str) -> None:
+    """Do an action on the page until done() holds. Now and then Streamlit drops a click or an upload that lands
+    while the page is redrawn (the webcam component's own reruns, a fragment's): a person does it again; so does
+    this, at most 3 times, saying so."""
+    for attempt in range(3):
+        if attempt:
+            warnings.warn(f"{what} did nothing: did it again")
+        action()
+        if idle_without(page, done):
+            return
+    raise AssertionError(f"{what} did nothing, three times" + diagnostics(page))
+
+
+def text_shown(page, pattern: str):
+    return lambda: re.search(pattern, page.evaluate("() => document.body.innerText")) is not None
+
+
+def add_class(page, name: str, listed: str) -> None:
+    field = page.get_by_role("textbox", name="New class", exact=True)
+    field.fill(name)
+    field.press("Tab")
+    wait_for_app(page, LOAD_MS)
+    click_until(page, page.get_by_role("button", name="Add class"), text_shown(page, re.escape(listed)))
+
+
+def toggle(page, label: str) -> None:
+    page.get_by_text(label, exact=True).click()
+    wait_for_app(page, LOAD_MS)
+
+
+def start_camera(page, index: int, playing: str) -> None:
+    """Start a webcam and wait until the page says it plays (its text matches playing). Where the WebRTC
+    connection fails (the component shows Start again), start it again, as a person would, at most 3 times."""
+    camera = page.frame_locator(WEBRTC_IFRAME).nth(index)
+    start = camera.get_by_role("button", name="Start", exact=True)
+    for attempt in range(3):
+        if attempt:
+            warnings.warn("the webcam's connection did not come up: started it again; console: "
+                          + " | ".join(page.console[-5:]))
+        start.click(timeout=LOAD_MS)
+        camera.get_by_role("button", name="Stop", exact=True).wait_for(timeout=LOAD_MS)
+        deadline = time.monotonic() + CAMERA_MS / 1000
+        while time.monotonic() < deadline:
+            if text_shown(page, playing)():
+                return
+            if start.is_visible():  # the connection failed
+                break
+            page.wait_for_timeout(500)
+    raise AssertionError("the webcam never played" + diagnostics(page))
+
+
+def record(page, name: str, at_least: int) -> None:
+    """Turn a class's Record toggle on and wait until it has kept at_least faces; where the webcam's connection
+    drops meanwhile (the component shows Start again), start it again, as a person would, at most twice."""
+    toggle(page, f"Record '{name}' from the camera")
+    start = page.frame_locator(WEBRTC_IFRAME).nth(0).get_by_role("button", name="Start", exact=True)
+    pattern, restarts = rf"Recording '{re.escape(name)}': (\d+) faces kept", 0
+    deadline = time.monotonic() + CAMERA_MS / 1000
+    while time.monotonic() < deadline:
+        kept = re.search(pattern, page.evaluate("() => document.body.innerText"))
+        if kept and int(kept[1]) >= at_least:
+            return
+        if start.is_visible() and restarts < 2:
+            restarts += 1
+            warnings.warn("the webcam stopped while recording: started it again; console: "
+                          + " | ".join(page.console[-5:]))
+            start_camera(page, 0, rf"Recording '{re.escape(name)}'")
+        page.wait_for_timeout(500)
+    raise AssertionError(f"'{name}' never kept {at_least} faces" + diagnostics(page))
+
+
+def stop_camera(page, index: int) -> None:
+    """Stop a webcam and wait until it can start again and the page has taken that in."""
+    camera = page.frame_locator(WEBRTC_IFRAME).nth(index)
+    camera.get_by_role("button", name="Stop", exact=True).click(timeout=LOAD_MS)
+    camera.get_by_role("button", name="Start", exact=True).wait_for(timeout=LOAD_MS)
+    wait_for_app(page, LOAD_MS)
+
+
+def face_video(path: Path) -> Path:
+    from skimage.data import astronaut
+
+    return write_y4m(path, np.asarray(Image.fromarray(astronaut()[0:384, 32:544]).resize((480, 360))))
+
+
+def test_record_two_classes_train_and_see_them_live(playwright, server, tmp_path):
+    url, root = server
+    page = camera_page(playwright, face_video(tmp_path / "face.y4m"))
+    try:
+        open_teach(page, url)
+        add_class(page, "thumbs up", "Examples: thumbs up 0")
+        page.get_by_text("one class only: a model needs at least 2 classes").wait_for(timeout=LOAD_MS)
+        assert page.get_by_role("button", name="Train", exact=True).is_disabled()  # one class only: held back
+        add_class(page, "wave", "Examples: thumbs up 0, wave 0")
+
+        start_camera(page, 0, CAMERA_ON)
+        record(page, "thumbs up", KEPT)
+        record(page, "wave", KEPT)  # turns 'thumbs up' off: one class records at a time
+        screenshot(page, "recording")
+        toggle(page, "Record 'wave' from the camera")
+        stop_camera(page, 0)
+        counts = wait_for_text(page, r"Examples: thumbs up (\d+), wave (\d+)", LOAD_MS)
+        assert min(int(counts[1]), int(counts[2])) >= KEPT, counts[0]
+        no_exceptions(page)
+
+        page.get_by_text("Training options").click()
+        epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
+        epochs.fill("2")
+        epochs.press("Tab")
+        wait_for_app(page, LOAD_MS)
+        click_until(page, page.get_by_role("button", name="Train", exact=True),
+                    lambda: any((root / "runs").glob("*-teach/faces/wave")))
+        page.get_by_text(re.compile(r"Starting run|Epoch \d|Run: \d+ of 2 epochs|finished in")).first.wait_for(
+            timeout=LOAD_MS)
+        runs = [path for path in (root / "runs").iterdir() if path.name.endswith("-teach")]
+        assert len(runs) == 1 and (runs[0] / "faces" / "wave").is_dir()
+
+        # Emptied while it trains: said, and the run goes on with its own copy of the examples.
+        page.get_by_text("Rename or delete 'wave'").click()
+        click_until(page, page.get_by_role("button", name=re.compile(r"^Delete its \d+ examples$")),
+                    text_shown(page, "Delete every example of 'wave'"))
+        click_until(page, page.get_by_role("button", name="Yes, delete"),
+                    text_shown(page, r"Examples: thumbs up \d+, wave 0"))
+        wait_for_text(page, r"'wave' has no examples now \((\d+) when run", LOAD_MS, at_least=KEPT)
+        assert page.get_by_role("button", name="Train", exact=True).is_disabled()  # an empty class: held back
+
+        page.get_by_text(re.compile(r"Run \S+-teach finished in \d+ s")).wait_for(timeout=TRAIN_MS)
+        wait_for_app(page, LOAD_MS)
+        assert page.locator("[data-testid='stMetric']").filter(has_text="Validation accuracy").count() == 1
+        assert len(list((runs[0] / "faces" / "wave").glob("*.png"))) >= KEPT  # the run's copy is whole
+        no_exceptions(page)
+        screenshot(page, "trained")
+
+        start_camera(page, 1, "Starting: the first frame|Live: ")  # the second camera: try the model live
+        seen = wait_for_text(page, r"Live: face 1: (thumbs up|wave) \(\d+%\)", CAMERA_MS)
+        assert seen[1] in ("thumbs up", "wave")
+        no_exceptions(page)
+        screenshot(page, "live")
+        stop_camera(page, 1)
+    except Exception:
+        screenshot(page, "failed")
+        raise
+    finally:
+        page.context.browser.close()
+
+
+def test_a_camera_without_a_face_says_so_and_loses_nothing(playwright, server, tmp_path):
+    url, _ = server
+    page = camera_page(playwright, write_y4m(tmp_path / "wall.y4m", np.full((360, 480, 3), 170, np.uint8)))
+    try:
+        open_teach(page, url)
+        add_class(page, "nobody", "Examples: nobody 0")
+        face = tmp_path / "crop.png"
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 48), dtype=np.uint8)).save(face)
+        until(page, lambda: page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(face),
+              text_shown(page, re.escape("Examples: nobody 1")), "an upload")
+        start_camera(page, 0, CAMERA_ON)
+        toggle(page, "Record 'nobody' from the camera")
+        page.get_by_text("No face found in the camera's frames").wait_for(timeout=CAMERA_MS)
+        assert wait_for_text(page, r"Recording 'nobody': (\d+) faces kept", LOAD_MS)[1] == "0"
+        wait_for_text(page, re.escape("Examples: nobody 1"), LOAD_MS)  # nothing lost (the status redraws each second)
+        assert page.get_by_text("nobody: 1 example", exact=True).count() == 1
+        no_exceptions(page)
+        screenshot(page, "no-face")
+        stop_camera(page, 0)
+    except Exception:
+        screenshot(page, "no-face-failed")
+        raise
+    finally:
+        page.context.browser.close()

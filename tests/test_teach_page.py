@@ -1,0 +1,310 @@
+"""The Teach page through streamlit.testing's AppTest (no browser): classes named, renamed and deleted,
+pictures uploaded (faces found, pictures without one named), the warnings, the webcam's frames recorded
+(through the frame callback the page hands to streamlit-webrtc), then one click trains the quick preset,
+the page follows the run to its scores, a class emptied meanwhile changes nothing in the run, and the model
+is tried on a photo, saved and made the default."""
+
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import streamlit_webrtc
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+import av
+import core.model_store
+from core.captures import CaptureSet, session_folder
+from core.dataset import load_dataset
+from core.model_store import active_run
+from core.runs import list_runs
+from tests.app_fixtures import png
+from tests.synthetic import face_pattern
+from tests.test_captures import blank, one_face
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TRAINING_WAIT_S = 400
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch, tmp_path):
+    """No dataset, empty runs and data folders, private caches and session folders, no default model."""
+    monkeypatch.delenv("FER_DATA", raising=False)
+    monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("FER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+
+
+class FakeWebcam:
+    """Stands in for webrtc_streamer (which needs a browser session): keeps each streamer's options."""
+
+    def __init__(self):
+        self.options = {}
+
+    def __call__(self, key, **options):
+        self.options[key] = options
+        return SimpleNamespace(state=SimpleNamespace(playing=True))
+
+    def send(self, key: str, picture: np.ndarray) -> np.ndarray:
+        """One camera frame through the page's callback, as the video thread does; the frame sent back."""
+        frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+        return self.options[key]["video_frame_callback"](frame).to_ndarray(format="rgb24")
+
+
+def teach_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/teach.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def click(at: AppTest, key: str) -> None:
+    at.button(key=key).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def add_class(at: AppTest, name: str) -> None:
+    at.text_input(key="teach_new_class").set_value(name)
+    click(at, "teach_add_class")
+
+
+def upload(at: AppTest, name: str, files: list[tuple[str, bytes, str]]) -> None:
+    uploader = next(u for u in at.file_uploader if u.label == f"Photos or a .zip of '{name}'")
+    uploader.set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def crops(count: int, label: int, seed: int) -> list[tuple[str, bytes, str]]:
+    rng = np.random.default_rng(seed)
+    return [(f"{label}-{i}.png", png(face_pattern(label, rng)), "image/png") for i in range(count)]
+
+
+def examples_line(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if str(m.value).startswith("Examples: "))
+
+
+def test_classes_uploads_and_warnings():
+    at = teach_page()
+    assert "no class yet" in texts(at.info)
+    add_class(at, "thumbs up")
+    assert "one class only: a model needs at least 2 classes" in texts(at.info)
+    assert at.button(key="teach_train").proto.disabled  # held back, saying why above
+    add_class(at, "Thumbs Up")
+    assert "name the same class" in texts(at.error)  # refused, nothing changed
+    add_class(at, "wave")
+    upload(at, "thumbs up", [*crops(3, 1, 0), ("blank.png", png(blank()), "image/png"),
+                             ("portrait.jpg", png(one_face(), "JPEG"), "image/jpeg"),
+                             ("broken.jpg", b"garbage", "image/jpeg")])
+    report = texts(at.warning)
+    assert "4 face(s) added to 'thumbs up'" in report
+    assert "No face found in: blank.png." in report and "Not read: broken.jpg" in report
+    assert examples_line(at) == "Examples: thumbs up 4, wave 0"
+    assert "no examples yet in 'wave'" in texts(at.info) and at.button(key="teach_train").proto.disabled
+    warnings = texts(at.warning)
+    assert "'thumbs up' has only 4 examples: add at least 10" in warnings
+    assert "every example shows one person ('me')" in warnings
+
+    upload(at, "wave", crops(20, 4, 1))
+    assert "unbalanced: 'wave' has 20 examples, 'thumbs up' 4" in texts(at.warning)
+    assert "too few examples to start in 'thumbs up' (4)" in texts(at.info)
+    at.button(key="teach_delete_wave_me__20.png").click().run()  # a thumbnail's delete button
+    assert examples_line(at) == "Examples: thumbs up 4, wave 19"
+
+    at.text_input(key="teach_rename_wave").set_value("waving")
+    click(at, "teach_rename_button_wave")
+    assert examples_line(at) == "Examples: thumbs up 4, waving 19"
+    click(at, "teach_drop_thumbs up")
+    assert "Delete the class 'thumbs up' (4 examples)?" in texts(at.warning)
+    click(at, "teach_confirm_no_thumbs up")  # cancelled: nothing lost
+    assert examples_line(at) == "Examples: thumbs up 4, waving 19"
+    click(at, "teach_drop_thumbs up")
+    click(at, "teach_confirm_yes_thumbs up")
+    assert examples_line(at) == "Examples: waving 19" and "Deleted the class 'thumbs up'" in texts(at.success)
+    assert "one class only" in texts(at.info)
+
+
+def test_a_folder_of_class_folders_brings_its_classes(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    for name, person in (("happy", "anna"), ("bored", "ben")):
+        (tmp_path / "lab" / name / person).mkdir(parents=True)
+        for index in range(6):
+            Image.fromarray(face_pattern(2, rng)).save(tmp_path / "lab" / name / person / f"{index}.png")
+    monkeypatch.setenv("FER_ALLOWED_DATA_DIRS", str(tmp_path / "elsewhere"))  # typed paths are bound
+    at = teach_page()
+    at.text_input(key="teach_folder_path").set_value(str(tmp_path / "lab")).run()
+    click(at, "teach_folder_add")
+    assert "Nothing was added: " in texts(at.error) and "outside the folders" in texts(at.error)
+    monkeypatch.setenv("FER_ALLOWED_DATA_DIRS", str(tmp_path))  # the operator allows it
+    at.text_input(key="teach_folder_path").set_value(str(tmp_path / "nowhere")).run()
+    click(at, "teach_folder_add")
+    assert "Nothing was added: no dataset at" in texts(at.error)
+    at.text_input(key="teach_folder_path").set_value(str(tmp_path / "lab")).run()
+    click(at, "teach_folder_add")
+    assert "12 face(s) added to 'bored, happy'" in texts(at.success)
+    assert examples_line(at) == "Examples: bored 6, happy 6" and not at.info[0].value.startswith("Before training")
+    assert "one person" not in texts(at.warning)  # anna and ben
+
+
+def test_the_webcam_records_faces_and_says_when_there_is_none(monkeypatch):
+    webcam = FakeWebcam()
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", webcam)
+    at = teach_page()
+    add_class(at, "wave")
+    options = webcam.options["teach-camera"]
+    assert options["rtc_configuration"] == {"iceServers": []} and options["async_processing"]
+    at.toggle(key="teach_record_wave").set_value(True).run()
+    recorder = at.session_state["teach_recorder"]
+    for picture in (one_face(), one_face(), blank()):  # what the video thread does with each frame
+        assert webcam.send("teach-camera", picture).shape == picture.shape
+        assert recorder.settle(120), recorder.error
+    at.run()  # the status fragment's poll adds the faces kept
+    assert "Recording 'wave': 2 faces kept, 1 frames without a face" in texts(at.markdown)
+    assert examples_line(at) == "Examples: wave 2"
+    for _ in range(4):
+        webcam.send("teach-camera", blank())
+        assert recorder.settle(60)
+    at.run()
+    assert "Recording 'wave': 2 faces kept, 5 frames without a face" in texts(at.markdown)
+    at.toggle(key="teach_record_wave").set_value(False).run()
+    webcam.send("teach-camera", one_face())  # not recording: nothing is kept
+    assert recorder.settle(60)
+    at.run()
+    assert examples_line(at) == "Examples: wave 2" and "Last recording ('wave')" in texts(at.caption)
+    captures = CaptureSet(session_folder(at.session_state["teach_session"]))
+    assert [path.name for path in captures.examples("wave")] == ["me__1.png", "me__2.png"]
+
+    add_class(at, "empty")  # recording it in front of no face says so, and keeps nothing
+    at.toggle(key="teach_record_wave").set_value(True).run()
+    at.toggle(key="teach_record_empty").set_value(True).run()
+    assert not at.toggle(key="teach_record_wave").value  # one class records at a time
+    for _ in range(4):
+        webcam.send("teach-camera", blank())
+        assert recorder.settle(60)
+    at.run()
+    assert "Recording 'empty': 0 faces kept, 4 frames without a face" in texts(at.markdown)
+    assert "No face found in the camera's frames" in texts(at.warning)
+    assert examples_line(at) == "Examples: empty 0, wave 2"
+
+
+def test_one_click_trains_shows_scores_and_the_model_is_tried_and_kept(monkeypatch, tmp_path):
+    webcam = FakeWebcam()
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", webcam)
+    at = teach_page()
+    add_class(at, "thumbs up")
+    add_class(at, "wave")
+    upload(at, "thumbs up", crops(8, 0, 0))
+    upload(at, "wave", crops(8, 6, 1))
+    at.number_input(key="teach_epochs").set_value(2)
+    click(at, "teach_train")
+    runs = list_runs()
+    assert len(runs) == 0 or runs[0].name.endswith("-teach")  # config.json comes once the process starts
+    run_dir = at.session_state["teach_run"]
+    assert run_dir.endswith("-teach")
+    assert at.button(key="teach_train").proto.disabled  # one run at a time
+
+    # A class emptied after the start: the run goes on with its own copy of the examples.
+    click(at, "teach_clear_wave")
+    click(at, "teach_confirm_yes_wave")
+    assert examples_line(at) == "Examples: thumbs up 8, wave 0"
+    assert "'wave' has no examples now (8 when run" in texts(at.info)
+
+    deadline = time.time() + TRAINING_WAIT_S
+    while "finished in" not in texts(at.success) and time.time() < deadline:
+        time.sleep(3)
+        at.run()  # what the fragment's poll does in a browser
+        assert not at.exception, [e.value for e in at.exception]
+    log = (Path(run_dir) / "log.txt").read_text()[-3000:]
+    assert "finished in" in texts(at.success), (texts(at.error), texts(at.info), log)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Validation accuracy"].endswith("%") and metrics["Test accuracy"].endswith("%")
+    assert any("vs always" in str(m.delta) for m in at.metric)
+    assert len(at.dataframe) == 1 and list(at.dataframe[0].value.index) == ["thumbs up", "wave"]
+    assert any('"predicted"' in chart.proto.spec or "predicted" in chart.proto.spec
+               for chart in at.get("plotly_chart"))
+    assert "'wave' has no examples now" in texts(at.info)  # still said, the run unchanged by it
+    faces = load_dataset(f"{run_dir}/faces", cache_dir=tmp_path / "c")
+    assert faces.classes == ["thumbs up", "wave"] and len(faces.split("faces")) == 16
+
+    # Try it: its own classes in the legend, on the live frames and on a photo, with Grad-CAM.
+    legend = texts(at.markdown)
+    assert "thumbs up</span>" in legend and "wave</span>" in legend
+    drawn = webcam.send("teach-try", one_face())
+    live = at.session_state["teach_live"]
+    assert live.settle(120), live.error
+    assert drawn.shape == one_face().shape
+    at.run()
+    assert any(text.startswith("Live: face 1: ") for text in map(str, (m.value for m in at.markdown)))
+    at.file_uploader(key="teach_try_photos").set_value([("me.jpg", png(one_face(), "JPEG"), "image/jpeg")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    chart = next(c for c in at.get("plotly_chart") if "Face 1:" in c.proto.spec)
+    assert "thumbs up" in chart.proto.spec
+    next(t for t in at.toggle if t.label == "Why this label?").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("where it saw" in image.proto.imgs[0].caption for image in at.image if image.proto.imgs)
+
+    # Keep it: the examples as a dataset folder in the data folder, the model as the default.
+    at.text_input(key="teach_save_name").set_value("gestures")
+    click(at, "teach_save")
+    assert "Saved in" in texts(at.success)
+    saved = load_dataset(tmp_path / "data" / "gestures", cache_dir=tmp_path / "c")
+    assert saved.classes == ["thumbs up", "wave"] and len(saved.split("gestures")) == 8  # 'wave' kept, emptied
+    click(at, "teach_make_default")
+    assert active_run() is not None and str(active_run().path) == run_dir
+
+
+def test_each_browser_session_has_its_own_examples():
+    first = teach_page()
+    add_class(first, "mine")
+    upload(first, "mine", crops(2, 1, 0))
+    second = teach_page()  # another browser session of the same server
+    assert "no class yet" in texts(second.info) and examples_line(second) == "Examples: none yet"
+    add_class(second, "mine")
+    assert examples_line(second) == "Examples: mine 0"
+    first.run()
+    assert examples_line(first) == "Examples: mine 2"  # not overwritten
+    assert first.session_state["teach_session"] != second.session_state["teach_session"]
+
+
+def test_a_run_that_refuses_to_begin_says_why_and_training_can_start_again(monkeypatch):
+    import app_pages.run_progress
+
+    def refusing(run_dir, arguments):  # what `python -m core train` leaves when it refuses the data
+        (Path(run_dir) / "log.txt").write_text("error: too few pictures to learn from in: wave (1)\n")
+    monkeypatch.setattr(app_pages.run_progress, "start_training_process", refusing)
+    at = teach_page()
+    add_class(at, "thumbs up")
+    add_class(at, "wave")
+    upload(at, "thumbs up", crops(5, 0, 0))
+    upload(at, "wave", crops(5, 6, 1))
+    click(at, "teach_train")
+    assert "The training stopped before it began: too few pictures to learn from in: wave (1)" in texts(at.error)
+    assert not at.button(key="teach_train").proto.disabled  # not held back by a run that never began
+    assert examples_line(at) == "Examples: thumbs up 5, wave 5"  # nothing lost
+
+
+def test_a_training_the_server_cannot_start_now_says_why_and_leaves_no_run(monkeypatch):
+    import app_pages.run_progress
+    from core.runs import RunBusy, runs_dir
+
+    def busy(run_dir, arguments):
+        raise RunBusy("2 training(s) are running already, the most this server runs at once")
+    monkeypatch.setattr(app_pages.run_progress, "start_training_process", busy)
+    at = teach_page()
+    add_class(at, "a")
+    add_class(at, "b")
+    upload(at, "a", crops(5, 0, 0))
+    upload(at, "b", crops(5, 6, 1))
+    click(at, "teach_train")
+    assert "The training could not be started: 2 training(s) are running already" in texts(at.error)
+    assert list(runs_dir().iterdir()) == [] and examples_line(at) == "Examples: a 5, b 5"
