@@ -1,7 +1,6 @@
 """Video: every n-th frame of an uploaded video classified, each face followed, its emotions over time."""
 
 import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +10,7 @@ import streamlit as st
 from core.model_store import ModelError, available_models
 from core.classes import hex_colors
 from core.prediction import FacePredictor
+from core.temporary_files import content_key, new_private_folder
 from core.video import EVERY, VIDEO_SUFFIXES, VideoError, predict_video
 
 
@@ -21,7 +21,7 @@ def predictor_of(path: str, mtime: float) -> FacePredictor:
 
 def analyse(predictor: FacePredictor, name: str, data: bytes, every: int) -> dict:
     """Run the video through core.video in a fresh folder; return where the CSV and annotated video are."""
-    folder = Path(tempfile.mkdtemp(prefix="fer-video-"))
+    folder = new_private_folder("fer-video-")  # mode 0700; folders left over for a day are removed first
     source = folder / Path(name).name
     source.write_bytes(data)
     bar = st.progress(0.0, text="Reading the video...")
@@ -50,7 +50,10 @@ if upload is None:
     st.stop()
 
 result = st.session_state.get("video_result")
-key = (upload.name, upload.size, every, name)
+digests = st.session_state.setdefault("video_digests", {})  # hashed once an upload: by content, not name and size
+if upload.file_id not in digests:
+    digests[upload.file_id] = content_key(upload.getvalue())
+key = (digests[upload.file_id], every, name)
 if result is None or result["key"] != key:
     if not st.button("Analyse the video", type="primary"):
         st.stop()

@@ -28,6 +28,7 @@ from core.emotions import EMOTIONS, label_of_csv_code
 from core.imaging import FACE_SIZE, ImageError, open_image, to_face_pixels
 from core.people import person_of
 from core.safe_files import trim_oldest
+from core.temporary_files import file_content_key, private_folder
 
 CACHE_VERSION = 2
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".pgm"}
@@ -137,7 +138,7 @@ def save_upload(data: bytes, folder: Path | None = None) -> Path:
     if path.exists():
         os.utime(path)  # recently used: the last to be removed
     else:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         partial = folder / f".{path.name}.{os.getpid()}"
         partial.write_bytes(data)
         os.replace(partial, path)
@@ -435,8 +436,7 @@ def _extract_zip(path: Path, zips_dir: Path) -> tuple[Path, str]:
 
     Returns the folder to read and its name (the zip's own name when it has no single top folder).
     """
-    stat = path.stat()
-    target = zips_dir / hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+    target = zips_dir / file_content_key(path)
     if target.is_dir():
         os.utime(target)  # recently used: the last to be evicted
     else:

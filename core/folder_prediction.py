@@ -8,6 +8,7 @@ Example: predict_folder(FacePredictor("default"), "holiday/", "holiday.csv") -> 
 """
 
 import csv
+import fcntl
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from core.imaging import ImageError, read_image
 from core.prediction import FacePrediction, FacePredictor, row_columns
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+ENCODING, ERRORS = "utf-8", "surrogateescape"  # a file name that is not UTF-8 is written and read back as it is
 # One row per face (face 1, 2, ...); a photo without a face has one row with face 0; an unreadable one,
 # one row with the reason in error.
 
@@ -43,28 +45,61 @@ def photo_paths(root: Path) -> Iterator[str]:
 
 def resume_point(csv_path: Path, classes: list[str]) -> set[str]:
     """The photos an earlier run's CSV holds, after cutting off its last photo's rows (the run may have
-    stopped while writing them, so that photo is done again). Raises ValueError for another kind of CSV."""
+    stopped while writing them, so that photo is done again). Raises ValueError for another kind of CSV.
+
+    The file is parsed as CSV as a whole, as it was written (csv.writer, ENCODING), so a photo name holding
+    a newline, a comma or quotes reads back exactly; a record torn by a kill (no line end, an open quote, too
+    few cells) counts as part of the last photo and is cut off with it.
+    """
     if not csv_path.exists() or csv_path.stat().st_size == 0:
         return set()
     done, last, last_start = set(), None, None
     with open(csv_path, "r+b") as file:
-        header = file.readline()
-        if next(csv.reader([header.decode("utf-8", "replace")]), None) != columns(classes):
+        reader = _Records(file)
+        try:
+            header = next(reader, None)
+        except csv.Error:
+            header = None
+        if header != columns(classes) or not reader.whole:
             raise ValueError(f"{csv_path} is not a CSV written by this command for this model's classes (its header "
-                             "differs): "
-                             "give a new file name, nothing was changed")
-        offset = len(header)
-        for line in file:
-            if not line.endswith(b"\n"):
-                break  # torn by a kill
-            photo = next(csv.reader([line.decode("utf-8", "replace")]))[0]
-            if photo != last:
-                done.add(last)
-                last, last_start = photo, offset
-            offset += len(line)
-        file.truncate(last_start if last is not None else offset)
+                             "differs): give a new file name, nothing was changed")
+        end = reader.end
+        try:
+            for row in reader:
+                if not reader.whole or len(row) != len(header):
+                    break  # torn by a kill
+                if row[0] != last:
+                    done.add(last)
+                    last, last_start = row[0], end
+                end = reader.end
+        except csv.Error:
+            pass  # a quoted name torn by a kill: an open quote at the end
+        file.truncate(last_start if last is not None else end)
     done.discard(None)
     return done
+
+
+class _Records:
+    """csv.reader over a binary file that knows the byte offset where its last record ended and whether that
+    record ended with a line end (a kill can stop a record anywhere)."""
+
+    def __init__(self, file):
+        self.end, self.whole, self._next_end = 0, True, 0
+        self._reader = csv.reader(self._lines(file), strict=True)
+
+    def _lines(self, file):
+        for line in file:
+            self._next_end += len(line)
+            self._line_ended = line.endswith(b"\n")
+            yield line.decode(ENCODING, ERRORS)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> list[str]:
+        row = next(self._reader)
+        self.end, self.whole = self._next_end, self._line_ended
+        return row
 
 
 def predict_folder(predictor: FacePredictor, root: str | Path, csv_path: str | Path, workers: int | None = None,
@@ -78,13 +113,30 @@ def predict_folder(predictor: FacePredictor, root: str | Path, csv_path: str | P
     root, csv_path = Path(root), Path(csv_path)
     if not root.is_dir():
         raise ValueError(f"{root} is not a folder")
-    done = resume_point(csv_path, predictor.classes)
+    with open(csv_path, "a", newline="", encoding=ENCODING, errors=ERRORS) as file:
+        _hold(file, csv_path)  # one run per CSV: a second would cut and write the first one's rows
+        done = resume_point(csv_path, predictor.classes)
+        return _predict_into(file, predictor, root, csv_path, done, workers, progress, faces_per_batch)
+
+
+def _hold(file, csv_path: Path) -> None:
+    """Lock the open CSV for this run (released when it is closed, also by a kill); ValueError when another
+    run holds it."""
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ValueError(f"{csv_path} is being written by another run of this command right now: wait for it to "
+                         "end or give another file name (nothing was changed)") from None
+
+
+def _predict_into(file, predictor: FacePredictor, root: Path, csv_path: Path, done: set[str], workers: int | None,
+                  progress: Callable[[int, int], None] | None, faces_per_batch: int) -> dict:
     total = sum(1 for _ in photo_paths(root))
     counts = {"photos": total, "resumed": sum(1 for p in photo_paths(root) if p in done), "faces": 0,
               "no_face": 0, "errors": 0}
     workers = workers or os.cpu_count() or 1
-    fresh = not csv_path.exists() or csv_path.stat().st_size == 0
-    with open(csv_path, "a", newline="") as file, ThreadPoolExecutor(workers) as pool:
+    fresh = csv_path.stat().st_size == 0
+    with ThreadPoolExecutor(workers) as pool:
         writer = csv.writer(file)
         if fresh:
             writer.writerow(columns(predictor.classes))

@@ -7,7 +7,7 @@ gigabytes before any check on the built model could run. Here the config is read
 in it must be a layer class the product builds (core.architectures, core.ensemble.combine, Keras'
 augmentation layers in older models; the TrainingModel wrapper in checkpoints only), and the parameters
 are counted from the input shape through the graph, without importing Keras.
-Example: check_model_archive("models/default/model.keras") -> {"parameters": 8819349, "layers": 196}
+Example: check_model_archive("models/default/model.keras") -> {"parameters": 8819349, "layers": 126}
 """
 
 import json
@@ -56,7 +56,7 @@ def check_model_archive(path: str | Path, checkpoint: bool = False) -> dict:
     checkpoint.keras (the training wrapper, its optimiser and loss allowed too).
     Returns the parameter and layer counts.
 
-    Example: check_model_archive("huge.keras") -> ModelError("huge.keras declares 2,764,800,000 parameters ...")
+    Example: check_model_archive("huge.keras") -> ModelError("huge.keras declares 693,600,007 parameters, ...")
     """
     from core.model_store import ModelError  # (the model store calls this module)
 
@@ -123,11 +123,14 @@ def _check_classes(config, checkpoint: bool) -> int:
             continue
         if not isinstance(item, dict):
             continue
-        pending.extend(item.values())
+        # A model saved after compiling names its optimiser and loss in compile_config; load_model
+        # (compile=False) never builds them, a checkpoint's load does (its settings are checked then).
+        pending.extend(value for key, value in item.items() if checkpoint or key != "compile_config")
         if "class_name" not in item or item.get("class_name") == "__keras_tensor__":
             continue
         kind = (item.get("module"), item.get("class_name"))
-        if kind[0] == "keras.layers" and kind[1] in LAYERS or kind in MODELS or (checkpoint and kind == TRAINING_WRAPPER):
+        layer = kind[0] == "keras.layers" and kind[1] in LAYERS
+        if layer or kind in MODELS or (checkpoint and kind == TRAINING_WRAPPER):
             layers += 1
         elif kind[1] not in allowed.get(kind[0], ()):
             what = f"{kind[0]}.{kind[1]}" if kind[0] else str(kind[1])
@@ -189,9 +192,10 @@ def _layer(kind: str, settings: dict, inputs: list[Shape]) -> tuple[list[Shape],
         filters, (kernel_h, kernel_w) = _count(settings["filters"]), _pair(settings["kernel_size"])
         groups = _count(settings.get("groups", 1))
         channels = _known(shape[-1], "Conv2D")
-        sides = _spatial(shape, (kernel_h, kernel_w), _pair(settings.get("strides", 1)), settings.get("padding", "valid"),
-                         _pair(settings.get("dilation_rate", 1)))
-        weights = kernel_h * kernel_w * (channels // groups) * filters + (filters if settings.get("use_bias", True) else 0)
+        sides = _spatial(shape, (kernel_h, kernel_w), _pair(settings.get("strides", 1)),
+                         settings.get("padding", "valid"), _pair(settings.get("dilation_rate", 1)))
+        bias = filters if settings.get("use_bias", True) else 0
+        weights = kernel_h * kernel_w * (channels // groups) * filters + bias
         return [(shape[0], *sides, filters)], weights
     if kind == "MaxPooling2D":
         _channels_last(settings)

@@ -249,18 +249,48 @@ def list_runs(root: Path | None = None) -> list[RunFolder]:
     return sorted(folders, key=lambda run: run.config_file.stat().st_mtime, reverse=True)
 
 
+MAX_TRAININGS_VARIABLE = "FER_MAX_TRAININGS"
+DEFAULT_MAX_TRAININGS = 2  # trainings the app's visitors may have running at once (each takes every core it gets)
+_launched: dict[Path, subprocess.Popen] = {}  # the trainings this process (the app's server) started
+_launching = threading.Lock()
+
+
+def max_trainings() -> int:
+    """How many trainings may run at once: $FER_MAX_TRAININGS, else DEFAULT_MAX_TRAININGS (at least 1)."""
+    try:
+        return max(1, int(os.environ.get(MAX_TRAININGS_VARIABLE, DEFAULT_MAX_TRAININGS)))
+    except ValueError:
+        return DEFAULT_MAX_TRAININGS
+
+
+def running_trainings() -> set[Path]:
+    """The run folders training now: those this process started whose process has not ended (one may not
+    hold its lock yet, while TensorFlow loads), and those in the runs folder whose lock is held."""
+    started = {path for path, process in _launched.items() if process.poll() is None}
+    return started | {run.path.resolve() for run in list_runs() if run.is_running()}
+
+
 def start_training_process(run_dir: Path, arguments: list[str]) -> subprocess.Popen:
     """Start `python -m core train` for run_dir in its own session, so it outlives the caller.
 
     Its output goes to the run's log.txt. A thread waits for it, so that when it ends it is reaped at once
     (a long-lived caller such as the app's server would otherwise keep a zombie process per run).
+    Raises RunBusy, starting nothing, while max_trainings() other trainings run.
     """
     run = RunFolder(run_dir)
-    run.path.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "core", "train", "--run-dir", str(run.path), *arguments]
-    with open(run.log_file, "ab") as log:  # the child keeps its own copy of the file
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+    with _launching:
+        for path in [path for path, process in _launched.items() if process.poll() is not None]:
+            del _launched[path]  # ended: forgotten
+        others = running_trainings() - {run.path.resolve()}
+        if len(others) >= max_trainings():
+            raise RunBusy(f"{len(others)} training(s) are running already, the most this server runs at once "
+                          f"({MAX_TRAININGS_VARIABLE}={max_trainings()}): wait for one to end, or cancel one")
+        run.path.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "core", "train", "--run-dir", str(run.path), *arguments]
+        with open(run.log_file, "ab") as log:  # the child keeps its own copy of the file
+            process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+        _launched[run.path.resolve()] = process
     threading.Thread(target=process.wait, name=f"reaper of {run.name}", daemon=True).start()
     return process
 

@@ -24,6 +24,7 @@ from core.distillation import check_teachers
 from core.finishing import finish
 from core.fitting import fit
 from core.run_model import load_initial_weights, training_model
+from core.protected_paths import check_model_folder
 from core.run_monitor import TrainingCancelled
 from core.runs import RunFolder, write_json
 from core.shards import is_shard_folder
@@ -103,6 +104,7 @@ def _check_resumable(run: RunFolder) -> None:
 def _check_new_run(run: RunFolder, config: TrainConfig) -> Dataset | None:
     """Refuse a new run's bad settings (and data it cannot learn from) before its folder is written; record
     the classes it learns in the config; return its dataset (None for shards)."""
+    check_model_folder(run.path, [config.data, config.init_from, *(config.teachers or [])])
     if run.config_file.exists():
         raise ValueError(f"{run.path} already holds a run: resume it or choose a new folder")
     dataset = None

@@ -63,7 +63,7 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
                 rows = csv.writer(file)
                 rows.writerow(columns(predictor.classes))
                 for index, frame in enumerate(_frames(container, stream, source)):
-                    picture = frame.to_ndarray(format="rgb24")
+                    picture = upright(frame)
                     if index % every == 0:
                         faces = predictor.predict_rgb(picture, PHOTO, views)
                         labelled = list(zip(tracker.update([face.box for face in faces]), faces))
@@ -86,6 +86,17 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
     if progress:
         progress(counts["frames"], counts["frames"])
     return counts
+
+
+def upright(frame: av.VideoFrame) -> np.ndarray:
+    """A decoded frame's RGB pixels as the video is meant to be seen: turned by its display matrix (a phone
+    filming upright stores its frames sideways with a rotation of 90 or -90 degrees; players turn them back).
+
+    Example: upright(frame).shape -> (1920, 1080, 3) for a 1920x1080 frame stored with rotation -90
+    """
+    picture = frame.to_ndarray(format="rgb24")
+    turns = round((frame.rotation or 0) / 90) % 4  # counter-clockwise quarter turns, as PyAV reports them
+    return np.ascontiguousarray(np.rot90(picture, turns)) if turns else picture
 
 
 def _frames(container, stream, source):

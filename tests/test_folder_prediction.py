@@ -16,6 +16,7 @@ from core.folder_prediction import columns, photo_paths, predict_folder
 COLUMNS = columns(list(EMOTIONS))
 from core.prediction import FacePredictor
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
+from tests.synthetic import face_pattern
 
 
 class Stop(Exception):
@@ -31,7 +32,8 @@ def predictor(tiny_model) -> FacePredictor:
 def photos(tmp_path_factory) -> tuple[Path, dict[str, int]]:
     """A folder tree of photos and the number of faces each holds (-1: unreadable).
 
-    Small gray pictures are taken whole as one face crop; the astronaut has one face a detector finds.
+    Small gray pictures that may show a face (not flat, not noise: core.faces.not_a_face_crop) are taken whole
+    as one face crop; the astronaut has one face a detector finds.
     """
     root = tmp_path_factory.mktemp("photos")
     (root / "b" / "deeper").mkdir(parents=True)
@@ -40,7 +42,7 @@ def photos(tmp_path_factory) -> tuple[Path, dict[str, int]]:
     expected = {}
     for index in range(21):
         photo = f"{'ab'[index % 2]}/{index:02d}.png" if index % 3 else f"b/deeper/{index:02d}.jpg"
-        Image.fromarray(rng.integers(0, 255, (48, 48), dtype=np.uint8)).save(root / photo)
+        Image.fromarray(face_pattern(index % 7, rng)).save(root / photo)
         expected[photo] = 1
     Image.fromarray(skimage_data.astronaut()).save(root / "astronaut.jpg")
     Image.fromarray(np.full((200, 260, 3), 128, np.uint8)).save(root / "a" / "blank.png")

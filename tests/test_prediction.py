@@ -9,6 +9,7 @@ from core.imaging import ImageError
 from core.model_store import ModelError, load_model
 from core.prediction import FacePredictor, draw_predictions
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
+from tests.synthetic import face_pattern
 
 # The astronaut's face in skimage.data.astronaut() (512x512): roughly x 175-270, y 60-165.
 ASTRONAUT_FACE_CENTRE = (222, 112)
@@ -55,8 +56,8 @@ def test_a_picture_without_a_face_is_an_empty_answer(predictor):
 
 def test_many_pictures_at_once_keep_their_own_faces(predictor):
     results = predictor.predict_many([np.full((300, 400, 3), 90, np.uint8), skimage_data.astronaut(),
-                                      np.zeros((48, 48), np.uint8)])
-    assert [len(faces) for faces in results] == [0, 1, 1]
+                                      face_pattern(3, np.random.default_rng(0)), np.zeros((48, 48), np.uint8)])
+    assert [len(faces) for faces in results] == [0, 1, 1, 0]  # a flat crop is no face (core.faces.not_a_face_crop)
 
 
 @pytest.mark.parametrize("content, reason", [(b"", "empty"), (b"hello, not a picture", "not an image"),

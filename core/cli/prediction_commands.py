@@ -66,6 +66,8 @@ def _predict_pictures(args) -> int:
 
     predictor = FacePredictor(args.model, views=args.views or DEFAULT_VIEWS)
     results, failures, written = [], 0, set()
+    if args.annotate:  # never over an input picture in the same folder
+        written |= {Path(p).name for p in args.images if Path(p).parent.resolve() == Path(args.annotate).resolve()}
     for path in args.images:
         try:
             picture, faces = predictor.predict_file(path)
