@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.runs import portable_path  # cards name models without the machine's folders
 from core.ensemble import build_ensemble, combine
 from core.inference import face_probabilities, face_views
 from core.model_store import load_model, model_file, save_model
@@ -85,7 +86,7 @@ def test_ensemble_averages_its_members_and_scores_itself(tiny_data, tiny_model, 
     # Scored on the members' own validation split (10% of 42 training images) and on the test split.
     assert card["validation"]["images"] == 5 and card["test"]["images"] == 42
     assert card["test"]["accuracy"] == pytest.approx(np.trace(card["test"]["confusion_matrix"]) / 42)
-    assert card["command"].startswith(f"python -m core ensemble {tiny_model} {second_model} --out")
+    assert card["command"].startswith(f"python -m core ensemble {portable_path(tiny_model)} {portable_path(second_model)} --out")
 
 
 def test_ensemble_refuses_members_with_different_validation_splits(tiny_data, tiny_model, tmp_path):

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 
+from core.runs import portable_path  # cards name models without the machine's folders
 from core import distillation
 from core.architectures import ARCHITECTURES
 from core.dataset import load_dataset
@@ -142,7 +143,7 @@ def test_init_from_starts_with_the_given_models_weights_and_records_where_they_c
     assert not np.allclose(np.asarray(load_model(tmp_path / "fresh").trainable_weights[0]),
                            np.asarray(source.trainable_weights[0]), atol=1e-6)
     assert card["initialised_from"]["command"] == read_card(tiny_model)["command"]
-    assert card["command"].endswith(f"--init-from {tiny_model}")
+    assert card["command"].endswith(f"--init-from {portable_path(tiny_model)}")
 
     with pytest.raises(ValueError, match="is not a 'vgg' network"):
         train(tmp_path / "other", TrainConfig(**(config.__dict__ | {"arch": "vgg"})))
@@ -161,7 +162,7 @@ def test_distillation_learns_the_teachers_probabilities_and_caches_them(tiny_dat
     cache = tmp_path / "student" / TARGETS_FILE
     with np.load(cache) as saved:
         np.testing.assert_allclose(saved["probabilities"], expected, atol=1e-5)
-    assert card["command"].endswith(f"--teachers {tiny_model} --teacher-weight 1.0")
+    assert card["command"].endswith(f"--teachers {portable_path(tiny_model)} --teacher-weight 1.0")
 
     # The cache answers for the same teachers and images without loading a model; other images recompute.
     monkeypatch.setattr(distillation, "load_model", lambda spec: (_ for _ in ()).throw(AssertionError(spec)))
