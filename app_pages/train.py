@@ -112,7 +112,7 @@ def show_run(run: RunFolder, was_live: bool) -> None:
                     baseline_note(validation))
         right.metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "n/a", baseline_note(test),
                      help=f"on the '{test.get('split', 'test')}' split" if test else "the data has no test split")
-        if warning := baseline_warning(test or validation):
+        if warning := card.get("learned_little") or baseline_warning(test or validation):
             st.warning(f"This run: {warning}")
     elif state in ("cancelled", "interrupted") and not starting(run, status):
         st.warning(f"This run was {'cancelled' if state == 'cancelled' else 'interrupted (its process stopped)'} "
