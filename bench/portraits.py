@@ -12,14 +12,13 @@ Example: python bench/portraits.py --per-class 40
 import argparse
 import csv
 import json
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from own_classes import run  # a command's output and wall time (bench/ is the script's folder)
 
 PROJECT = Path(__file__).resolve().parent.parent
 EMOTIONS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
@@ -39,14 +38,6 @@ def build(data: Path, out: Path, per_class: int) -> None:
         for file in sorted((data / "test" / emotion).iterdir())[:per_class]:
             face = cv2.imread(str(file), cv2.IMREAD_GRAYSCALE)
             cv2.imwrite(str(folder / f"{file.stem}.png"), portrait(face))
-
-
-def run(arguments: list[str]) -> tuple[str, float]:
-    started = time.time()
-    result = subprocess.run([sys.executable, "-m", "core", *arguments], cwd=PROJECT, capture_output=True, text=True)
-    if result.returncode:
-        raise SystemExit(result.stderr[-2000:])
-    return result.stdout, time.time() - started
 
 
 def main() -> None:
