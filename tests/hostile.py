@@ -31,3 +31,9 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
     """Every file under folder -> (content hash, modification time), to show that nothing changed."""
     return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
             for p in sorted(Path(folder).rglob("*")) if p.is_file() and p.name not in (".lock", ".running")}
+
+
+# A probe's last line: its own peak resident bytes. VmHWM belongs to the process's own memory map; ru_maxrss
+# does not, since Linux carries the parent's high-water mark across fork and exec (a 2 GB pytest reads as 2 GB).
+PRINT_OWN_PEAK = ("print(next(int(line.split()[1]) * 1024 for line in open('/proc/self/status') "
+                  "if line.startswith('VmHWM:')))")

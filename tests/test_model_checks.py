@@ -16,7 +16,7 @@ from core.architectures import ARCHITECTURES
 from core.ensemble import combine
 from core.model_checks import MAX_PARAMETERS, check_model_archive
 from core.model_store import ModelError, load_model
-from tests.hostile import refused
+from tests.hostile import PRINT_OWN_PEAK, refused
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -66,14 +66,13 @@ def test_a_dense_layer_of_300000_units_is_refused_by_its_count_before_keras_buil
 def test_the_refusal_stays_under_2_gb(saved, tmp_path):
     path = rewritten(saved, tmp_path / "huge.keras", huge_dense)
     probe = textwrap.dedent("""
-        import resource, sys
+        import sys
         from core.model_store import ModelError, load_model
         try:
             load_model(sys.argv[1])
         except ModelError as error:
             print(error)
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    """)
+    """) + PRINT_OWN_PEAK
     result = subprocess.run([sys.executable, "-c", probe, str(path)], cwd=PROJECT_ROOT, capture_output=True, text=True,
                             timeout=300)
     message, peak = result.stdout.strip().splitlines()

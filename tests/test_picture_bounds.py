@@ -15,7 +15,7 @@ from skimage import data as skimage_data
 
 from core.dataset import decode_face
 from core.imaging import PICTURE_FORMATS, ImageError, read_image
-from tests.hostile import command
+from tests.hostile import PRINT_OWN_PEAK, command
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
 POSTSCRIPT = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 9 9\n0 0 moveto 9 9 lineto\nfill"  # 73 bytes
@@ -76,14 +76,13 @@ def test_a_format_outside_the_allowlist_is_refused_although_pillow_could_read_it
 
 
 PEAK_PROBE = textwrap.dedent("""
-    import resource, sys
+    import sys
     from core.imaging import ImageError, read_image
     try:
         print(read_image(sys.argv[1]).shape)
     except ImageError as error:
         print("refused:", error)
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-""")
+""") + PRINT_OWN_PEAK
 
 
 def peak_of_reading(path: Path) -> tuple[str, int]:
