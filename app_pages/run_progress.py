@@ -59,7 +59,7 @@ def show_progress(status: dict, history: list[dict], epochs: int, done: int) -> 
     left = (finish or {}).get("eta_s") if done >= epochs else latest.get("eta_s")
     speed, eta, best = st.columns(3)
     speed.metric("Images per second", f"{latest.get('images_per_s', 0):.0f}")
-    stage = "estimate" if done < epochs else finish["stage"] if finish else "scoring"
+    stage = "training, then scoring" if done < epochs else finish["stage"] if finish else "scoring"
     eta.metric(f"Time left ({stage})", duration(left) if left is not None else "measuring...")
     scores = [e["val_accuracy"] for e in history if math.isfinite(e["val_accuracy"])]
     best.metric("Best validation accuracy", f"{max(scores):.1%}" if scores else "n/a")

@@ -16,10 +16,10 @@ from core.evaluation import baseline_of, card_metrics, evaluate_model
 from core.hardware import backend_version, hardware
 from core.model_store import save_model
 from core.run_monitor import BATCH_EVENT_SECONDS, RunMonitor
-
-LEARNED_LITTLE_MARGIN = 0.05  # a run within 5 points of the majority-class baseline has learned little
 from core.runs import RunFolder, portable_path, write_json
 from core.training_config import TrainConfig, cli_arguments
+
+LEARNED_LITTLE_MARGIN = 0.05  # a run within 5 points of the majority-class baseline has learned little
 
 
 def finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, model: keras.Model,

@@ -9,6 +9,7 @@ from core.architectures import ARCHITECTURES
 from core.checkpoints import best_weights
 from core.distillation import TARGETS_FILE, teacher_targets
 from core.hardware import hardware
+from core.inference import DEFAULT_VIEWS, face_views
 from core.recipes import TrainingModel, ema_weights_callback
 from core.run_model import compile_model
 from core.run_monitor import RunMonitor, TrainingCancelled
@@ -39,7 +40,8 @@ def fit(run: RunFolder, config: TrainConfig, data: dict, model: TrainingModel, s
     if len(data["val_y"]):
         y_val = keras.utils.to_categorical(data["val_y"], len(data["classes"]))
         validation = ((data["val_x"][..., None], y_val), y_val)
-    monitor = RunMonitor(run, config, steps_per_epoch, state, _stop_check(run, strategy), best_weights(run))
+    monitor = RunMonitor(run, config, steps_per_epoch, state, _stop_check(run, strategy), best_weights(run),
+                         scored_views=_scored_views(data), validation_images=len(data["val_y"]))
     callbacks = [ema_weights_callback(resumed), monitor] if config.ema else [monitor]
     if state["epoch"] < config.epochs and (strategy or streamed):
         source = streamed or TrainingSource(len(y_train), x_train, y_train, [data["sources"][i] for i in data["train_indices"]],
@@ -74,6 +76,13 @@ def _fit_stream(model: keras.Model, run: RunFolder, config: TrainConfig, source:
         validation = None
     model.fit(inputs, steps_per_epoch=steps, epochs=config.epochs, initial_epoch=callbacks[-1].state["epoch"],
               validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0)
+
+
+def _scored_views(data: dict) -> int:
+    """The face views the end of the run classifies: its validation and test images, each in every view."""
+    test = data.get("test")
+    images = len(data["val_y"]) + (len(test) if test is not None else 0)
+    return images * len(face_views(np.zeros((1, 48, 48), np.uint8), DEFAULT_VIEWS))
 
 
 def _phases(config: TrainConfig) -> list[tuple[int, bool]]:

@@ -25,9 +25,13 @@ class RunMonitor(keras.callbacks.Callback):
     """Writes batch and epoch events, checkpoints each finished epoch, and honours cancel requests."""
 
     def __init__(self, run: RunFolder, config: TrainConfig, steps_per_epoch: int, state: dict, stop_requested=None,
-                 best_weights: bytes | None = None):
+                 best_weights: bytes | None = None, scored_views: int = 0, validation_images: int = 0):
+        """scored_views: the face views the end of the run classifies (its images times the test-time views);
+        validation_images: the images of each epoch's validation pass, whose speed times that scoring."""
         super().__init__()
         self.run, self.config, self.steps = run, config, steps_per_epoch
+        self.scored_views, self.validation_images = scored_views, validation_images
+        self.views_per_second = 0.0  # classification speed, measured on the validation passes
         self.stop_requested = stop_requested or run.cancel_file.exists  # a callable, collective under a strategy
         self.state = dict(state)
         self.best_weights = best_weights  # .npz bytes of the best epoch's weights so far
@@ -56,6 +60,14 @@ class RunMonitor(keras.callbacks.Callback):
                                   loss=float(logs.get("loss", 0)), accuracy=float(logs.get("accuracy", 0)),
                                   images_per_s=self.images_per_second, eta_s=self._eta(batch + 1))
 
+    def on_test_begin(self, logs=None):
+        self.validation_started = time.time()
+
+    def on_test_end(self, logs=None):
+        seconds = time.time() - self.validation_started
+        if self.validation_images and seconds > 0:
+            self.views_per_second = self.validation_images / seconds
+
     def on_epoch_end(self, epoch, logs=None):
         if self.cancelled:
             return  # a partial epoch is never checkpointed
@@ -76,14 +88,16 @@ class RunMonitor(keras.callbacks.Callback):
             self.best_weights = weights_bytes(self.model)
         save_checkpoint(self.run, self.model, state, self.best_weights)
         self.state = state
-        self.run.append_event("epoch", **record, images_per_s=self.images_per_second, eta_s=self._eta(self.steps))
+        self.run.append_event("epoch", **record, images_per_s=self.images_per_second, eta_s=self._eta(0))
 
     def _eta(self, batches_done: int) -> float | None:
-        """Seconds of training left (None until a rate is measured)."""
+        """Seconds left: the training's, plus the final scoring's (None until a rate is measured). Scoring
+        runs at the validation passes' speed, or at the training's (an over-estimate) before one is measured."""
         if not self.images_per_second:
             return None
         remaining = (self.config.epochs - self.state["epoch"]) * self.steps - batches_done
-        return max(remaining, 0) * self.config.batch_size / self.images_per_second
+        scoring = self.scored_views / (self.views_per_second or self.images_per_second)
+        return max(remaining, 0) * self.config.batch_size / self.images_per_second + scoring
 
 
 def check_finite(logs: dict | None, keys: tuple[str, ...], where: str) -> None:

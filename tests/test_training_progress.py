@@ -4,6 +4,7 @@ batch's graph tracing, and its scoring and saving after the last epoch as progre
 import io
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -43,6 +44,31 @@ def test_first_time_left_estimate_leaves_out_the_first_batchs_tracing(tmp_path, 
     assert batches[-1]["images_per_s"] == pytest.approx(200)
     # 500 batches in all, 11 done: 489 x 0.5 s, where counting the tracing in said about 1,090 s more.
     assert batches[-1]["eta_s"] == pytest.approx(489 * 0.5)
+
+
+def test_time_left_includes_the_final_scoring_at_the_validation_passes_speed(tmp_path, monkeypatch):
+    clock = Clock()
+    clock.now = 1.8e9  # the checkpoint is a zip, whose times start in 1980
+    monkeypatch.setattr(core.run_monitor.time, "time", clock)
+    run = RunFolder(tmp_path / "run")
+    run.path.mkdir()
+    monitor = RunMonitor(run, TrainConfig(data="unused", epochs=2, batch_size=100), steps_per_epoch=10,
+                         state={"epoch": 0, "best_val_accuracy": 0.0}, scored_views=20_000, validation_images=1_000)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    monitor.set_model(model)
+    monitor.on_epoch_begin(0)
+    for batch in range(10):  # 1 s a batch after the first: 100 images/s
+        clock.now += 1
+        monitor.on_train_batch_end(batch, {"loss": 2.0})
+    before = [e for e in run.events() if e["event"] == "batch"][-1]["eta_s"]
+    assert before == pytest.approx(10 * 1 + 20_000 / 100)  # no validation pass yet: scoring at training speed
+    monitor.on_test_begin()
+    clock.now += 2  # 1,000 validation images in 2 s: 500 views/s
+    monitor.on_test_end()
+    monitor.on_epoch_end(0, {"loss": 2.0, "val_loss": 2.0, "val_accuracy": 0.5})
+    epoch = [e for e in run.events() if e["event"] == "epoch"][-1]
+    assert epoch["eta_s"] == pytest.approx(10 * 1 + 20_000 / 500)  # the second epoch, then 40 s of scoring
 
 
 def test_scoring_and_saving_after_the_last_epoch_are_progress_events(tiny_model):
