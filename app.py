@@ -10,9 +10,9 @@ wrong navigation, and TensorFlow loaded before aiortc, below), until some visit 
 import aiortc  # noqa: F401  (isort: skip)
 import streamlit as st
 
+from app_pages.dataset_choice import checked_dataset
 from app_pages.sign_in import require_sign_in
-from core.allowed_paths import PathNotAllowed, check_allowed_data_path
-from core.settings import choose_dataset, chosen_dataset
+from core.settings import default_dataset
 
 # The tab's icon set here: without it the browser fetches each page's :material: icon from fonts.gstatic.com, the
 # one asset not served by this server (docs/security.md).
@@ -30,21 +30,11 @@ PAGES = [
     st.Page("app_pages/video.py", title="Video", icon=":material/movie:"),
 ]
 
-
-
-def remember_dataset() -> None:
-    choose_dataset(st.session_state.dataset)
-
-
-# One dataset for every page (Dataset, Train, Evaluate), remembered across reloads in the runs folder.
+# One dataset for every page of this browser tab (Dataset, Train, Evaluate), checked when given.
 if "dataset" not in st.session_state:
-    st.session_state.dataset = chosen_dataset()[0]
-st.sidebar.text_input("Dataset (every page)", key="dataset", on_change=remember_dataset,
-                      help="A FER-2013 folder, fer2013.csv or .zip on this machine; remembered across pages, "
-                           "reloads and restarts (empty: the FER_DATA environment variable).")
-try:  # what the pages read: only a path in the folders the operator allows (core/allowed_paths.py)
-    st.session_state.data_path = check_allowed_data_path(st.session_state.dataset.strip() or chosen_dataset()[0])
-except PathNotAllowed as error:
-    st.sidebar.error(str(error))
-    st.session_state.data_path = ""
+    st.session_state.dataset = default_dataset()
+st.sidebar.text_input("Dataset (every page of this tab)", key="dataset",
+                      help="A folder of class folders (or of train/ and test/ folders holding them), fer2013.csv "
+                           "or a .zip on this machine; empty: the operator's default (FER_DATA).")
+st.session_state.data_path = checked_dataset(st.session_state.dataset.strip() or default_dataset())
 st.navigation(PAGES).run()

@@ -7,38 +7,47 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from app_pages.dataset_choice import shown_name
 from app_pages.dataset_reading import read_dataset
 from core.balance import STRATEGIES
-from core.dataset import no_dataset, save_upload
+from core.dataset import DatasetError, check_dataset, save_upload
 from core.overview import example_faces, fold_counts, mean_faces, shown_classes, skipped_faces, split_counts
-from core.settings import choose_dataset
 
 
 def use_everywhere(path: str) -> None:
     st.session_state.dataset = path
-    choose_dataset(path)
 
 
 st.title("Dataset")
-source = st.radio("Data", ["A folder, fer2013.csv or .zip on this machine", "Upload a .zip"], horizontal=True)
+source = st.radio("Data", ["The sidebar's dataset", "Upload a .zip"], horizontal=True)
 if source == "Upload a .zip":
-    upload = st.file_uploader("FER-2013 as a .zip (train/<emotion>/*.png, <emotion>/*.png or fer2013.csv)",
-                              type=["zip"])
-    path = str(save_upload(upload.getvalue())) if upload else ""
-    if path:
-        st.button("Use this .zip on every page", on_click=use_everywhere, args=(path,))
+    upload = st.file_uploader("A .zip of class folders (or of train/ and test/ folders holding them), or of "
+                              "fer2013.csv", type=["zip"])
+    if not upload:
+        st.info("Drop a .zip here: it is checked (unpacked within bounds, its files listed) before you can use it.")
+        st.stop()
+    path = str(save_upload(upload.getvalue()))
+    st.session_state.setdefault("upload_names", {})[path] = upload.name
+    try:
+        with st.spinner(f"Checking {upload.name}..."):
+            summary = check_dataset(path, shown_name=upload.name)
+    except DatasetError as error:
+        st.error(f"It cannot be used: {error}")
+        st.stop()
+    st.success(f"{upload.name}: {summary}")
+    st.button(f"Use {upload.name} on every page", on_click=use_everywhere, args=(path,),
+              disabled=st.session_state.get("data_path") == path)
 else:
     path = st.session_state.get("data_path", "")
-    st.caption(f"Dataset: {path or 'none'} (change it in the sidebar: every page uses it)")
-if not path:
-    st.info("Choose a dataset: type its path in the sidebar (or set FER_DATA), or upload a .zip.")
-    st.stop()
+    if not path:
+        st.info("Choose a dataset: type its path in the sidebar, or upload a .zip.")
+        st.stop()
+    st.caption(f"Dataset: {shown_name(path)} (change it in the sidebar: every page of this tab uses it)")
 try:
-    if not Path(path).expanduser().exists():
-        raise no_dataset(path)
     dataset = read_dataset(path)
 except (ValueError, OSError) as error:  # DatasetError is a ValueError
-    st.error(f"The dataset cannot be read: {error}")
+    name = Path(shown_name(path)).name
+    st.error(f"{name} cannot be read: {str(error).replace(Path(path).name, name)}")
     st.stop()
 
 counts = split_counts(dataset)

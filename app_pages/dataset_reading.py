@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.dataset_choice import shown_name
 from core.dataset import Dataset, load_dataset
 
 
@@ -19,12 +20,12 @@ def read_dataset(path: str) -> Dataset:
     key = (str(Path(path).expanduser().resolve()), Path(path).expanduser().stat().st_mtime_ns)
     loaded = _loaded()
     if key not in loaded:
-        with st.status(f"Reading {path}: listing its files...") as status:
+        with st.status(f"Reading {shown_name(path)}: listing its files...") as status:
             bar = st.progress(0.0, text="Checking the cache of decoded images...")
             dataset = load_dataset(path, progress=lambda done, total: bar.progress(
                 done / total, text=f"Decoding images: {done:,} of {total:,}"))
             bar.empty()
-            status.update(label=f"Read {sum(map(len, dataset.splits.values())):,} images from {path}; kept in "
+            status.update(label=f"Read {sum(map(len, dataset.splits.values())):,} images from {shown_name(path)}; kept in "
                                 "memory, so the next visit is immediate", state="complete")
         loaded.clear()  # keep one dataset in memory
         loaded[key] = dataset

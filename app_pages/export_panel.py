@@ -7,7 +7,6 @@ from pathlib import Path
 import streamlit as st
 
 from core.export import FORMATS, QUANTIZATIONS, export_model
-from core.settings import chosen_dataset
 
 FORMAT_LABELS = {"tflite": "LiteRT / TensorFlow Lite (.tflite)", "onnx": "ONNX (.onnx)"}
 WEIGHTS_HELP = "float16: half the size; int8: a quarter, its activations calibrated on training faces"
@@ -24,14 +23,14 @@ def exported(model_path: str, mtime: float, fmt: str, quantize: str | None, data
 def export_panel(model_path: Path, slug: str, own_data: bool = False) -> None:
     """Format and weights choices, a button that exports and checks, the check's numbers and a download.
 
-    The export is checked on the dataset chosen for every page, or with own_data (or none chosen) on the
+    The export is checked on the dataset this tab chose, or with own_data (or none chosen) on the
     data the model was trained on."""
     with st.expander("Export for phones and other runtimes: LiteRT or ONNX, checked against Keras"):
         left, right = st.columns(2)
         fmt = left.selectbox("Format", list(FORMATS), format_func=FORMAT_LABELS.get)
         weights = right.selectbox("Weights", ["float32", *QUANTIZATIONS], help=WEIGHTS_HELP)
         request = (str(model_path), model_path.stat().st_mtime, fmt, None if weights == "float32" else weights,
-                   None if own_data else chosen_dataset()[0] or None)  # None: the data it was trained on
+                   None if own_data else st.session_state.get("data_path") or None)  # None: the data it was trained on
         if st.button("Export and check"):
             st.session_state["export_request"] = request
         if st.session_state.get("export_request") != request:

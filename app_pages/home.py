@@ -1,14 +1,12 @@
 """Home: what the tool does, which model is active, whether a dataset is configured."""
 
-from pathlib import Path
-
 import streamlit as st
 
-from core.dataset import no_dataset
+from app_pages.dataset_choice import shown_name
+
 from core.evaluation import baseline_note, baseline_warning
 from core.model_store import ModelError, active_run, architecture_label, read_card
-from core.runs import DEFAULT_MODEL_DIR
-from core.settings import chosen_dataset
+from core.runs import DEFAULT_MODEL_DIR, portable_path
 
 st.title("FER Studio")
 st.write(
@@ -20,8 +18,8 @@ st.subheader("Active model")
 try:
     card = read_card("default")
 except ModelError:
-    st.info(f"No default model yet ({DEFAULT_MODEL_DIR / 'model.keras'} does not exist): it may still be "
-            "training. Train your own on the Train page; finished runs can be used on every page.")
+    st.info(f"No default model yet ({portable_path(DEFAULT_MODEL_DIR / 'model.keras')} does not exist): it may "
+            "still be training. Train your own on the Train page; finished runs can be used on every page.")
 else:
     if not card:
         st.warning("The default model has no readable card.json, so its origin and scores are unknown.")
@@ -59,16 +57,12 @@ else:
 
 st.subheader("Dataset")
 data = st.session_state.get("data_path", "")
-origin = {"chosen": "chosen in the sidebar, remembered across restarts", "FER_DATA": "from FER_DATA"}.get(
-    chosen_dataset()[1]) if data == chosen_dataset()[0] else "chosen in the sidebar"
-if not data:
-    st.info("No dataset configured: type the path of a FER-2013 folder, fer2013.csv or .zip in the sidebar "
-            "(or set the FER_DATA environment variable). FER-2013 (Goodfellow et al., ICML 2013 challenge; "
-            "48x48 gray faces) is downloaded from Kaggle as train/ and test/ folders or as fer2013.csv.")
-elif not Path(data).expanduser().exists():
-    st.warning(f"{no_dataset(data)} ({origin})")
+if data:
+    st.success(f"Dataset: {shown_name(data)}; the Dataset, Train and Evaluate pages of this tab use it.")
 else:
-    st.success(f"Dataset: {data} ({origin}); the Dataset, Train and Evaluate pages use it.")
+    st.info("No dataset chosen: type the path of a folder of class folders (or of train/ and test/ folders), a "
+            "fer2013.csv or a .zip in the sidebar, or upload a .zip on the Dataset page. FER-2013 (Goodfellow et "
+            "al., ICML 2013 challenge; 48x48 gray faces) comes from Kaggle as train/ and test/ or fer2013.csv.")
 
 st.subheader("Pages")
 st.page_link("app_pages/dataset.py", label="Dataset: counts, balance and example faces",

@@ -4,70 +4,112 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.dataset_choice import shown_name
+from app_pages.form_memory import keep, recall
 from app_pages.run_progress import duration, epoch_history, launch, show_curves, show_progress, starting
 from core.allowed_paths import data_path_refusal
 from core.architectures import ARCHITECTURES
 from core.balance import STRATEGIES
+from core.dataset import DatasetError, check_dataset
 from core.evaluation import baseline_note, baseline_warning
 from core.model_store import available_models, read_card
 from core.runs import RunBusy, RunFolder, list_runs, new_run_dir
 
 
+FORM = {"arch": next(iter(ARCHITECTURES)), "epochs": 40, "batch_size": 128, "learning_rate": 0.0,
+        "balance": STRATEGIES[0], "val_fraction": 0.1, "max_images": 0, "augment": True,
+        "init_from": "random weights", "teachers": [], "teacher_weight": 0.5, "weight_decay": 0.0}
+
+
+def training_arguments(data: str, starts: dict) -> list[str]:
+    """`python -m core train` arguments for the form's settings."""
+    state = st.session_state
+    arguments = [str(Path(data).expanduser().resolve()), "--arch", state.arch, "--epochs", str(state.epochs),
+                 "--batch-size", str(state.batch_size), "--balance", state.balance,
+                 "--val-fraction", str(state.val_fraction)]
+    arguments += ["--learning-rate", str(state.learning_rate)] if state.learning_rate > 0 else []
+    arguments += [] if state.augment else ["--no-augment"]
+    arguments += ["--max-images", str(state.max_images)] if state.max_images else []
+    arguments += ["--init-from", str(starts[state.init_from])] if starts[state.init_from] else []
+    arguments += ["--weight-decay", str(state.weight_decay)] if state.weight_decay > 0 else []
+    if state.teachers:
+        arguments += ["--teachers", *(str(starts[name]) for name in state.teachers),
+                      "--teacher-weight", str(state.teacher_weight)]
+    return arguments
+
+
+def already_starting(arguments: list[str]) -> str | None:
+    """The run this tab launched with these very arguments that has not begun yet (a second click), or None."""
+    for path, launched in st.session_state.get("launched_with", {}).items():
+        run = RunFolder(path)
+        if launched == arguments and run.path.is_dir() and starting(run, run.status()):
+            return run.name
+    return None
+
+
 st.title("Train")
-with st.form("new_run"):
+starts = {"random weights": None} | {f"{name} ({read_card(path).get('architecture', '?')})": path
+                                     for name, path in available_models().items()}
+recall("train", FORM)
+if st.session_state.init_from not in starts:  # a model kept from the last visit that is gone
+    st.session_state.init_from = "random weights"
+st.session_state.teachers = [name for name in st.session_state.teachers if starts.get(name)]
+with st.container(border=True, key="new_run"):  # no st.form: each change is kept at once, even when the page is left unsent
     st.subheader("New run")
     left, middle, right = st.columns([2, 1, 1])
-    arch = left.selectbox("Architecture", list(ARCHITECTURES), key="arch",
-                          format_func=lambda name: f"{name}: {ARCHITECTURES[name].description}")
-    epochs = middle.number_input("Epochs", 1, 1000, 40, key="epochs")
-    batch_size = right.number_input("Batch size", 1, 4096, 128, key="batch_size")
-    learning_rate = left.number_input("Learning rate (0: the architecture's own)", 0.0, 1.0, 0.0, step=1e-4,
-                                      format="%.5f", key="learning_rate")
-    balance = middle.selectbox("Imbalance strategy", STRATEGIES, key="balance")
-    val_fraction = right.slider("Validation fraction", 0.0, 0.5, 0.1, 0.05, key="val_fraction")
-    max_images = left.number_input("Max training images (0: all; fewer for a quick run)", 0, 10_000_000, 0,
-                                   step=1000, key="max_images")
-    augment = middle.toggle("Augmentation", True, key="augment", help="Flips, rotations, shifts, zoom and "
-                                                                     "random erasing of the training images")
-    starts = {"random weights": None} | {f"{name} ({read_card(path).get('architecture', '?')})": path
-                                         for name, path in available_models().items()}
-    start = right.selectbox("Start from", list(starts), key="init_from",
-                            help="Continue or fine-tune a trained model; it must have the architecture chosen.")
-    teachers = left.multiselect("Learn from (distillation)", [name for name, path in starts.items() if path],
-                                key="teachers", help="Trained models whose averaged probabilities join the "
-                                                     "labels as training targets: one network learns an ensemble.")
-    teacher_weight = middle.slider("Teachers' share of the targets", 0.0, 1.0, 0.5, 0.1, key="teacher_weight")
-    weight_decay = right.number_input("Weight decay (0: the architecture's own)", 0.0, 1.0, 0.0, step=1e-3,
-                                      format="%.4f", key="weight_decay")
+    left.selectbox("Architecture", list(ARCHITECTURES), key="arch",
+                   format_func=lambda name: f"{name}: {ARCHITECTURES[name].description}")
+    middle.number_input("Epochs", 1, 1000, key="epochs")
+    right.number_input("Batch size", 1, 4096, key="batch_size")
+    left.number_input("Learning rate (0: the architecture's own)", 0.0, 1.0, step=1e-4, format="%.5f",
+                      key="learning_rate")
+    middle.selectbox("Imbalance strategy", STRATEGIES, key="balance")
+    right.slider("Validation fraction", 0.0, 0.5, step=0.05, key="val_fraction")
+    left.number_input("Max training images (0: all; fewer for a quick run)", 0, 10_000_000, step=1000,
+                      key="max_images")
+    middle.toggle("Augmentation", key="augment", help="Flips, rotations, shifts, zoom and random erasing of the "
+                                                     "training images")
+    right.selectbox("Start from", list(starts), key="init_from",
+                    help="Continue or fine-tune a trained model; it must have the architecture chosen.")
+    left.multiselect("Learn from (distillation)", [name for name, path in starts.items() if path], key="teachers",
+                     help="Trained models whose averaged probabilities join the labels as training targets: one "
+                          "network learns an ensemble.")
+    middle.slider("Teachers' share of the targets", 0.0, 1.0, step=0.1, key="teacher_weight")
+    right.number_input("Weight decay (0: the architecture's own)", 0.0, 1.0, step=1e-3, format="%.4f",
+                       key="weight_decay")
     data = st.text_input("Dataset path", st.session_state.get("data_path", ""), key="data",
                          help="The dataset chosen in the sidebar, unless changed here for this run.").strip()
-    submitted = st.form_submit_button("Start training", type="primary")
+    submitted = st.button("Start training", type="primary")
+keep("train", FORM)
 if submitted:
+    arch, start = st.session_state.arch, st.session_state.init_from
     start_arch = read_card(starts[start]).get("architecture", arch) if starts[start] else arch
-    if refusal := data_path_refusal(data):  # only folders the operator allows (core/allowed_paths.py)
+    if not data:
+        st.error("Not started: give a dataset in the sidebar or here.")
+    elif refusal := data_path_refusal(data):  # only folders the operator allows (core/allowed_paths.py)
         st.error(refusal)
-    elif not data or not Path(data).expanduser().exists():
-        st.error(f"Give an existing dataset folder, fer2013.csv or .zip to train on (not '{data}').")
     elif start_arch != arch:
         st.error(f"'{start}' has the architecture '{start_arch}', so it cannot start a {arch} run: choose its "
                  "architecture, or random weights (it can still be a teacher).")
     else:
-        arguments = [str(Path(data).expanduser().resolve()), "--arch", arch, "--epochs", str(epochs),
-                     "--batch-size", str(batch_size), "--balance", balance, "--val-fraction", str(val_fraction)]
-        arguments += ["--learning-rate", str(learning_rate)] if learning_rate > 0 else []
-        arguments += [] if augment else ["--no-augment"]
-        arguments += ["--max-images", str(max_images)] if max_images else []
-        arguments += ["--init-from", str(starts[start])] if starts[start] else []
-        arguments += ["--weight-decay", str(weight_decay)] if weight_decay > 0 else []
-        if teachers:
-            arguments += ["--teachers", *(str(starts[name]) for name in teachers),
-                          "--teacher-weight", str(teacher_weight)]
         try:
-            run_dir = new_run_dir(arch)
-            launch(run_dir, arguments)
-            st.session_state["run"] = str(run_dir)
-        except (RunBusy, OSError) as error:
-            st.error(f"The training could not be started: {error}")
+            with st.spinner("Checking the dataset..."):
+                summary = check_dataset(data, shown_name=Path(shown_name(data)).name)
+        except DatasetError as error:
+            st.error(f"Not started: {error}")
+        else:
+            arguments = training_arguments(data, starts)
+            if twin := already_starting(arguments):
+                st.info(f"This training is already starting as {twin}: one click, one run.")
+            else:
+                try:
+                    run_dir = new_run_dir(arch)
+                    launch(run_dir, arguments)
+                    st.session_state.setdefault("launched_with", {})[str(run_dir)] = arguments
+                    st.session_state["run"] = str(run_dir)
+                    st.toast(f"Started {run_dir.name} on {summary}.")
+                except (RunBusy, OSError) as error:
+                    st.error(f"The training could not be started: {error}")
 
 st.subheader("Runs")
 runs = [str(run.path) for run in list_runs()]

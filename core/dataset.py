@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from core.archives import ArchiveError, unpack_zip
-from core.classes import MAX_CLASSES, ClassError, check_class_names, class_of_folder, ordered_classes
+from core.classes import MAX_CLASSES, ClassError, check_class_names, check_trainable, class_of_folder, ordered_classes
 from core.emotions import EMOTIONS, label_of_csv_code
 from core.imaging import FACE_SIZE, ImageError, open_image, to_face_pixels
 from core.people import person_of
@@ -128,6 +128,57 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
     _write_cache(dataset, cache_file)
     evict_oldest(cache_dir, keep={cache_file})
     return dataset
+
+
+def check_dataset(path: str | Path, cache_dir: Path | None = None, shown_name: str | None = None) -> str:
+    """A line saying what a dataset holds, found by listing its files without decoding any (a zip is unpacked
+    into the cache within its bounds, as reading it would); DatasetError saying why when a model could not
+    learn from it: no dataset there, a bad zip or CSV, or fewer than two classes with pictures to train on.
+    shown_name: how messages name the file (an upload's own name, not the name it is kept under).
+
+    Example: check_dataset("../shared/datasets/fer2013") -> "2 splits (train 28,709, test 3,589 files), 7 classes"
+    """
+    path = Path(path).expanduser()
+    shown = shown_name or path.name
+    try:
+        return _described(path, cache_dir)
+    except DatasetError as error:
+        raise DatasetError(str(error).replace(path.name, shown)) from None
+    except OSError:  # a folder that cannot be listed: said as for any other place without a dataset
+        raise DatasetError(str(no_dataset(path)).replace(path.name, shown)) from None
+
+
+def _described(path: Path, cache_dir: Path | None) -> str:
+    if not (path.is_dir() or path.is_file()):
+        raise no_dataset(path)
+    folder, name = path, path.name
+    if path.is_file() and path.suffix.lower() == ".zip":
+        folder, name = _extract_zip(path, (Path(cache_dir) if cache_dir else default_cache_dir()) / "zips")
+        try:
+            source = _layout(folder, name)
+        except DatasetError:  # the zip's own name, not the cache's folders
+            raise DatasetError(f"{path.name} holds no dataset: give a zip of class folders (or of split folders "
+                               "holding them), or of a fer2013.csv") from None
+    else:
+        source = _layout(folder, name)
+    if isinstance(source, Path):
+        with open(source, encoding="utf-8", errors="replace") as csv_file:
+            header = {column.strip().lower() for column in csv_file.readline().split(",")}
+        if not {"emotion", "pixels"} <= header:
+            raise DatasetError(f"{source.name} lacks the columns emotion and pixels: expected emotion,pixels,Usage")
+        return f"{source.name}: FER-2013's seven emotions as pixel rows"
+    listing = _split_files(folder, source)
+    counts = {split: sum(1 for _ in files) for split, files in listing.files.items()}
+    trained = "train" if "train" in listing.files else next(iter(listing.files))
+    with_pictures = {label for _, label, _ in listing.files[trained]}
+    try:
+        check_trainable(sorted(with_pictures), [1] * len(with_pictures))
+    except ClassError as error:
+        raise DatasetError(f"the '{trained}' split: {error}" if len(counts) > 1 else str(error)) from None
+    if len(counts) == 1:
+        return f"{counts[trained]:,} files in {len(listing.present)} classes (one folder: split when training)"
+    splits = ", ".join(f"{split} {count:,}" for split, count in sorted(counts.items(), key=lambda item: -item[1]))
+    return f"{len(counts)} splits ({splits} files), {len(listing.present)} classes"
 
 
 def save_upload(data: bytes, folder: Path | None = None) -> Path:

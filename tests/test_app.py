@@ -68,7 +68,7 @@ def test_every_page_renders_with_nothing_configured(name):
 def test_home_says_no_model_and_no_dataset():
     at = page("home")
     assert "No default model yet" in texts(at.info)
-    assert "No dataset configured" in texts(at.info)
+    assert "No dataset chosen" in texts(at.info)
     assert len(at.get("page_link")) == 7
 
 
@@ -105,12 +105,29 @@ def test_dataset_page_reads_an_uploaded_zip(monkeypatch, tmp_path, synthetic):
             zipped.write(file, Path("fer") / file.relative_to(synthetic))
     at = page("dataset")
     at.radio[0].set_value("Upload a .zip").run()
-    assert "Choose a dataset" in texts(at.info)
+    assert "Drop a .zip here" in texts(at.info)
     at.file_uploader[0].set_value(("fer.zip", archive.getvalue(), "application/zip")).run()
     assert not at.exception, [e.value for e in at.exception]
+    files = {split: len(list((synthetic / split).rglob("*.png"))) for split in ("train", "test")}
+    assert f"fer.zip: 2 splits (train {files['train']}, test {files['test']} files), 7 classes" in texts(at.success)
     assert {m.label: m.value for m in at.metric} == {"test": "21", "train": "56"}
-    at.file_uploader[0].set_value(("bad.zip", b"not a zip", "application/zip")).run()
-    assert not at.exception and "not a valid zip file" in texts(at.error)
+    [use] = [button for button in at.button if button.label == "Use fer.zip on every page"]
+    use.click().run()
+    assert at.sidebar.text_input(key="dataset").value.endswith(".zip") and "fer.zip: 2 splits" in texts(
+        at.sidebar.caption)  # the sidebar names the user's own file
+    at.switch_page("app_pages/home.py").run()
+    assert "Dataset: fer.zip;" in texts(at.success)
+    at.switch_page("app_pages/dataset.py").run()
+    at.radio[0].set_value("Upload a .zip").run()
+    photos = io.BytesIO()
+    with zipfile.ZipFile(photos, "w") as zipped:
+        zipped.writestr("holiday/notes.txt", "no pictures")
+    for name, data, reason in (("bad.zip", b"not a zip", "bad.zip is not a valid zip file"),
+                               ("holiday.zip", photos.getvalue(), "holiday.zip holds no dataset")):
+        at.file_uploader[0].set_value((name, data, "application/zip")).run()
+        assert not at.exception and reason in texts(at.error)
+        assert not [button for button in at.button if button.label.startswith("Use")]  # nothing to use
+        assert ".zip" not in texts(at.error).replace(name, "")  # named as the user named it, not by a hash
 
 
 def test_dataset_page_with_the_shared_fer2013(monkeypatch):

@@ -304,7 +304,7 @@ def stop_after_first_epoch(runs: Path, known: set[str]) -> tuple[str, int]:
 
 def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, tiny_data):
     open_page(page, app_url + "/train", "Train")
-    form = page.locator("[data-testid='stForm']")
+    form = page.locator(".st-key-new_run")
     architecture = form.get_by_role("combobox", name="Architecture")
     architecture.click()
     page.get_by_role("option", name=re.compile(r"^seed: ")).click()
@@ -312,11 +312,18 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
                          ("Dataset path", tiny_data)):
         field = form.get_by_label(re.compile("^" + re.escape(label)))
         field.fill(str(value))
-        field.press("Tab")  # commit the value without submitting the form
+        field.press("Tab")  # commit the value
+        wait_for_app(page, LOAD_MS)
     assert architecture.input_value().startswith("seed: ")
+    for title in ("Runs", "Train"):  # away and back in the app: the settings are this tab's until changed
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        page.locator("h1").filter(has_text=title).first.wait_for(timeout=LOAD_MS)
+        wait_for_app(page, LOAD_MS)
+    assert architecture.input_value().startswith("seed: ")
+    assert form.get_by_label(re.compile("^Epochs")).input_value() == str(TRAIN_EPOCHS)
     known, stopped = {path.name for path in runs.iterdir()}, None
     try:
-        form.get_by_role("button", name="Start training").click()
+        form.get_by_role("button", name="Start training").dblclick()  # one click or two, one run
         name, stopped = stop_after_first_epoch(runs, known)
         assert re.fullmatch(r"\d{8}-\d{6}-seed", name), name
         # The page showed the tiny run (with its charts) before: wait until it shows the new one.
@@ -348,6 +355,7 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
         assert len(counts) >= 2 and counts[0] < counts[-1] == TRAIN_EPOCHS, f"the chart did not grow live: {seen}"
         assert f"Finished: {TRAIN_EPOCHS} epochs" in finished.first.inner_text()
         assert page.get_by_text(f"{name}: finished (seed, {TRAIN_EPOCHS} epochs, data {tiny_data})").count()
+        assert {path.name for path in runs.iterdir()} - known == {name}, "a double click started two runs"
         wait_for_app(page, LOAD_MS)
         assert exceptions(page) == [], diagnostics(page)
         screenshot(page, "train-finished")

@@ -1,6 +1,6 @@
-"""One dataset for the whole app: chosen in the sidebar, used by Dataset, Train and Evaluate, shown on Home,
-and remembered across reloads and restarts (dataset.json in the runs folder); the Dataset page says what
-it is doing while it reads, and a revisit does not read again."""
+"""One dataset for a browser tab: chosen in the sidebar and checked there at once, used by Dataset, Train and
+Evaluate, shown on Home, never kept for other visitors; the Dataset page says what it is doing while it
+reads, and a revisit does not read again."""
 
 import os
 import shutil
@@ -10,31 +10,35 @@ import streamlit as st
 
 import app_pages.dataset_reading
 import core.dataset
-from core.settings import chosen_dataset
 from tests.test_app import environment, page, texts  # noqa: F401 (environment: a fixture)
 
 
-def test_a_dataset_chosen_once_is_used_by_every_page_and_survives_a_reload(monkeypatch, tmp_path, synthetic,
-                                                                           trained_runs):
+def test_a_dataset_chosen_in_the_sidebar_is_checked_at_once_used_by_every_page_and_kept_to_this_tab(
+        monkeypatch, tmp_path, synthetic, trained_runs):
     monkeypatch.setenv("FER_DATA", str(tmp_path / "elsewhere"))
     shutil.copytree(trained_runs, Path(os.environ["FER_RUNS_DIR"]))  # a model, for the Evaluate page
     at = page("home")
     assert at.sidebar.text_input(key="dataset").value == str(tmp_path / "elsewhere")  # FER_DATA until chosen
-    assert f"no dataset at {tmp_path / 'elsewhere'}" in texts(at.warning)  # the same words for any bad path
-    missing = page("evaluate")
-    assert f"no dataset at {tmp_path / 'elsewhere'}" in texts(missing.error) and not missing.exception
+    assert f"no dataset at {tmp_path / 'elsewhere'}" in texts(at.sidebar.error)  # the same words for any bad path
+    assert "No dataset chosen" in texts(at.info)
+    (tmp_path / "one-class" / "happy").mkdir(parents=True)
+    shutil.copy(next((synthetic / "train" / "happy").iterdir()), tmp_path / "one-class" / "happy")
+    at.sidebar.text_input(key="dataset").set_value(str(tmp_path / "one-class")).run()
+    assert "one class only (happy)" in texts(at.sidebar.error)  # said on the spot, before any page reads it
     at.sidebar.text_input(key="dataset").set_value(str(synthetic)).run()
-    assert chosen_dataset() == (str(synthetic), "chosen")
-    assert f"Dataset: {synthetic} (chosen in the sidebar" in texts(at.success)
+    files = {split: sum(1 for path in (synthetic / split).rglob("*") if path.is_file()) for split in ("train", "test")}
+    assert not at.sidebar.error and texts(at.sidebar.caption) == (
+        f"{synthetic.name}: 2 splits (train {files['train']}, test {files['test']} files), 7 classes")
+    assert f"Dataset: {synthetic}; the Dataset, Train and Evaluate pages" in texts(at.success)
 
     at.switch_page("app_pages/train.py").run()
     assert at.text_input(key="data").value == str(synthetic)
     at.switch_page("app_pages/dataset.py").run()
     assert not at.exception and {m.label for m in at.metric} == {"train", "test"}
 
-    reloaded = page("evaluate")  # a new session, as after a reload or a restart
-    assert reloaded.sidebar.text_input(key="dataset").value == str(synthetic)
-    assert {"Split", "Test-time views"} <= {box.label for box in reloaded.selectbox}
+    other = page("evaluate")  # another visitor (or this one after a reload) starts from the operator's default
+    assert other.sidebar.text_input(key="dataset").value == str(tmp_path / "elsewhere")
+    assert not list((Path(os.environ["FER_RUNS_DIR"])).glob("dataset.json"))  # nothing kept for others
 
 
 def test_dataset_page_shows_its_reading_then_a_revisit_reads_nothing(monkeypatch, tmp_path, synthetic):

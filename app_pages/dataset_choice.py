@@ -1,0 +1,38 @@
+"""Not a page: the sidebar's dataset for this browser tab, checked when given (core.dataset.check_dataset:
+its files listed, nothing decoded) and said at once: what it holds, or why it cannot be used."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from core.allowed_paths import PathNotAllowed, check_allowed_data_path
+from core.dataset import DatasetError, check_dataset
+
+
+def shown_name(path: str) -> str:
+    """How the app names a dataset: an upload by the user's own file name, anything else by its path."""
+    return st.session_state.get("upload_names", {}).get(path, path)
+
+
+def checked_dataset(given: str) -> str:
+    """The path the pages read ("" when none is given or it cannot be used), with a line in the sidebar."""
+    if not given:
+        return ""
+    try:
+        path = check_allowed_data_path(given)  # only folders the operator allows (core/allowed_paths.py)
+        stamp = Path(path).expanduser().stat().st_mtime_ns if Path(path).expanduser().exists() else None
+        checked = st.session_state.setdefault("checked_datasets", {})
+        if (path, stamp) not in checked:
+            with st.sidebar, st.spinner("Checking the dataset..."):
+                try:
+                    checked[(path, stamp)] = (True, check_dataset(path, shown_name=Path(shown_name(path)).name))
+                except DatasetError as error:
+                    checked[(path, stamp)] = (False, str(error))
+        usable, line = checked[(path, stamp)]
+    except PathNotAllowed as error:
+        usable, line = False, str(error)
+    if not usable:
+        st.sidebar.error(line)
+        return ""
+    st.sidebar.caption(f"{Path(shown_name(path)).name}: {line}")
+    return path

@@ -1,0 +1,54 @@
+"""The Train page's form: a path that is no dataset is refused at once, before any run exists; a second
+click while the first run is starting starts nothing; the settings stay for this tab across pages."""
+
+import shutil
+
+import app_pages.run_progress
+from core.runs import list_runs, runs_dir
+from tests.test_app import environment, page, texts  # noqa: F401 (environment: a fixture)
+
+
+def start(at) -> None:
+    next(button for button in at.button if button.label == "Start training").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_a_path_that_cannot_be_trained_on_is_refused_at_once(tmp_path, synthetic):
+    at = page("train")
+    at.text_input(key="data").set_value(str(tmp_path / "nowhere"))
+    start(at)
+    assert f"Not started: no dataset at {tmp_path / 'nowhere'}" in texts(at.error)
+    (tmp_path / "one" / "happy").mkdir(parents=True)
+    shutil.copy(next((synthetic / "train" / "happy").iterdir()), tmp_path / "one" / "happy")
+    at.text_input(key="data").set_value(str(tmp_path / "one"))
+    start(at)
+    assert "Not started: one class only (happy)" in texts(at.error)
+    assert list_runs() == []  # no run folder, no process
+
+
+def test_a_second_click_while_the_run_is_starting_starts_nothing(monkeypatch, synthetic):
+    started = []
+    monkeypatch.setattr(app_pages.run_progress, "start_training_process",
+                        lambda run_dir, arguments: started.append((run_dir, arguments)))
+    at = page("train")
+    at.text_input(key="data").set_value(str(synthetic))
+    start(at)
+    start(at)  # the same settings again before the first process has begun: a double click
+    assert len(started) == 1 and "already starting" in texts(at.info)
+    assert [path for path in runs_dir().iterdir() if path.is_dir()] == [started[0][0]]  # one run folder
+    at.number_input(key="epochs").set_value(3)
+    start(at)  # other settings: another run, on purpose
+    assert len(started) == 2 and "--epochs" in started[1][1] and "3" in started[1][1]
+
+
+def test_the_settings_stay_for_this_tab_across_pages(synthetic):
+    at = page("train")
+    at.selectbox(key="arch").set_value("seed")
+    at.number_input(key="epochs").set_value(7)
+    at.toggle(key="augment").set_value(False).run()
+    for name in ("home", "runs", "train"):
+        at.switch_page(f"app_pages/{name}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="arch").value == "seed" and at.number_input(key="epochs").value == 7
+    assert at.toggle(key="augment").value is False
+    assert page("train").number_input(key="epochs").value == 40  # another tab starts from the defaults
