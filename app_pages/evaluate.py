@@ -7,11 +7,13 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from app_pages.accuracy_metric import accuracy_metric
 from app_pages.export_panel import export_panel
 from app_pages.dataset_reading import read_dataset
-from app_pages.scoring import classify, model_of
+from app_pages.confusion_matrix import confusion_figure
+from app_pages.scoring import asked, classify, model_of
 from core.dataset import no_dataset
-from core.evaluation import baseline_note, baseline_warning
+from core.evaluation import baseline_warning
 from core.explain import explain_faces
 from core.export import RUNTIMES
 from core.inference import DEFAULT_VIEWS, VIEWS
@@ -21,6 +23,8 @@ from core.reports import stored_report
 
 
 RUNTIME_LABELS = {"fast": "as Predict runs it (its checked int8 export, else Keras)", "keras": "Keras (the reference)"}
+SAMPLE_SIZES = (500, 1000, 2000, 5000)
+DEFAULT_SAMPLE = 1000  # a minute or two with every view on a laptop; more from the list
 VIEW_LABELS = {"single": "the face only (fastest)", "mirror": "face + mirror (2 images)",
                "shifted": "face + mirror, each shifted 2 px (10 images, most accurate)"}
 
@@ -45,11 +49,11 @@ stored_val, stored_test = card.get("validation", {}), card.get("test", {})
 columns = st.columns(4)
 columns[0].metric("Architecture", architecture_label(card),
                   help=f"{card.get('architecture', '?')}: {card.get('parameters', 0):,} parameters")
-columns[1].metric("Validation accuracy", percent(stored_val), baseline_note(stored_val),
-                  help=f"measured when the model was trained, on {stored_val.get('images', 0)} images")
-columns[2].metric("Test accuracy", percent(stored_test), baseline_note(stored_test),
-                  help=f"measured when the model was trained, on the '{stored_test.get('split', 'test')}' split "
-                       f"({stored_test.get('images', 0)} images)")
+accuracy_metric(columns[1], "Validation accuracy", stored_val,
+                help=f"measured when the model was trained, on {stored_val.get('images', 0)} images")
+accuracy_metric(columns[2], "Test accuracy", stored_test,
+                help=f"measured when the model was trained, on the '{stored_test.get('split', 'test')}' split "
+                     f"({stored_test.get('images', 0)} images)")
 columns[3].metric("Test macro F1", percent(stored_test, "macro_f1"), help="measured when the model was trained")
 slug = name.removeprefix("run: ")
 left, right = st.columns(2)
@@ -67,17 +71,25 @@ if not data:
 try:
     dataset = read_dataset(data)
     splits = list(dataset.splits)
-    split_column, views_column, runtime_column = st.columns(3)
+    split_column, views_column, runtime_column, sample_column = st.columns(4)
     split = split_column.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0)
     views = views_column.selectbox("Test-time views", VIEWS, index=VIEWS.index(DEFAULT_VIEWS),
                                    format_func=VIEW_LABELS.get)
     runtime = runtime_column.selectbox("Runtime", RUNTIMES, format_func=RUNTIME_LABELS.get)
-    reports = {}
-    for model_name, path in chosen.items():
-        reports[model_name] = stored_report(path, dataset, split, views, runtime) or classify(
-            model_name, path, dataset, split, views, runtime)
-        if reports[model_name] is None:
-            st.stop()  # cancelled: the page waits for "Score it"
+    split_size = len(dataset.split(split))
+    sizes = [size for size in SAMPLE_SIZES if size < split_size] + [0]
+    known = [size for size in sizes if stored_report(models[name], dataset, split, views, runtime, size)]
+    default = known[-1] if known else DEFAULT_SAMPLE if DEFAULT_SAMPLE in sizes else 0  # what is known first
+    sample = sample_column.selectbox("Faces scored", sizes, index=sizes.index(default),
+                                     format_func=lambda size: f"{size:,}, a stratified sample" if size
+                                     else f"all {split_size:,}")
+    reports = {model_name: stored_report(path, dataset, split, views, runtime, sample)
+               for model_name, path in chosen.items()}
+    unscored = [model_name for model_name, report in reports.items() if report is None]
+    if unscored and not asked((str(data), split, views, runtime, sample, *unscored), unscored, sample or split_size):
+        st.stop()
+    for model_name in unscored:
+        reports[model_name] = classify(model_name, chosen[model_name], dataset, split, views, runtime, sample)
 except FileNotFoundError:
     st.error(f"The evaluation failed: {no_dataset(data)}")
     st.stop()
@@ -88,26 +100,19 @@ for column, (model_name, report) in zip(st.columns(len(reports)), reports.items(
     column.markdown(f"**{model_name}** on '{split}' ({report['images']:,} images, {report['runtime']}, "
                     f"scored {report['scored']})")
     accuracy, f1 = column.columns(2)
-    accuracy.metric("Accuracy", percent(report), baseline_note(report))
+    accuracy_metric(accuracy, "Accuracy", report)
     if warning := baseline_warning(report):
         column.warning(f"{model_name}: {warning}")
     f1.metric("Macro F1", percent(report, "macro_f1"))
 report = reports[name]
 classes = report["classes"]  # the model's own, in its order
 colors = hex_colors(classes)
+scored = np.array(report["indices"])  # the split's faces the report scored, in its order
 
 st.subheader(f"Confusion matrix: {name}")
-normalised = st.toggle("Row-normalised (each true class sums to 1)", value=False)
-matrix = np.array(report["confusion_matrix_normalized" if normalised else "confusion_matrix"])
-cells = pd.DataFrame([{"true": t, "predicted": p, "value": matrix[i, j]}
-                      for i, t in enumerate(classes) for j, p in enumerate(classes)])
-figure = px.scatter(cells, x="predicted", y="true", color="value", color_continuous_scale="Blues",
-                    text=cells["value"].map("{:.2f}".format if normalised else "{:,}".format),
-                    category_orders={"predicted": classes, "true": classes},
-                    labels={"value": "share" if normalised else "images"})
-figure.update_traces(marker={"symbol": "square", "size": 44}, textposition="middle center")
 # Squares, not a heatmap: Streamlit's selection events carry no cell for a heatmap (streamlit#8760).
-clicked = st.plotly_chart(figure, key="confusion", on_select="rerun", selection_mode="points").selection.points
+clicked = st.plotly_chart(confusion_figure(np.array(report["confusion_matrix"]), classes), key="confusion",
+                          on_select="rerun", selection_mode="points").selection.points
 if clicked and (clicked[0]["y"], clicked[0]["x"]) != st.session_state.get("clicked_cell"):  # a new click
     st.session_state.clicked_cell = (clicked[0]["y"], clicked[0]["x"])
     st.session_state.cell_true, st.session_state.cell_called = st.session_state.clicked_cell
@@ -120,8 +125,8 @@ if st.session_state.cell_true not in classes or st.session_state.cell_called not
 left, right = st.columns(2)
 true = left.selectbox("Faces that are (or click a cell)", classes, key="cell_true")
 called = right.selectbox("called", classes, key="cell_called")
-truth = np.asarray(dataset.classes)[dataset.split(split).labels]
-cell = np.flatnonzero((truth == true) & (np.array(report["predicted"]) == classes.index(called)))
+truth = np.asarray(dataset.classes)[dataset.split(split).labels[scored]]
+cell = scored[(truth == true) & (np.array(report["predicted"]) == classes.index(called))]
 st.caption(f"{len(cell):,} '{true}' faces called '{called}'" + (", the first 48:" if len(cell) > 48 else ""))
 if len(cell):
     st.image(list(dataset.split(split).images[cell[:48]]), width=72)
@@ -138,7 +143,7 @@ st.dataframe(pd.DataFrame(report["per_class"]).T.rename_axis("class").round(3),
 
 st.subheader("Most confident mistakes")
 if report["worst_mistakes"]:
-    faces = dataset.split(split).images[[mistake["index"] for mistake in report["worst_mistakes"]]]
+    faces = dataset.split(split).images[scored[[mistake["index"] for mistake in report["worst_mistakes"]]]]
     if st.toggle("Why these labels? (Grad-CAM: in red, what made the model say the wrong emotion)"):
         predicted = [classes.index(mistake["predicted"]) for mistake in report["worst_mistakes"]]
         pictures = explain_faces(model_of(str(models[name]), models[name].stat().st_mtime), faces, predicted)

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
+from app_pages.accuracy_metric import accuracy_metric
 from app_pages.dataset_choice import shown_name
 
-from core.evaluation import baseline_note, baseline_warning
+from core.evaluation import baseline_warning
 from core.model_store import ModelError, active_run, architecture_label, read_card
 from core.runs import DEFAULT_MODEL_DIR, portable_path
 
@@ -32,12 +33,9 @@ else:
         columns = st.columns(4)
         columns[0].metric("Architecture", architecture_label(card),
                           help=f"{card.get('architecture', '?')}: {card.get('parameters', 0):,} parameters")
-        columns[1].metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "n/a",
-                          baseline_note(test),
-                          help=f"on the '{test.get('split', 'test')}' split, {test.get('images', 0):,} images")
-        columns[2].metric("Validation accuracy",
-                          f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a",
-                          baseline_note(validation))
+        accuracy_metric(columns[1], "Test accuracy", test,
+                        help=f"on the '{test.get('split', 'test')}' split, {test.get('images', 0):,} images")
+        accuracy_metric(columns[2], "Validation accuracy", validation)
         if warning := baseline_warning(test or validation):
             st.warning(f"The default model: {warning}")
         columns[3].metric("Trained on", str(card.get("finished", "?"))[:10],

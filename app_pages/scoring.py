@@ -1,5 +1,5 @@
-"""Not a page: the Evaluate page's scoring, with a progress bar, a Cancel button and stored reports
-(core.reports), and the cached model it works on."""
+"""Not a page: the Evaluate page's scoring, asked for with a button, with a progress bar, a Cancel button
+and stored reports (core.reports), and the cached model it works on."""
 
 import time
 from pathlib import Path
@@ -28,27 +28,40 @@ def scorer_of(path: Path, runtime: str) -> tuple[object, str]:
     return _scorer_of(str(path), path.stat().st_mtime, runtime, export.stat().st_mtime if export.exists() else None)
 
 
+def asked(request: tuple, models: list[str], faces: int) -> bool:
+    """Whether scoring these models with these settings was asked for in this tab; until it is, a button
+    that asks (and, after a Cancel, the word that it was cancelled)."""
+    if st.session_state.get("scoring_request") == request:
+        return True
+    if st.session_state.pop("scoring_cancelled", False):
+        st.info("Scoring was cancelled; nothing was stored.")
+    st.info(f"{' and '.join(models)} {'has' if len(models) == 1 else 'have'} not been scored with these settings: "
+            f"scoring classifies {faces:,} faces, with its progress shown, and stores the report.")
+    st.button(f"Score {faces:,} faces", type="primary", on_click=st.session_state.update,
+              args=({"scoring_request": request},))
+    return False
+
+
 def cancel() -> None:
-    st.session_state.evaluation_cancelled = True
+    st.session_state.pop("scoring_request", None)
+    st.session_state.scoring_cancelled = True
 
 
-def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: str, runtime: str) -> dict | None:
-    """Score a model with a progress bar and a Cancel button, and store the report; None while cancelled."""
-    if st.session_state.get("evaluation_cancelled"):
-        st.info(f"Scoring {model_name} on '{split}' was cancelled.")
-        st.button("Score it", on_click=st.session_state.pop, args=("evaluation_cancelled", None))
-        return None
+def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: str, runtime: str,
+             sample: int = 0) -> dict:
+    """Score a model (on a stratified sample of its split's faces, 0: all) with a progress bar and a Cancel
+    button, and store the report."""
     scorer = scorer_of(path, runtime)
     stop = st.empty()
     stop.button("Cancel", key=f"cancel-{model_name}", on_click=cancel)
-    bar, start = st.progress(0.0, text=f"{model_name}: classifying {len(dataset.split(split)):,} faces with {scorer[1]}..."), \
-        time.monotonic()
+    faces = sample or len(dataset.split(split))
+    bar, start = st.progress(0.0, text=f"{model_name}: classifying {faces:,} faces with {scorer[1]}..."), time.monotonic()
 
     def follow(done: int, total: int) -> None:
         left = (time.monotonic() - start) / done * (total - done)
         bar.progress(done / total, text=f"{model_name}: classified {done:,} of {total:,} faces ({views} views), "
                                         f"about {left:.0f} s left")
-    report = evaluate_and_store(scorer, path, dataset, split, views, runtime, follow)
+    report = evaluate_and_store(scorer, path, dataset, split, views, runtime, follow, sample)
     stop.empty()
     bar.progress(1.0, text=f"{model_name}: classified {report['images']:,} of {report['images']:,} faces in "
                            f"{time.monotonic() - start:.0f} s; the report is stored, so it shows at once from now on")

@@ -10,10 +10,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from app_pages.accuracy_metric import accuracy_metric
 from app_pages.run_progress import epoch_history, launch, show_curves, show_progress, starting
 from app_pages.teach_examples import plain
 from core.captures import CaptureError, CaptureSet
-from core.evaluation import baseline_note, baseline_warning
+from core.evaluation import baseline_warning
 from core.presets import PRESETS
 from core.runs import RunBusy, RunFolder, list_runs, new_run_dir
 
@@ -138,10 +139,9 @@ def results(run: RunFolder) -> None:
     validation, test = card.get("validation", {}), card.get("test", {})
     st.success(f"Run {run.name} finished in {card.get('training_seconds', 0):.0f} s: try it below.")
     left, right = st.columns(2)
-    left.metric("Validation accuracy", f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a",
-                baseline_note(validation), help=f"{validation.get('images', 0)} examples held out while training")
-    right.metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "n/a", baseline_note(test),
-                 help=f"{test.get('images', 0)} examples never used in training")
+    accuracy_metric(left, "Validation accuracy", validation,
+                    help=f"{validation.get('images', 0)} examples held out while training")
+    accuracy_metric(right, "Test accuracy", test, help=f"{test.get('images', 0)} examples never used in training")
     if card.get("learned_little"):
         st.warning(f"This run: {plain(card['learned_little'])}")
     elif warning := baseline_warning(validation):

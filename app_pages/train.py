@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.accuracy_metric import accuracy_metric
 from app_pages.dataset_choice import shown_name
 from app_pages.form_memory import keep, recall
 from app_pages.run_progress import duration, epoch_history, launch, show_curves, show_progress, starting
@@ -11,7 +12,7 @@ from core.allowed_paths import data_path_refusal
 from core.architectures import ARCHITECTURES
 from core.balance import STRATEGIES
 from core.dataset import DatasetError, check_dataset
-from core.evaluation import baseline_note, baseline_warning
+from core.evaluation import baseline_warning
 from core.model_store import available_models, read_card
 from core.runs import RunBusy, RunFolder, list_runs, new_run_dir
 
@@ -150,10 +151,9 @@ def show_run(run: RunFolder, was_live: bool) -> None:
         validation, test = card.get("validation", {}), card.get("test", {})
         st.success(f"Finished: {len(history)} epochs in {duration(card.get('training_seconds', 0))}.")
         left, right = st.columns(2)
-        left.metric("Validation accuracy", f"{validation['accuracy']:.1%}" if "accuracy" in validation else "n/a",
-                    baseline_note(validation))
-        right.metric("Test accuracy", f"{test['accuracy']:.1%}" if "accuracy" in test else "n/a", baseline_note(test),
-                     help=f"on the '{test.get('split', 'test')}' split" if test else "the data has no test split")
+        accuracy_metric(left, "Validation accuracy", validation)
+        accuracy_metric(right, "Test accuracy", test,
+                        help=f"on the '{test.get('split', 'test')}' split" if test else "the data has no test split")
         if warning := card.get("learned_little") or baseline_warning(test or validation):
             st.warning(f"This run: {warning}")
     elif state in ("cancelled", "interrupted") and not starting(run, status):

@@ -18,7 +18,7 @@ HOLD_POLL_S = 0.2
 
 def held(evaluate_and_store):
     @wraps(evaluate_and_store)
-    def evaluate_and_store_held(scorer, model_file, dataset, split, views, runtime="fast", progress=None):
+    def evaluate_and_store_held(scorer, model_file, dataset, split, views, runtime="fast", progress=None, sample=0):
         hold = Path(model_file).parent / HOLD
 
         def follow(done: int, total: int) -> None:
@@ -27,7 +27,8 @@ def held(evaluate_and_store):
                 time.sleep(HOLD_POLL_S)
                 progress(done, total)
 
-        return evaluate_and_store(scorer, model_file, dataset, split, views, runtime, follow if progress else None)
+        return evaluate_and_store(scorer, model_file, dataset, split, views, runtime, follow if progress else None,
+                                  sample)
     return evaluate_and_store_held
 
 

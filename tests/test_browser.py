@@ -183,6 +183,24 @@ def test_predict_names_the_emotion_of_an_uploaded_photo(page, app_url, tmp_path)
     readme_picture(page)
 
 
+def test_predict_keeps_an_upload_across_pages(page, app_url, tmp_path):
+    from skimage.data import astronaut
+
+    photo = tmp_path / "kept.jpg"
+    Image.fromarray(astronaut()).save(photo, quality=95)
+    open_page(page, app_url + "/predict", "Predict")
+    page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(photo)
+    page.get_by_text(FACE_TITLE).first.wait_for(timeout=LOAD_MS)
+    navigation = page.locator("[data-testid='stSidebarNav']")
+    navigation.get_by_text("Video", exact=True).click()  # within the app: a new address would be a new tab
+    page.locator("h1").filter(has_text="Video").first.wait_for(timeout=LOAD_MS)
+    navigation.get_by_text("Predict", exact=True).click()
+    page.get_by_text("Kept from before in this browser tab: kept.jpg").wait_for(timeout=LOAD_MS)
+    wait_for_app(page, LOAD_MS)
+    assert page.get_by_text(FACE_TITLE).first.is_visible() and exceptions(page) == [], diagnostics(page)
+    assert page.locator("[data-testid='stImage']").filter(has_text="kept.jpg").count() == 1
+
+
 def readme_picture(page) -> None:
     """The README's picture of the app, taken from this test's own run so it stays true: the Predict page
     with the annotated photo, the viewport only, without the sidebar (it shows the test's temporary dataset
@@ -367,8 +385,16 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
                 run.request_cancel()
 
 
-def test_evaluate_confusion_matrix_cell_click_shows_its_faces(page, app_url):
+SCORE_BUTTON = re.compile(r"^Score [\d,]+ faces$")
+
+
+def test_evaluate_opens_without_scoring_then_a_confusion_matrix_cell_click_shows_its_faces(page, app_url):
     open_page(page, app_url + "/evaluate", "Evaluate")
+    score = page.get_by_role("button", name=SCORE_BUTTON)
+    score.wait_for(timeout=LOAD_MS)
+    assert page.locator(".js-plotly-plot").count() == 0, "Evaluate scored on opening"
+    assert page.get_by_text("Validation accuracy").count()  # what the card knows, at once
+    score.click()
     chart = page.locator(".js-plotly-plot").first
     chart.wait_for(timeout=LOAD_MS)
     cell = chart.locator(".scatterlayer .points path").nth(6 * 7 + 0)  # row 'surprise', column 'angry'
@@ -401,12 +427,13 @@ def test_evaluate_cancel_mid_scoring_stores_nothing_until_scored_again(page, app
         open_page(page, app_url + "/evaluate", "Evaluate")
         page.get_by_role("combobox", name="Model", exact=True).click()
         page.get_by_role("option", name="run: held", exact=True).click()
+        page.get_by_role("button", name=SCORE_BUTTON).click()
         page.get_by_text(re.compile(r"run: held: classified [\d,]+ of [\d,]+ faces")).first.wait_for(
             timeout=LOAD_MS)
         screenshot(page, "evaluate-scoring-held")
         page.get_by_role("button", name="Cancel", exact=True).click()
-        page.get_by_text("Scoring run: held on 'test' was cancelled.").wait_for(timeout=LOAD_MS)
-        score_it = page.get_by_role("button", name="Score it", exact=True)
+        page.get_by_text("Scoring was cancelled; nothing was stored.").wait_for(timeout=LOAD_MS)
+        score_it = page.get_by_role("button", name=SCORE_BUTTON)
         score_it.wait_for(timeout=LOAD_MS)
         wait_for_app(page, LOAD_MS)
         assert exceptions(page) == [], diagnostics(page)

@@ -1,5 +1,6 @@
-"""The Evaluate page scores with a progress bar, can be cancelled, and keeps each finished report on disk:
-a second visit, also after a restart, shows it without classifying again, until the model or data change."""
+"""The Evaluate page opens on what is known (the card's scores, stored reports) and scores only when asked,
+on a sample size chosen, with a progress bar and a Cancel button; it keeps each finished report on disk: a
+second visit, also after a restart, shows it without classifying again, until the model or data change."""
 
 import json
 import os
@@ -14,6 +15,7 @@ import core.reports
 from core.dataset import load_dataset
 from core.emotions import EMOTIONS
 from core.evaluation import evaluate_model
+from core.model_store import load_model
 from tests.app_fixtures import make_dataset
 from tests.test_app import environment, page, texts  # noqa: F401
 
@@ -40,6 +42,12 @@ def accuracy(at) -> str:
     return next(m.value for m in at.metric if m.label == "Accuracy")
 
 
+def score(at, faces: int = 21) -> None:
+    """Press the page's button that asks for scoring (it names how many faces each model classifies)."""
+    next(button for button in at.button if button.label == f"Score {faces} faces").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def test_evaluate_page_shows_progress_and_reuses_the_stored_report(monkeypatch, tmp_path, trained_runs, counted):
     runs, data = tmp_path / "runs", make_dataset(tmp_path / "data")
     shutil.copytree(trained_runs, runs)
@@ -47,8 +55,12 @@ def test_evaluate_page_shows_progress_and_reuses_the_stored_report(monkeypatch, 
     monkeypatch.setenv("FER_DATA", str(data))
     restart()
     at = page("evaluate")
-    assert counted == [(21, True)]  # 3 test faces per emotion, followed by a progress callback
+    assert counted == [] and not at.get("plotly_chart")  # opening the page classifies nothing
+    assert {m.label for m in at.metric} >= {"Validation accuracy", "Test accuracy"}  # the card's, at once
+    assert "not been scored with these settings" in texts(at.info)
     assert at.status[0].label.startswith("Read 77 images")  # the dataset's reading is shown, not a bare spinner
+    score(at)
+    assert counted == [(21, True)]  # 3 test faces per emotion, followed by a progress callback
     [bar] = at.get("progress")
     assert "classified 21 of 21 faces" in bar.proto.text and "stored" in bar.proto.text
     assert len(list((runs / "evaluations").glob("*.json"))) == 1
@@ -64,16 +76,18 @@ def test_evaluate_page_shows_progress_and_reuses_the_stored_report(monkeypatch, 
     model = next(runs.glob("*/model.keras"))  # the first model listed: retrained (a new file time)
     for path in runs.glob("*/model.keras"):
         os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 60))
-    page("evaluate")
+    score(page("evaluate"))
     assert len(counted) == 2 and model.exists()
 
     shutil.copy(data / "test" / "happy" / "0.png", data / "test" / "happy" / "copy.png")  # the data changed
     os.utime(data, (data.stat().st_atime, data.stat().st_mtime + 60))
     at = page("evaluate")
+    score(at, 22)
     assert counted[-1] == (22, True)
 
     scored = len(counted)
     next(box for box in at.selectbox if box.label == "Runtime").set_value("keras").run()
+    score(at, 22)
     assert len(counted) == scored + 1  # the reference runtime is a report of its own
 
 
@@ -82,16 +96,19 @@ def test_evaluate_page_waits_after_a_cancel_until_asked_to_score(monkeypatch, tm
     shutil.copytree(trained_runs, tmp_path / "runs")
     monkeypatch.setenv("FER_DATA", str(make_dataset(tmp_path / "data")))
     at = page("evaluate")
-    assert len(counted) == 1  # the Cancel button is gone once the report is done
-    # The Cancel button, pressed while a split is classified: the click stops that run of the script and the
-    # next run starts with its callback. AppTest runs a script to its end, so the callback's effect is set here
-    # (tests/test_browser.py clicks Cancel mid-scoring in a real browser).
-    at.session_state["evaluation_cancelled"] = True
+    score(at)
+    assert len(counted) == 1 and not any(button.label == "Cancel" for button in at.button)  # gone when done
     next(box for box in at.selectbox if box.label == "Test-time views").set_value("single").run()
-    assert not at.exception, [e.value for e in at.exception]
+    assert len(counted) == 1 and not at.get("plotly_chart")  # other settings: asked for again, not scored
+    # The Cancel button, pressed while a split is classified: the click stops that run of the script and the
+    # next run starts with its callback. AppTest runs a script to its end, so the callback is called here
+    # (tests/test_browser.py clicks Cancel mid-scoring in a real browser).
+    at.session_state["scoring_request"] = ("asked",)
+    at.session_state["scoring_cancelled"] = True
+    at.run()
     assert "was cancelled" in texts(at.info) and len(counted) == 1 and not at.get("plotly_chart")
-    next(button for button in at.button if button.label == "Score it").click().run()
-    assert not at.exception and len(counted) == 2 and accuracy(at)
+    score(at)
+    assert len(counted) == 2 and accuracy(at)
 
 
 def test_evaluate_page_shows_the_faces_of_a_confusion_matrix_cell(monkeypatch, tmp_path, trained_runs, counted):
@@ -99,6 +116,7 @@ def test_evaluate_page_shows_the_faces_of_a_confusion_matrix_cell(monkeypatch, t
     monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("FER_DATA", str(make_dataset(tmp_path / "data")))
     at = page("evaluate")
+    score(at)
     [report_file] = (tmp_path / "runs" / "evaluations").glob("*.json")
     report = json.loads(report_file.read_text())
     matrix = np.array(report["confusion_matrix"])
@@ -126,6 +144,48 @@ def test_evaluate_page_scores_two_new_models_in_one_visit(monkeypatch, tmp_path,
     compare = next(box for box in at.selectbox if box.label == "Compare with (optional)")
     compare.set_value(compare.options[1])
     next(box for box in at.selectbox if box.label == "Test-time views").set_value("single").run()  # both unscored
-    assert not at.exception, [e.value for e in at.exception]
-    assert len(counted) == 3 and [m.label for m in at.metric].count("Accuracy") == 2
+    assert "have not been scored" in texts(at.info) and not counted
+    score(at)
+    assert len(counted) == 2 and [m.label for m in at.metric].count("Accuracy") == 2
     assert len(at.get("progress")) == 2
+
+
+def test_a_sample_is_stratified_scored_once_and_kept_apart_from_the_whole_split(monkeypatch, tmp_path, trained_runs,
+                                                                                 counted):
+    monkeypatch.setenv("FER_RUNS_DIR", str(trained_runs))
+    dataset = load_dataset(make_dataset(tmp_path / "data"))
+    model = next(trained_runs.glob("*/model.keras"))
+    scorer = (load_model(model), "keras")
+    report = core.reports.evaluate_and_store(scorer, model, dataset, "test", "single", "keras", sample=14)
+    labels = dataset.split("test").labels
+    assert counted == [(14, False)] and len(report["indices"]) == len(set(report["indices"])) == 14
+    assert np.bincount(labels[report["indices"]], minlength=7).tolist() == [2] * 7  # each class in its share
+    assert core.reports.stored_report(model, dataset, "test", "single", "keras", 14) == report
+    assert core.reports.stored_report(model, dataset, "test", "single", "keras") is None  # the whole split: not yet
+
+
+def test_the_confusion_matrix_shows_counts_and_row_shares_with_the_diagonal_framed():
+    from app_pages.confusion_matrix import confusion_figure
+
+    matrix = np.array([[8, 2, 0], [1, 1, 0], [0, 0, 0]])
+    figure = confusion_figure(matrix, ["bored", "confused", "focused"])
+    [trace] = figure.data
+    assert list(trace.text[:3]) == ["8<br>80%", "2<br>20%", "0<br>0%"] and trace.text[4] == "1<br>50%"
+    assert list(trace.marker.line.width) == [3, 0, 0, 0, 3, 0, 0, 0, 3]
+    assert figure.layout.xaxis.title.text.startswith("Predicted class") and figure.layout.yaxis.title.text == "True class"
+    assert figure.layout.yaxis.autorange == "reversed" and list(trace.textfont.color[:2]) == ["white", "#1f2937"]
+
+
+@pytest.mark.parametrize("accuracy, colour", [(0.75, "off"), (0.7501, "off"), (0.755, "off"), (0.90, "normal"),
+                                              (0.60, "normal")])
+def test_a_gain_over_the_baseline_is_green_only_when_there_is_one(accuracy, colour):
+    from app_pages.accuracy_metric import accuracy_metric
+
+    drawn = []
+
+    class Column:
+        def metric(self, label, value, delta, delta_color, help=None):
+            drawn.append((delta, delta_color))
+    scores = {"accuracy": accuracy, "confusion_matrix": [[25, 0], [0, 75]], "classes": ["happy", "sad"]}
+    accuracy_metric(Column(), "Accuracy", scores)  # always answering 'sad': 75%
+    assert drawn[0][1] == colour and "pts vs always 'sad' (75%)" in drawn[0][0]
