@@ -18,7 +18,8 @@ COLUMNS = {"recipe": st.column_config.TextColumn("recipe", width="large"),
 st.title("Runs")
 runs = {run.name: run for run in list_runs()}
 if not runs:
-    st.info("No training run yet: start one on the Train page, then compare runs here.")
+    st.dataframe(pd.DataFrame([shipped_summary()]), hide_index=True, column_config=COLUMNS)
+    st.info("No training run yet: start one on the Train page, then compare runs here with the shipped model.")
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 

@@ -123,12 +123,14 @@ def test_runs_page_overlays_the_chosen_runs_and_makes_one_the_default(runs):
     assert active_run() is None and model_file("default") == core.model_store.DEFAULT_MODEL_DIR / "model.keras"
 
 
-def test_runs_page_without_runs_says_to_train(monkeypatch, tmp_path):
+def test_runs_page_without_runs_shows_the_shipped_model_and_says_to_train(monkeypatch, tmp_path):
     monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "none"))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.switch_page("app_pages/runs.py").run()
     assert not at.exception and "No training run yet" in at.info[0].value
+    [table] = at.dataframe  # the shipped model's row, with its scores, before any run exists
+    assert table.value["run"].tolist() == ["shipped (models/default)"] and table.value["test"][0] > 0.5
 
 
 def test_command_line_compares_runs_and_chooses_the_default(runs, capsys):
