@@ -16,32 +16,34 @@ def predictor_of(path: str, mtime: float) -> FacePredictor:
     return FacePredictor(path).warm_up()
 
 
-def predicted(predictor: FacePredictor, model_key: tuple, upload) -> tuple[bytes, list[FacePrediction], str]:
-    """The picture with its faces drawn (JPEG, to show), its faces, and why there are none (or ""):
-    computed once per upload and model in this session, so a rerun (a toggle, one more file) is instant.
-    Raises ImageError."""
-    store = st.session_state.setdefault("predicted", {})
+def predicted(predictor: FacePredictor, model_key: tuple, upload, store: str = "predicted"
+              ) -> tuple[bytes, list[FacePrediction], str, dict]:
+    """The picture with its faces drawn (JPEG, to show), its faces, why there are none (or "") and the Grad-CAM
+    pictures made so far (face number -> picture): computed once per upload and model in this browser tab, kept
+    in st.session_state[store], so a rerun (a toggle, one more file) is instant. Raises ImageError."""
+    results = st.session_state.setdefault(store, {})
     key = (*model_key, upload.file_id)
-    if key not in store:
+    if key not in results:
         try:
             picture, faces = predictor.predict_file(upload.getvalue())
-            store[key] = as_jpeg(draw_predictions(picture, faces)), faces, "" if faces else no_face_reason(picture)
+            note = "" if faces else no_face_reason(picture)
+            results[key] = as_jpeg(draw_predictions(picture, faces)), faces, note, {}
         except ImageError as error:
-            store[key] = error
-    if isinstance(store[key], ImageError):
-        raise store[key]
-    return store[key]
+            results[key] = error
+    if isinstance(results[key], ImageError):
+        raise results[key]
+    return results[key]
 
 
-def show_prediction(predictor: FacePredictor, model_key: tuple, upload, key: str
+def show_prediction(predictor: FacePredictor, model_key: tuple, upload, key: str, store: str = "predicted"
                     ) -> tuple[bytes, list[FacePrediction]] | None:
     """Draw one picture with its faces numbered and labelled, and each face's probabilities as bars
     and, on request, why (Grad-CAM).
 
-    key: unique on the page (the same file may be uploaded twice)."""
+    key: unique on the page (the same file may be uploaded twice); store: where the results are kept (predicted)."""
     name = upload.name
     try:
-        shown, faces, note = predicted(predictor, model_key, upload)
+        shown, faces, note, explained = predicted(predictor, model_key, upload, store)
     except ImageError as error:
         st.error(f"{name}: cannot be read: {error}")
         return None
@@ -56,5 +58,8 @@ def show_prediction(predictor: FacePredictor, model_key: tuple, upload, key: str
         bars_column.plotly_chart(figure.update_layout(showlegend=False, height=260), key=f"{key}-face-{number}")
         if bars_column.toggle("Why this label?", key=f"why-{key}-{number}",
                               help="Grad-CAM: the face with the parts that made the model say this emotion in red"):
-            bars_column.image(predictor.explain([face])[0], caption=f"Face {number}: where it saw {face.emotion}")
+            if number not in explained:
+                with bars_column, st.spinner(f"Face {number}: finding where the model saw {face.emotion}..."):
+                    explained[number] = predictor.explain([face])[0]
+            bars_column.image(explained[number], caption=f"Face {number}: where it saw {face.emotion}")
     return shown, faces

@@ -4,6 +4,7 @@ import av
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+from app_pages.tab_memory import kept_uploads, kept_widget
 from app_pages.photo_prediction import predictor_of, show_prediction
 from app_pages.results_panel import results_panel
 from core.faces import VIDEO
@@ -11,7 +12,7 @@ from core.frame_rate import FrameRate, draw_frame_rate
 from core.inference import LIVE_VIEWS
 from core.model_store import ModelError, available_models
 from core.prediction import draw_predictions
-from core.uploads import PICTURE_TYPES, uploads_to_take
+from core.uploads import PICTURE_TYPES
 
 
 st.title("Predict")
@@ -21,7 +22,7 @@ if not models:
                "(or wait for the default model to finish training).")
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
-name = st.selectbox("Model", list(models))
+name = kept_widget(st.selectbox, "predict_model", next(iter(models)), models, "Model", list(models))
 model_key = (str(models[name]), models[name].stat().st_mtime)
 try:
     predictor = predictor_of(*model_key)
@@ -33,16 +34,14 @@ st.subheader("Photos")
 st.caption("Faces are found with MTCNN, turned upright on their eyes and framed as FER-2013's faces are. "
            "Each face is classified 10 times, as itself and its mirror image, each also moved 2 pixels four ways, "
            "and the probabilities averaged; the live webcam uses the face and its mirror only, to keep up.")
-uploads = st.file_uploader("Pictures with faces", type=PICTURE_TYPES, accept_multiple_files=True) or []
-taken, left_out = uploads_to_take([upload.size for upload in uploads])
-if left_out:
-    st.warning(left_out)
+uploads = kept_uploads("Pictures with faces", "predict_photos", PICTURE_TYPES)  # kept while this tab is open
+taken = len(uploads)
 progress = st.progress(0.0) if taken > 1 else None
 shown_pictures = []
-for index, upload in enumerate(uploads[:taken]):
+for index, upload in enumerate(uploads):
     if progress:
         progress.progress(index / taken, text=f"Picture {index + 1} of {taken}: {upload.name}")
-    if result := show_prediction(predictor, model_key, upload, key=f"photo-{index}"):
+    if result := show_prediction(predictor, model_key, upload, key=f"photo-{index}", store="predict_results"):
         shown_pictures.append((upload.name, *result))
 if progress:
     progress.empty()
@@ -92,7 +91,8 @@ if stream is not None:
 snapshot = st.camera_input("Take a snapshot") if st.toggle(
     "Take a snapshot instead (when the live video cannot connect)", key="snapshot_camera") else None
 if snapshot is not None:
-    show_prediction(predictor, model_key, snapshot, key="snapshot")
+    show_prediction(predictor, model_key, snapshot, key="snapshot", store="predict_results")
 
-showing = {upload.file_id for upload in [*uploads[:taken], snapshot] if upload}  # forget pictures gone
-st.session_state["predicted"] = {k: v for k, v in st.session_state.get("predicted", {}).items() if k[-1] in showing}
+showing = {upload.file_id for upload in [*uploads, snapshot] if upload}  # forget pictures gone
+st.session_state["predict_results"] = {k: v for k, v in st.session_state.get("predict_results", {}).items()
+                                       if k[-1] in showing}

@@ -1,4 +1,5 @@
-"""Video: every n-th frame of an uploaded video classified, each face followed, its emotions over time."""
+"""Video: every n-th frame of an uploaded video classified, each face followed, its emotions over time; the
+video and its results kept for this browser tab."""
 
 import shutil
 from pathlib import Path
@@ -7,10 +8,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.model_store import ModelError, available_models
+from app_pages.tab_memory import kept_uploads, kept_widget
 from core.classes import hex_colors
+from core.model_store import ModelError, available_models, model_classes
 from core.prediction import FacePredictor
-from core.temporary_files import content_key, new_private_folder
+from core.temporary_files import new_private_folder
 from core.video import EVERY, VIDEO_SUFFIXES, VideoError, predict_video
 
 
@@ -40,20 +42,24 @@ models = available_models()
 if not models:
     st.warning("No trained model yet: train one on the Train page to classify videos.")
     st.stop()
-name = st.selectbox("Model", list(models))
-upload = st.file_uploader("A video with faces", type=sorted(suffix[1:] for suffix in VIDEO_SUFFIXES))
-every = st.slider("Classify every n-th frame", 1, 30, EVERY, help="1: every frame (slowest); the annotated video "
-                  "keeps every frame, with the boxes of the last classified one.")
-if upload is None:
+name = kept_widget(st.selectbox, "video_model", next(iter(models)), models, "Model", list(models))
+uploads = kept_uploads("A video with faces", "video_upload", sorted(suffix[1:] for suffix in VIDEO_SUFFIXES),
+                       many=False)
+every = kept_widget(st.slider, "video_every", EVERY, range(1, 31), "Classify every n-th frame", 1, 30,
+                    help="1: every frame (slowest); the annotated video keeps every frame, with the boxes of the "
+                         "last classified one.")
+result = st.session_state.get("video_result")
+if not uploads:
+    if result is not None:  # cleared: its outputs go too
+        shutil.rmtree(result["csv"].parent, ignore_errors=True)
+        st.session_state.pop("video_result")
     st.info("Upload a video (mp4, webm, mov...): faces are found and classified every n-th frame, each face is "
-            "followed across frames, and you get a timeline per face, an annotated video and a CSV.")
+            "followed across frames (new numbers after a scene cut), and you get a timeline per face, an annotated "
+            "video and a CSV.")
     st.stop()
 
-result = st.session_state.get("video_result")
-digests = st.session_state.setdefault("video_digests", {})  # hashed once an upload: by content, not name and size
-if upload.file_id not in digests:
-    digests[upload.file_id] = content_key(upload.getvalue())
-key = (digests[upload.file_id], every, name)
+upload = uploads[0]
+key = (upload.file_id, every, name)  # the video by content
 if result is None or result["key"] != key:
     if not st.button("Analyse the video", type="primary"):
         st.stop()
@@ -62,7 +68,8 @@ if result is None or result["key"] != key:
         st.session_state.pop("video_result")
     try:
         predictor = predictor_of(str(models[name]), models[name].stat().st_mtime)
-        result = analyse(predictor, upload.name, upload.getvalue(), every) | {"key": key}
+        result = analyse(predictor, upload.name, upload.getvalue(), every) | {
+            "key": key, "classes": model_classes(models[name])}
         st.session_state["video_result"] = result
     except VideoError as error:
         st.error(str(error))
@@ -72,7 +79,9 @@ if result is None or result["key"] != key:
         st.stop()
 
 counts = result["counts"]
-st.success(f"{counts['classified']:,} of {counts['frames']:,} frames classified; {counts['faces']} face(s) followed.")
+cuts = f" across {counts['cuts']} scene cut(s)" if counts["cuts"] else ""
+st.success(f"{counts['classified']:,} of {counts['frames']:,} frames classified; {counts['faces']} face(s) "
+           f"followed{cuts}.")
 left, right = st.columns(2)
 left.download_button("Download the CSV", result["csv"].read_bytes(), file_name=f"{result['stem']}-emotions.csv",
                      mime="text/csv", on_click="ignore")
@@ -81,7 +90,7 @@ right.download_button("Download the annotated video", result["video"].read_bytes
 st.video(str(result["video"]))
 
 rows = pd.read_csv(result["csv"])
-classes = list(rows.columns[rows.columns.get_loc("confidence") + 1:])  # the model's own, in its order
+classes = result["classes"]  # every class of the model, in its order, in each legend: never predicted ones too
 faces = rows[rows["face"] > 0]
 if faces.empty:
     st.info("No face was found in the classified frames. Faces should be frontal and not too small.")
@@ -89,4 +98,4 @@ for number, face in faces.groupby("face"):
     figure = px.line(face, x="time_s", y=classes, color_discrete_map=hex_colors(classes), range_y=[0, 1],
                      labels={"time_s": "time (s)", "value": "probability", "variable": "class"},
                      title=f"Face {number}: mostly {face['emotion'].mode()[0]}")
-    st.plotly_chart(figure.update_layout(height=300))
+    st.plotly_chart(figure.update_layout(height=340, legend={"orientation": "h", "yanchor": "top", "y": -0.25}))

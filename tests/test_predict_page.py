@@ -1,11 +1,14 @@
-"""The Predict page with real uploads, through AppTest: duplicates, numbering, bounds and tiny pictures."""
+"""The Predict page with real uploads, through AppTest: duplicates, numbering, bounds, tiny pictures, uploads
+and results kept across pages, and Grad-CAM's progress."""
 
+import contextlib
 import io
 import json
 
 import cv2
 import numpy as np
 import pytest
+import streamlit
 from PIL import Image
 from skimage import data as skimage_data
 from streamlit.testing.v1 import AppTest
@@ -88,3 +91,53 @@ def test_sixty_uploads_are_all_shown_and_a_rerun_does_not_predict_them_again(pre
     assert len(predict_page.image) == 60 and len(predict_page.get("plotly_chart")) == 60 and len(calls) == 60
     predict_page.run()  # what a click elsewhere on the page does
     assert len(predict_page.image) == 60 and len(calls) == 60  # served from this session's results
+
+
+def test_uploads_and_their_results_are_kept_across_pages_until_cleared(predict_page, monkeypatch):
+    calls = []
+    original = core.prediction.FacePredictor.predict_file
+    monkeypatch.setattr(core.prediction.FacePredictor, "predict_file",
+                        lambda self, data: calls.append(len(data)) or original(self, data))
+    photo = jpeg(skimage_data.astronaut())
+    predict_page.file_uploader[0].set_value([("me.jpg", photo, "image/jpeg")]).run()
+    assert len(predict_page.image) == 1 and len(calls) == 1
+    predict_page.switch_page("app_pages/video.py").run()
+    predict_page.switch_page("app_pages/predict.py").run()  # back: Streamlit emptied the uploader
+    assert not predict_page.exception, [e.value for e in predict_page.exception]
+    assert predict_page.file_uploader[0].value == []
+    assert "Kept from before in this browser tab: me.jpg" in texts(predict_page.caption)
+    assert len(predict_page.image) == 1 and chart_titles(predict_page)[0].startswith("Face 1")
+    assert len(calls) == 1  # shown again, not predicted again
+    predict_page.run()  # a click on the page: still kept
+    assert len(predict_page.image) == 1 and len(calls) == 1
+    predict_page.button(key="predict_photos_clear").click().run()
+    assert predict_page.image == [] and "Kept from before" not in texts(predict_page.caption)
+    assert predict_page.session_state["predict_results"] == {}
+
+
+def test_removing_the_uploads_forgets_them(predict_page):
+    predict_page.file_uploader[0].set_value([("me.jpg", jpeg(skimage_data.astronaut()), "image/jpeg")]).run()
+    predict_page.file_uploader[0].set_value([]).run()
+    assert predict_page.image == [] and "Kept from before" not in texts(predict_page.caption)
+
+
+def test_grad_cam_shows_its_progress_while_it_works_and_is_kept(predict_page, monkeypatch):
+    spinning, explained = [], []
+
+    @contextlib.contextmanager
+    def spinner(text, **options):
+        spinning.append(text)
+        yield
+        spinning.append(None)
+
+    original = core.prediction.FacePredictor.explain
+    monkeypatch.setattr(streamlit, "spinner", spinner)
+    monkeypatch.setattr(core.prediction.FacePredictor, "explain",
+                        lambda self, faces: explained.append(spinning[-1:]) or original(self, faces))
+    predict_page.file_uploader[0].set_value([("me.jpg", jpeg(skimage_data.astronaut()), "image/jpeg")]).run()
+    next(t for t in predict_page.toggle if t.label == "Why this label?").set_value(True).run()
+    assert not predict_page.exception, [e.value for e in predict_page.exception]
+    assert len(explained) == 1 and explained[0][0].startswith("Face 1: finding where the model saw")  # inside it
+    assert "where it saw" in predict_page.image[1].proto.imgs[0].caption
+    predict_page.run()  # a rerun with the toggle on: the picture kept, not worked out again
+    assert len(predict_page.image) == 2 and len(explained) == 1

@@ -1,0 +1,71 @@
+"""Not a page: what a page keeps for this browser tab. Streamlit forgets a widget's value when its page is left:
+an uploader's files are kept here (their bytes, within the upload bounds) and shown again on return until
+cleared or replaced, and a choice (a model, a setting) is put back before its widget is drawn again."""
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.temporary_files import content_key
+from core.uploads import uploads_to_take
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """An uploaded file's name and bytes, read as Streamlit's UploadedFile is; file_id names it by content."""
+
+    name: str
+    data: bytes
+    file_id: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def getvalue(self) -> bytes:
+        return self.data
+
+
+def kept_uploads(label: str, key: str, types: list[str], many: bool = True) -> list[KeptFile]:
+    """Draw the uploader; return its files, or, while it is empty after a visit to another page, the files it
+    held before. Pictures (many) are bounded by core.uploads; one file by Streamlit's maxUploadSize."""
+    forgotten = key not in st.session_state  # the first visit, or back from another page
+    uploads = st.file_uploader(label, type=types, accept_multiple_files=many, key=key)
+    uploads = (uploads or []) if many else [uploads] if uploads else []
+    kept = st.session_state.setdefault(f"{key}_kept", {"files": [], "from_uploader": False})
+    if uploads:
+        taken, left_out = uploads_to_take([upload.size for upload in uploads]) if many else (1, "")
+        if left_out:
+            st.warning(left_out)
+        known = kept.get("by_upload", {})  # read and hashed once an upload
+        kept["by_upload"] = {upload.file_id: known.get(upload.file_id) or _read(upload) for upload in uploads[:taken]}
+        kept["files"] = [kept["by_upload"][upload.file_id] for upload in uploads[:taken]]
+    elif kept["from_uploader"] and not forgotten:
+        kept["files"] = []  # removed from the uploader
+    kept["from_uploader"] = bool(uploads)
+    if kept["files"] and not uploads:
+        note, clear = st.columns([5, 1], vertical_alignment="center")
+        files = kept["files"]
+        names = ", ".join(file.name for file in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        note.caption(f"Kept from before in this browser tab: {names}. A new upload takes their place.")
+        clear.button("Clear", key=f"{key}_clear", on_click=_forget, args=(key,))
+    return kept["files"]
+
+
+def kept_widget(widget, key: str, default, allowed, *args, **options):
+    """Draw widget(*args, key=key, **options) with its value from the last visit (if still allowed, else
+    default) and return its value. Give the widget no value of its own."""
+    if key not in st.session_state:
+        value = st.session_state.get(f"{key}_kept", default)
+        st.session_state[key] = value if value in allowed else default
+    st.session_state[f"{key}_kept"] = widget(*args, key=key, **options)
+    return st.session_state[f"{key}_kept"]
+
+
+def _read(upload) -> KeptFile:
+    data = upload.getvalue()
+    return KeptFile(upload.name, data, content_key(data))
+
+
+def _forget(key: str) -> None:
+    st.session_state[f"{key}_kept"] = {"files": [], "from_uploader": False}
