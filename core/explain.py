@@ -25,19 +25,42 @@ OVERLAY_SIDE = 192  # pixels a side of the picture drawn for a face
 OVERLAY_ALPHA = 0.45  # share of the heat colours in it
 
 
+class GradCam:
+    """Grad-CAM of one model, its probe networks (features and scores of each member) built once, to be reused
+    for every face explained with it.
+
+    Example: GradCam(load_model("default")).overlays(crops, classes)
+    """
+
+    def __init__(self, model: keras.Model):
+        self.model = model
+        self.probes = [_Probe(member) for member in members(model)]
+
+    def heatmaps(self, faces: np.ndarray, classes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 48, 48) maps in [0, 1] of where (N, 48, 48) uint8 faces show their class, and the classes.
+
+        classes: the class index explained for each face; None explains the model's own top class.
+        """
+        pixels = np.asarray(faces, np.float32)[..., None]
+        if classes is None:
+            classes = np.asarray(self.model.predict_on_batch(pixels)).argmax(axis=1)
+        classes = np.asarray(classes, np.int32)
+        maps = [_peak_scaled(probe.maps(pixels, classes)) for probe in self.probes]
+        return _peak_scaled(np.mean(maps, axis=0)), classes
+
+    def overlays(self, faces: np.ndarray, classes: np.ndarray | None = None) -> list[np.ndarray]:
+        """One RGB overlay (see overlay) per 48x48 face, for the given or the predicted class."""
+        maps, _ = self.heatmaps(faces, classes)
+        return [overlay(face, heatmap) for face, heatmap in zip(faces, maps)]
+
+
 def heatmaps(model: keras.Model, faces: np.ndarray, classes: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 48, 48) maps in [0, 1] of where (N, 48, 48) uint8 faces show their class, and the classes.
+    """GradCam(model).heatmaps: maps of where faces show their class, and the classes.
 
-    classes: the class index explained for each face; None explains the model's own top class.
     Example: maps, classes = heatmaps(load_model("default"), crops)
     """
-    pixels = np.asarray(faces, np.float32)[..., None]
-    if classes is None:
-        classes = np.asarray(model.predict_on_batch(pixels)).argmax(axis=1)
-    classes = np.asarray(classes, np.int32)
-    maps = [_peak_scaled(_member_maps(member, pixels, classes)) for member in members(model)]
-    return _peak_scaled(np.mean(maps, axis=0)), classes
+    return GradCam(model).heatmaps(faces, classes)
 
 
 def members(model: keras.Model) -> list[keras.Model]:
@@ -55,32 +78,39 @@ def overlay(face: np.ndarray, heatmap: np.ndarray, side: int = OVERLAY_SIDE) -> 
 
 def explain_faces(model: keras.Model, faces: np.ndarray, classes: np.ndarray | None = None) -> list[np.ndarray]:
     """One RGB overlay (see overlay) per 48x48 face, for the given or the predicted class."""
-    maps, _ = heatmaps(model, faces, classes)
-    return [overlay(face, heatmap) for face, heatmap in zip(faces, maps)]
+    return GradCam(model).overlays(faces, classes)
 
 
-def _member_maps(member: keras.Model, pixels: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Grad-CAM (or gradient saliency without convolutions) of one network, resized to 48x48."""
-    features_layer = _feature_layer(member)
-    head = member.layers[-1]
-    softmax_dense = isinstance(head, layers.Dense) and head.activation is keras.activations.softmax
-    outputs = [features_layer.output if features_layer else member.inputs[0],
-               head.input if softmax_dense else member.outputs[0]]
-    probe = keras.Model(member.inputs, outputs)
-    x = tf.convert_to_tensor(pixels)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        features, last = probe(x, training=False)
-        if features_layer is None:
-            features = x
-        scores = tf.matmul(last, head.kernel) + head.bias if softmax_dense else tf.math.log(last + 1e-7)
-        chosen = tf.reduce_sum(tf.gather(scores, classes, axis=1, batch_dims=1))
-    gradients = tape.gradient(chosen, features).numpy()
-    if features_layer is None:
-        maps = np.abs(gradients[..., 0])
-    else:
-        maps = np.maximum((gradients * features.numpy()).sum(axis=-1), 0)
-    return np.stack([cv2.resize(m, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_LINEAR) for m in maps])
+class _Probe:
+    """One network's last spatial features and class scores (the logits before a softmax head), with Grad-CAM
+    over them (gradient saliency over the pixels without convolutions)."""
+
+    def __init__(self, member: keras.Model):
+        self.features_layer = _feature_layer(member)
+        self.head = member.layers[-1]
+        self.softmax_dense = isinstance(self.head, layers.Dense) and self.head.activation is keras.activations.softmax
+        outputs = [self.features_layer.output if self.features_layer else member.inputs[0],
+                   self.head.input if self.softmax_dense else member.outputs[0]]
+        self.network = keras.Model(member.inputs, outputs)
+
+    def maps(self, pixels: np.ndarray, classes: np.ndarray) -> np.ndarray:
+        """(N, 48, 48) float32 maps of (N, 48, 48, 1) pixels for the given class indices."""
+        x = tf.convert_to_tensor(pixels)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            features, last = self.network(x, training=False)
+            if self.features_layer is None:
+                features = x
+            last = tf.cast(last, tf.float32)  # a mixed_bfloat16 network's features are bfloat16
+            scores = (tf.matmul(last, tf.cast(self.head.kernel, tf.float32)) + tf.cast(self.head.bias, tf.float32)
+                      if self.softmax_dense else tf.math.log(last + 1e-7))
+            chosen = tf.reduce_sum(tf.gather(scores, classes, axis=1, batch_dims=1))
+        gradients = tape.gradient(chosen, features).numpy().astype(np.float32)
+        if self.features_layer is None:
+            maps = np.abs(gradients[..., 0])
+        else:
+            maps = np.maximum((gradients * features.numpy().astype(np.float32)).sum(axis=-1), 0)
+        return np.stack([cv2.resize(m, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_LINEAR) for m in maps])
 
 
 def _feature_layer(model: keras.Model):

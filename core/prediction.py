@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from core.classes import class_colors
-from core.explain import explain_faces
+from core.explain import GradCam
 from core.export import classifier
 from core.faces import PHOTO, Box, Detection, find_and_crop
 from core.inference import DEFAULT_VIEWS, VIEWS, face_probabilities
@@ -65,6 +65,7 @@ class FacePredictor:
         self.views = views
         self.runner, self.runtime = classifier(model_spec, "fast" if use_export else "keras", lambda _: self.model)
         self._lock = threading.Lock()
+        self._grad_cam: GradCam | None = None  # built on the first explanation asked for
 
     def warm_up(self) -> "FacePredictor":
         """Run each views mode once on a blank face, so the first real picture or webcam frame does not
@@ -108,8 +109,9 @@ class FacePredictor:
         if not faces:
             return []
         with self._lock:
-            return explain_faces(self.model, np.stack([face.crop for face in faces]),
-                                 np.array([face.probabilities.argmax() for face in faces]))
+            self._grad_cam = self._grad_cam or GradCam(self.model)
+            return self._grad_cam.overlays(np.stack([face.crop for face in faces]),
+                                           np.array([face.probabilities.argmax() for face in faces]))
 
     def predict_file(self, source: str | Path | bytes) -> tuple[np.ndarray, list[FacePrediction]]:
         """Read a picture file (or its bytes) and predict; returns the RGB picture too. Raises ImageError."""

@@ -109,3 +109,13 @@ def test_cli_explain_writes_an_overlay_per_face(conv_model, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "face.png: face 1: " in printed and printed.strip().endswith("face_face1.png")
     assert cli.main(["explain", str(model_path), str(tmp_path / "missing.png"), "--out", str(tmp_path)]) == 2
+
+
+def test_a_mixed_bfloat16_network_is_explained_too():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")  # as `train --precision mixed_bfloat16` builds it
+    try:
+        model = conv_net()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    maps, _ = heatmaps(model, region_faces(2)[0], np.array([0, 1]))  # was: OpenCV refused bfloat16 maps
+    assert maps.dtype == np.float32 and maps.shape == (2, 48, 48) and np.isfinite(maps).all()
