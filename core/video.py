@@ -1,4 +1,5 @@
-"""Emotions through a video: every n-th frame classified, faces followed, a CSV and an annotated copy.
+"""Emotions through a video: every n-th frame classified, faces followed (new numbers after a scene cut), a CSV
+and an annotated copy.
 
 Frames are decoded, classified, drawn and encoded one at a time (PyAV), and each classified frame's
 rows go straight to the CSV, so memory stays flat however long the video is.
@@ -16,7 +17,7 @@ import numpy as np
 from core.faces import PHOTO
 from core.inference import LIVE_VIEWS
 from core.prediction import FacePredictor, draw_predictions, row_columns
-from core.tracking import FaceTracker
+from core.tracking import FaceTracker, SceneCuts
 
 VIDEO_SUFFIXES = {".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v"}
 # One row per face of each classified frame; a classified frame without a face has one row with face 0.
@@ -40,7 +41,8 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
     H.264 MP4 (every frame, each face boxed with its number and latest emotion; no sound).
 
     progress(frames done, frames in all, estimated; 0 when unknown) is called after each classified frame.
-    Returns frames, classified (frames), faces (distinct face numbers) and rows.
+    Returns frames, classified (frames), faces (distinct face numbers), rows and cuts (scene cuts found between
+    classified frames: each ends every face's track).
     """
     if every < 1:
         raise ValueError("--every must be at least 1")
@@ -55,8 +57,8 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
         stream.thread_type = "AUTO"
         rate = stream.average_rate or Fraction(25)
         total = stream.frames or int(float(container.duration or 0) / av.time_base * rate)
-        tracker, labelled = FaceTracker(), []
-        counts = {"frames": 0, "classified": 0, "faces": 0, "rows": 0}
+        tracker, cuts, labelled = FaceTracker(), SceneCuts(), []
+        counts = {"frames": 0, "classified": 0, "faces": 0, "rows": 0, "cuts": 0}
         writer = _Annotated(annotated, rate) if annotated else None
         try:
             with open(csv_path, "w", newline="") as file:
@@ -65,6 +67,9 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
                 for index, frame in enumerate(_frames(container, stream, source)):
                     picture = upright(frame)
                     if index % every == 0:
+                        if cuts(picture):
+                            tracker.end_all()
+                            counts["cuts"] += 1
                         faces = predictor.predict_rgb(picture, PHOTO, views)
                         labelled = list(zip(tracker.update([face.box for face in faces]), faces))
                         time_s = round(float(frame.time) if frame.time is not None else index / rate, 3)

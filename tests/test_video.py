@@ -1,5 +1,6 @@
-"""Videos (core.video, core.tracking): CSV rows per classified frame, faces followed across frames, the
-annotated copy, and clear errors for files that are not videos."""
+"""Videos (core.video, core.tracking): CSV rows per classified frame, faces followed across frames and not
+across scene cuts, the annotated copy, clear errors for files that are not videos, and the Video page (every
+class in each legend, the video and its results kept when the visitor goes to another page and back)."""
 
 import csv
 import json
@@ -7,14 +8,17 @@ import tempfile
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
+from skimage import data as skimage_data
 from streamlit.testing.v1 import AppTest
 
 import core.model_store
+import core.video
 from core.cli import main
 from core.prediction import FacePredictor
-from core.tracking import FaceTracker, overlap
+from core.tracking import FaceTracker, SceneCuts, overlap, scene_change
 from core.emotions import EMOTIONS
 from core.video import VideoError, columns, predict_video
 
@@ -61,7 +65,8 @@ def test_every_nth_frame_gets_a_row_per_face_and_faces_keep_their_numbers(predic
     rows = read_rows(tmp_path / "faces.csv")
     assert list(rows[0]) == COLUMNS
     classified = list(range(0, FRAMES, 3))
-    assert counts == {"frames": FRAMES, "classified": len(classified), "faces": 2, "rows": 2 * len(classified)}
+    assert counts == {"frames": FRAMES, "classified": len(classified), "faces": 2, "rows": 2 * len(classified),
+                      "cuts": 0}
     assert [int(row["frame"]) for row in rows] == [frame for frame in classified for _ in range(2)]
     for row in rows:
         assert float(row["time_s"]) == pytest.approx(int(row["frame"]) / FPS, abs=1e-3)
@@ -80,6 +85,46 @@ def test_every_nth_frame_gets_a_row_per_face_and_faces_keep_their_numbers(predic
     for drawn, original in zip(frames, source):  # boxes and labels on every frame, the rest unchanged
         changed = np.abs(drawn.astype(int) - original).max(axis=2) > 60
         assert 0.005 < changed.mean() < 0.2
+
+
+def write_cut_video(path: Path, frames: int = 12, fps: int = 10) -> Path:
+    """Two shots cut at half time, a face at the same place in both: the astronaut on a dark wall, then another
+    face there (hers with the light from one side and its colours turned) on a bright wall: two people, not one."""
+    first = cv2.resize(skimage_data.astronaut(), (200, 200))
+    second = (first[..., ::-1] * np.linspace(0.5, 1, 200)[None, :, None]).astype(np.uint8)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 480, 220, "yuv420p"
+        for index in range(frames):
+            cut = index >= frames // 2
+            picture = np.full((220, 480, 3), 215 if cut else 35, np.uint8)
+            picture[10:210, 140 + index:340 + index] = second if cut else first  # moving a little, as people do
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_a_scene_cut_between_two_faces_at_one_place_starts_a_new_track(predictor, tmp_path):
+    counts = predict_video(predictor, write_cut_video(tmp_path / "cut.mp4"), tmp_path / "faces.csv", every=2)
+    rows = read_rows(tmp_path / "faces.csv")
+    numbers = [(int(row["frame"]), row["face"]) for row in rows]
+    assert counts["cuts"] == 1 and counts["faces"] == 2, numbers
+    assert {face for frame, face in numbers if frame < 6} == {"1"}
+    assert {face for frame, face in numbers if frame >= 6} == {"2"}
+
+
+def test_scene_changes_tell_cuts_from_motion_and_exposure():
+    shot = cv2.resize(skimage_data.astronaut(), (480, 270))
+    other = cv2.resize(skimage_data.coffee(), (480, 270))
+    assert scene_change(shot, shot) == 0 and scene_change(shot, other) >= 1
+    assert scene_change(shot, np.roll(shot, 24, axis=1)) < 1  # a pan of 5%
+    assert scene_change(shot, (shot * 0.8).astype(np.uint8)) < 1  # the exposure moving
+    cuts = SceneCuts()
+    assert [cuts(frame) for frame in (shot, np.roll(shot, 8, axis=1), other, other)] == [False, False, True, False]
+    tracker = FaceTracker()
+    assert tracker.update([(0, 0, 40, 40)]) == [1]
+    tracker.end_all()
+    assert tracker.update([(0, 0, 40, 40)]) == [2]
 
 
 def test_command_line_writes_the_csv_and_the_annotated_video(tiny_model, video, tmp_path, capsys):
@@ -121,12 +166,26 @@ def test_video_page_analyses_an_upload_with_a_timeline_per_face(monkeypatch, tmp
     assert "6 of 24 frames classified; 2 face(s) followed" in at.success[0].value
     charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     assert [chart["layout"]["title"]["text"].split(":")[0] for chart in charts] == ["Face 1", "Face 2"]
-    assert all(len(chart["data"]) == 7 for chart in charts)  # the 7 probabilities over time
+    for chart in charts:  # the model's 7 probabilities over time, every class in the legend, predicted or not
+        assert [trace["name"] for trace in chart["data"]] == core.model_store.model_classes(tiny_model)
+        assert all(trace.get("showlegend", True) for trace in chart["data"])
+        assert chart["layout"]["legend"]["orientation"] == "h"  # one row under the chart: none scrolled away
     assert len(at.get("download_button")) == 2 and len(at.get("video")) == 1
     csv_files = list(tmp_path.glob("fer-video-*/faces.csv"))
     assert len(csv_files) == 1 and len(read_rows(csv_files[0])) == 12
+    analysed = []
+    original = core.video.predict_video
+    monkeypatch.setattr(core.video, "predict_video", lambda *args, **kw: analysed.append(1) or original(*args, **kw))
     at.run()  # a rerun shows the result again without classifying again
     assert len(at.get("plotly_chart")) == 2 and len(list(tmp_path.glob("fer-video-*"))) == 1
+    at.switch_page("app_pages/home.py").run()
+    at.switch_page("app_pages/video.py").run()  # back: the uploader is empty, the video and its results kept
+    assert not at.exception and at.file_uploader[0].value is None and at.slider[0].value == 4
+    assert "Kept from before in this browser tab: clip.mp4" in at.caption[0].value
+    assert "6 of 24 frames classified; 2 face(s) followed" in at.success[0].value
+    assert len(at.get("plotly_chart")) == 2 and not analysed
+    at.button(key="video_upload_clear").click().run()  # forgotten, its outputs removed
+    assert "Upload a video" in at.info[0].value and not list(tmp_path.glob("fer-video-*"))
 
     at.file_uploader[0].set_value(("broken.mp4", b"not a video" * 50, "video/mp4")).run()
     next(b for b in at.button if b.label == "Analyse the video").click().run()
