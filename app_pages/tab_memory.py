@@ -62,6 +62,21 @@ def kept_widget(widget, key: str, default, allowed, *args, **options):
     return st.session_state[f"{key}_kept"]
 
 
+def recall(form: str, defaults: dict) -> None:
+    """Give each widget key of a form its value from the last visit, else its default; draw the widgets with
+    these keys and no value of their own, then call keep()."""
+    kept = st.session_state.setdefault("kept_forms", {}).get(form, {})
+    for key, default in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = kept.get(key, default)
+
+
+def keep(form: str, keys) -> None:
+    """Copy a form's current values aside, for the next visit."""
+    st.session_state.setdefault("kept_forms", {})[form] = {key: st.session_state[key] for key in keys
+                                                          if key in st.session_state}
+
+
 def _read(upload) -> KeptFile:
     data = upload.getvalue()
     return KeptFile(upload.name, data, content_key(data))

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages.accuracy_metric import accuracy_metric
 from app_pages.dataset_choice import shown_name
-from app_pages.form_memory import keep, recall
+from app_pages.tab_memory import keep, recall
 from app_pages.run_progress import duration, epoch_history, launch, show_curves, show_progress, starting
 from core.allowed_paths import data_path_refusal
 from core.architectures import ARCHITECTURES
