@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages.dataset_choice import checked_dataset
 from app_pages.sign_in import require_sign_in
-from core.settings import default_dataset
+from core.storage.settings import default_dataset
 
 # The tab's icon set here: without it the browser fetches each page's :material: icon from fonts.gstatic.com, the
 # one asset not served by this server (docs/security.md).

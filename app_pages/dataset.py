@@ -9,9 +9,9 @@ import streamlit as st
 
 from app_pages.dataset_choice import shown_name
 from app_pages.dataset_reading import read_dataset
-from core.balance import STRATEGIES
-from core.dataset import DatasetError, check_dataset, save_upload
-from core.overview import example_faces, fold_counts, mean_faces, shown_classes, skipped_faces, split_counts
+from core.data.balance import STRATEGIES
+from core.data.dataset import DatasetError, check_dataset, save_upload
+from core.data.overview import example_faces, fold_counts, mean_faces, shown_classes, skipped_faces, split_counts
 
 
 def use_everywhere(path: str) -> None:

@@ -1,12 +1,12 @@
-"""Not a page: the sidebar's dataset for this browser tab, checked when given (core.dataset.check_dataset:
+"""Not a page: the sidebar's dataset for this browser tab, checked when given (core.data.dataset.check_dataset:
 its files listed, nothing decoded) and said at once: what it holds, or why it cannot be used."""
 
 from pathlib import Path
 
 import streamlit as st
 
-from core.allowed_paths import PathNotAllowed, check_allowed_data_path
-from core.dataset import DatasetError, check_dataset
+from core.storage.allowed_paths import PathNotAllowed, check_allowed_data_path
+from core.data.dataset import DatasetError, check_dataset
 
 
 def shown_name(path: str) -> str:
@@ -19,7 +19,7 @@ def checked_dataset(given: str) -> str:
     if not given:
         return ""
     try:
-        path = check_allowed_data_path(given)  # only folders the operator allows (core/allowed_paths.py)
+        path = check_allowed_data_path(given)  # only folders the operator allows (core/storage/allowed_paths.py)
         stamp = Path(path).expanduser().stat().st_mtime_ns if Path(path).expanduser().exists() else None
         checked = st.session_state.setdefault("checked_datasets", {})
         if (path, stamp) not in checked:

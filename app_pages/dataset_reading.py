@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.dataset_choice import shown_name
-from core.dataset import Dataset, load_dataset
+from core.data.dataset import Dataset, load_dataset
 
 
 @st.cache_resource(show_spinner=False)

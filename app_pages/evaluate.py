@@ -12,14 +12,14 @@ from app_pages.export_panel import export_panel
 from app_pages.dataset_reading import read_dataset
 from app_pages.confusion_matrix import confusion_figure
 from app_pages.scoring import asked, classify, model_of
-from core.dataset import no_dataset
-from core.evaluation import baseline_warning
-from core.explain import explain_faces
-from core.export import RUNTIMES
-from core.inference import DEFAULT_VIEWS, VIEWS
-from core.model_store import ModelError, architecture_label, available_models, read_card
-from core.classes import hex_colors
-from core.reports import stored_report
+from core.data.dataset import no_dataset
+from core.evaluation.scores import baseline_warning
+from core.vision.explain import explain_faces
+from core.evaluation.export import RUNTIMES
+from core.models.inference import DEFAULT_VIEWS, VIEWS
+from core.models.store import ModelError, architecture_label, available_models, read_card
+from core.data.classes import hex_colors
+from core.evaluation.reports import stored_report
 
 
 RUNTIME_LABELS = {"fast": "as Predict runs it (its checked int8 export, else Keras)", "keras": "Keras (the reference)"}

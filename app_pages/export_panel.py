@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.export import FORMATS, QUANTIZATIONS, export_model
+from core.evaluation.export import FORMATS, QUANTIZATIONS, export_model
 
 FORMAT_LABELS = {"tflite": "LiteRT / TensorFlow Lite (.tflite)", "onnx": "ONNX (.onnx)"}
 WEIGHTS_HELP = "float16: half the size; int8: a quarter, its activations calibrated on training faces"
@@ -14,7 +14,7 @@ WEIGHTS_HELP = "float16: half the size; int8: a quarter, its activations calibra
 
 @st.cache_data(show_spinner="Exporting, then checking the export against the Keras model...", max_entries=4)
 def exported(model_path: str, mtime: float, fmt: str, quantize: str | None, data: str | None) -> tuple[bytes, dict]:
-    """The exported file's bytes and its check report (see core.export.export_model)."""
+    """The exported file's bytes and its check report (see core.evaluation.export.export_model)."""
     with tempfile.TemporaryDirectory() as folder:
         report = export_model(model_path, fmt, quantize, Path(folder) / f"model{FORMATS[fmt]}", data)
         return Path(report.pop("path")).read_bytes(), report

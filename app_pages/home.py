@@ -5,9 +5,9 @@ import streamlit as st
 from app_pages.accuracy_metric import accuracy_metric
 from app_pages.dataset_choice import shown_name
 
-from core.evaluation import baseline_warning
-from core.model_store import ModelError, active_run, architecture_label, read_card
-from core.runs import DEFAULT_MODEL_DIR, portable_path
+from core.evaluation.scores import baseline_warning
+from core.models.store import ModelError, active_run, architecture_label, read_card
+from core.storage.runs import DEFAULT_MODEL_DIR, portable_path
 
 st.title("FER Studio")
 st.write(

@@ -5,10 +5,10 @@ why (Grad-CAM)."""
 import plotly.express as px
 import streamlit as st
 
-from core.classes import hex_colors
-from core.faces import no_face_reason
-from core.imaging import ImageError, as_jpeg
-from core.prediction import FacePrediction, FacePredictor, draw_predictions
+from core.data.classes import hex_colors
+from core.vision.faces import no_face_reason
+from core.vision.imaging import ImageError, as_jpeg
+from core.prediction.pictures import FacePrediction, FacePredictor, draw_predictions
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)

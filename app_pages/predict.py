@@ -7,12 +7,12 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from app_pages.tab_memory import kept_uploads, kept_widget
 from app_pages.photo_prediction import predictor_of, show_prediction
 from app_pages.results_panel import results_panel
-from core.faces import VIDEO
-from core.frame_rate import FrameRate, draw_frame_rate
-from core.inference import LIVE_VIEWS
-from core.model_store import ModelError, available_models
-from core.prediction import draw_predictions
-from core.uploads import PICTURE_TYPES
+from core.vision.faces import VIDEO
+from core.vision.frame_rate import FrameRate, draw_frame_rate
+from core.models.inference import LIVE_VIEWS
+from core.models.store import ModelError, available_models
+from core.prediction.pictures import draw_predictions
+from core.storage.uploads import PICTURE_TYPES
 
 
 st.title("Predict")

@@ -3,8 +3,8 @@ uploaded pictures as numbers in a table, and downloads of them (CSV, JSON) and o
 
 import streamlit as st
 
-from core.prediction import FacePrediction
-from core.results import pictures_zip, results_json, results_table
+from core.prediction.pictures import FacePrediction
+from core.prediction.results import pictures_zip, results_json, results_table
 
 
 def results_panel(pictures: list[tuple[str, bytes, list[FacePrediction]]]) -> None:

@@ -10,13 +10,13 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.runs import RunFolder, start_training_process
+from core.storage.runs import RunFolder, start_training_process
 
 STARTUP_SECONDS = 180  # a launched process may take this long (TensorFlow, the data) to write progress
 
 
 def launch(run_dir: Path, arguments: list[str]) -> None:
-    """Start `python -m core train` for run_dir (core.runs.start_training_process), remembered in this session."""
+    """Start `python -m core train` for run_dir (core.storage.runs.start_training_process), remembered in this session."""
     start_training_process(run_dir, arguments)
     st.session_state.setdefault("launched", {})[str(run_dir)] = time.time()
 
@@ -39,7 +39,7 @@ def duration(seconds: float) -> str:
 
 
 def show_progress(status: dict, history: list[dict], epochs: int, done: int) -> None:
-    """status: core.runs.RunFolder.status() of a running run; history: its epoch events, one an epoch;
+    """status: core.storage.runs.RunFolder.status() of a running run; history: its epoch events, one an epoch;
     done: epochs finished."""
     batch = status["batch"] if status["batch"] and status["batch"]["epoch"] > done else None
     finish = status["finish"] if done >= epochs and status["finish"] and \

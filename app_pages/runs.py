@@ -4,9 +4,9 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.model_store import ModelError, active_run, set_active_run
-from core.run_comparison import run_summary, shipped_summary, validation_curves
-from core.runs import list_runs
+from core.models.store import ModelError, active_run, set_active_run
+from core.evaluation.comparison import run_summary, shipped_summary, validation_curves
+from core.storage.runs import list_runs
 
 CURVES = {"Validation accuracy": "val_accuracy", "Validation loss": "val_loss"}
 COLUMNS = {"recipe": st.column_config.TextColumn("recipe", width="large"),

@@ -1,15 +1,15 @@
 """Not a page: the Evaluate page's scoring, asked for with a button, with a progress bar, a Cancel button
-and stored reports (core.reports), and the cached model it works on."""
+and stored reports (core.evaluation.reports), and the cached model it works on."""
 
 import time
 from pathlib import Path
 
 import streamlit as st
 
-from core.dataset import Dataset
-from core.export import classifier, fast_export_file
-from core.model_store import load_model
-from core.reports import evaluate_and_store
+from core.data.dataset import Dataset
+from core.evaluation.export import classifier, fast_export_file
+from core.models.store import load_model
+from core.evaluation.reports import evaluate_and_store
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)
@@ -23,7 +23,7 @@ def _scorer_of(path: str, mtime: float, runtime: str, export_mtime: float | None
 
 
 def scorer_of(path: Path, runtime: str) -> tuple[object, str]:
-    """core.export.classifier's (runner, runtime name), cached until the model or its export change."""
+    """core.evaluation.export.classifier's (runner, runtime name), cached until the model or its export change."""
     export = fast_export_file(path)
     return _scorer_of(str(path), path.stat().st_mtime, runtime, export.stat().st_mtime if export.exists() else None)
 

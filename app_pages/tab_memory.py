@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.temporary_files import content_key
-from core.uploads import uploads_to_take
+from core.storage.temporary_files import content_key
+from core.storage.uploads import uploads_to_take
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class KeptFile:
 
 def kept_uploads(label: str, key: str, types: list[str], many: bool = True) -> list[KeptFile]:
     """Draw the uploader; return its files, or, while it is empty after a visit to another page, the files it
-    held before. Pictures (many) are bounded by core.uploads; one file by Streamlit's maxUploadSize."""
+    held before. Pictures (many) are bounded by core.storage.uploads; one file by Streamlit's maxUploadSize."""
     forgotten = key not in st.session_state  # the first visit, or back from another page
     uploads = st.file_uploader(label, type=types, accept_multiple_files=many, key=key)
     uploads = (uploads or []) if many else [uploads] if uploads else []

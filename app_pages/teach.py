@@ -8,7 +8,7 @@ from app_pages.teach_examples import (add_class_form, class_section, drain, fold
                                       session_captures, session_recorder, show_notice)
 from app_pages.teach_training import teach_runs, train_section
 from app_pages.teach_trying import keep_section, try_section
-from core.captures import CaptureError, MIN_EXAMPLES
+from core.data.captures import CaptureError, MIN_EXAMPLES
 
 st.title("Teach")
 st.write("Teach a model your own classes (a gesture, a look, focused or not): name two or more classes, show it "

@@ -1,6 +1,6 @@
 """Not a page: the Teach page's webcams. One records examples: its frames go to this session's
-core.recording.Recorder, and a fragment polling every second adds the faces it kept to the capture set
-and tells what it kept and left out. The other tries a model: a core.recording.LivePredictor draws its
+core.prediction.recording.Recorder, and a fragment polling every second adds the faces it kept to the capture set
+and tells what it kept and left out. The other tries a model: a core.prediction.recording.LivePredictor draws its
 latest faces on every frame, and a fragment says what it sees."""
 
 import av
@@ -8,8 +8,8 @@ import streamlit as st
 import streamlit_webrtc  # looked up at each call (a module, not a page: tests replace the streamer)
 
 from app_pages.teach_examples import drain, plain
-from core.captures import CaptureSet
-from core.recording import LivePredictor, Recorder
+from core.data.captures import CaptureSet
+from core.prediction.recording import LivePredictor, Recorder
 
 FEW_FRAMES = 4  # frames examined before "no face found" is said
 

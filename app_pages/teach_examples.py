@@ -7,10 +7,10 @@ import re
 import numpy as np
 import streamlit as st
 
-from core.allowed_paths import data_path_refusal
-from core.captures import Added, CaptureError, CaptureSet, data_dir, new_session_id, session_folder
-from core.recording import Recorder
-from core.uploads import PICTURE_TYPES, uploads_to_take
+from core.storage.allowed_paths import data_path_refusal
+from core.data.captures import Added, CaptureError, CaptureSet, data_dir, new_session_id, session_folder
+from core.prediction.recording import Recorder
+from core.storage.uploads import PICTURE_TYPES, uploads_to_take
 
 PER_PAGE = 24  # thumbnails shown a class at once (newest first)
 THUMBNAIL_SCALE = 2  # 48x48 faces drawn at 96x96

@@ -13,10 +13,10 @@ import streamlit as st
 from app_pages.accuracy_metric import accuracy_metric
 from app_pages.run_progress import epoch_history, launch, show_curves, show_progress, starting
 from app_pages.teach_examples import plain
-from core.captures import CaptureError, CaptureSet
-from core.evaluation import baseline_warning
-from core.presets import PRESETS
-from core.runs import RunBusy, RunFolder, list_runs, new_run_dir
+from core.data.captures import CaptureError, CaptureSet
+from core.evaluation.scores import baseline_warning
+from core.training.presets import PRESETS
+from core.storage.runs import RunBusy, RunFolder, list_runs, new_run_dir
 
 QUICK = PRESETS["quick"]
 FACES = "faces"  # the run's own copy of the examples

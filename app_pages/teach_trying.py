@@ -9,12 +9,12 @@ import streamlit as st
 from app_pages.export_panel import export_panel
 from app_pages.photo_prediction import predictor_of, show_prediction
 from app_pages.teach_camera import live_camera
-from core.captures import CaptureError, CaptureSet, data_dir
-from core.classes import hex_colors
-from core.model_store import ModelError, active_run, set_active_run
-from core.recording import LivePredictor
-from core.runs import RunFolder
-from core.uploads import PICTURE_TYPES, uploads_to_take
+from core.data.captures import CaptureError, CaptureSet, data_dir
+from core.data.classes import hex_colors
+from core.models.store import ModelError, active_run, set_active_run
+from core.prediction.recording import LivePredictor
+from core.storage.runs import RunFolder
+from core.storage.uploads import PICTURE_TYPES, uploads_to_take
 
 
 def legend(classes: list[str]) -> None:

@@ -8,13 +8,13 @@ from app_pages.accuracy_metric import accuracy_metric
 from app_pages.dataset_choice import shown_name
 from app_pages.tab_memory import keep, recall
 from app_pages.run_progress import duration, epoch_history, launch, show_curves, show_progress, starting
-from core.allowed_paths import data_path_refusal
-from core.architectures import ARCHITECTURES
-from core.balance import STRATEGIES
-from core.dataset import DatasetError, check_dataset
-from core.evaluation import baseline_warning
-from core.model_store import available_models, read_card
-from core.runs import RunBusy, RunFolder, list_runs, new_run_dir
+from core.storage.allowed_paths import data_path_refusal
+from core.models.architectures import ARCHITECTURES
+from core.data.balance import STRATEGIES
+from core.data.dataset import DatasetError, check_dataset
+from core.evaluation.scores import baseline_warning
+from core.models.store import available_models, read_card
+from core.storage.runs import RunBusy, RunFolder, list_runs, new_run_dir
 
 
 FORM = {"arch": next(iter(ARCHITECTURES)), "epochs": 40, "batch_size": 128, "learning_rate": 0.0,
@@ -87,7 +87,7 @@ if submitted:
     start_arch = read_card(starts[start]).get("architecture", arch) if starts[start] else arch
     if not data:
         st.error("Not started: give a dataset in the sidebar or here.")
-    elif refusal := data_path_refusal(data):  # only folders the operator allows (core/allowed_paths.py)
+    elif refusal := data_path_refusal(data):  # only folders the operator allows (core/storage/allowed_paths.py)
         st.error(refusal)
     elif start_arch != arch:
         st.error(f"'{start}' has the architecture '{start_arch}', so it cannot start a {arch} run: choose its "

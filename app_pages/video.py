@@ -9,11 +9,11 @@ import plotly.express as px
 import streamlit as st
 
 from app_pages.tab_memory import kept_uploads, kept_widget
-from core.classes import hex_colors
-from core.model_store import ModelError, available_models, model_classes
-from core.prediction import FacePredictor
-from core.temporary_files import new_private_folder
-from core.video import EVERY, VIDEO_SUFFIXES, VideoError, predict_video
+from core.data.classes import hex_colors
+from core.models.store import ModelError, available_models, model_classes
+from core.prediction.pictures import FacePredictor
+from core.storage.temporary_files import new_private_folder
+from core.prediction.video import EVERY, VIDEO_SUFFIXES, VideoError, predict_video
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)
@@ -22,7 +22,7 @@ def predictor_of(path: str, mtime: float) -> FacePredictor:
 
 
 def analyse(predictor: FacePredictor, name: str, data: bytes, every: int) -> dict:
-    """Run the video through core.video in a fresh folder; return where the CSV and annotated video are."""
+    """Run the video through core.prediction.video in a fresh folder; return where the CSV and annotated video are."""
     folder = new_private_folder("fer-video-")  # mode 0700; folders left over for a day are removed first
     source = folder / Path(name).name
     source.write_bytes(data)

@@ -3,11 +3,11 @@ pictures at known angles and sizes, then found, cropped and classified again, th
 
 - before: the photo pipeline until now (Haar cascade, max side 960, scale factor 1.1; the box grown 10%),
 - MTCNN's box grown 10%, not turned,
-- after: MTCNN's eyes, the face turned upright and framed as FER-2013 frames faces (core.faces.PHOTO).
+- after: MTCNN's eyes, the face turned upright and framed as FER-2013 frames faces (core.vision.faces.PHOTO).
 
 A face not found counts as wrong. The 48x48 faces as they are give the ceiling. The shipped model, with
 the webcam's views (face and mirror) to keep the run short. `--framing` instead measures where
-FER-2013's faces have their eyes (core.faces.FER_EYE_CENTRE, FER_EYE_DISTANCE).
+FER-2013's faces have their eyes (core.vision.faces.FER_EYE_CENTRE, FER_EYE_DISTANCE).
 Usage: .venv/bin/python bench/alignment.py [--per-class 30] [--data ../shared/datasets/fer2013] [--conditions ...]
 """
 
@@ -23,11 +23,11 @@ sys.path.insert(0, str(PROJECT_ROOT))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from core.dataset import load_dataset  # noqa: E402
-from core.emotions import EMOTIONS  # noqa: E402
-from core.faces import PHOTO, Detection, crop_face, face_pixels, locate_faces  # noqa: E402
-from core.inference import LIVE_VIEWS  # noqa: E402
-from core.prediction import FacePredictor  # noqa: E402
+from core.data.dataset import load_dataset  # noqa: E402
+from core.data.emotions import EMOTIONS  # noqa: E402
+from core.vision.faces import PHOTO, Detection, crop_face, face_pixels, locate_faces  # noqa: E402
+from core.models.inference import LIVE_VIEWS  # noqa: E402
+from core.prediction.pictures import FacePredictor  # noqa: E402
 
 CANVAS = 400
 CONDITIONS = {"upright, 160 px": (0, 160, None), "turned 20 degrees, 160 px": (20, 160, None),

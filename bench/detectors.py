@@ -22,8 +22,8 @@ sys.path.insert(0, str(PROJECT_ROOT))
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from core.faces import VIDEO, Detection, detect_faces  # noqa: E402
-from core.imaging import read_image  # noqa: E402
+from core.vision.faces import VIDEO, Detection, detect_faces  # noqa: E402
+from core.vision.imaging import read_image  # noqa: E402
 from bench.predict import median_ms  # noqa: E402
 from tests.real_photos import FACES, PHOTOS, group_photo, rotated, score  # noqa: E402
 

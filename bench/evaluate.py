@@ -20,11 +20,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from core.architectures import ARCHITECTURES  # noqa: E402
-from core.dataset import load_dataset  # noqa: E402
-from core.evaluation import evaluate_model  # noqa: E402
-from core.export import fast_export  # noqa: E402
-from core.model_store import load_model, read_card  # noqa: E402
+from core.models.architectures import ARCHITECTURES  # noqa: E402
+from core.data.dataset import load_dataset  # noqa: E402
+from core.evaluation.scores import evaluate_model  # noqa: E402
+from core.evaluation.export import fast_export  # noqa: E402
+from core.models.store import load_model, read_card  # noqa: E402
 
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013" / "test"
 TARGET = 0.70

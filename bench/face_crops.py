@@ -1,5 +1,5 @@
 """How many real face crops Predict's small-picture check refuses: every picture of FER-2013's test split
-through core.faces.not_a_face_crop (flat or noise), and with --mtcnn a sample through MTCNN on the crop
+through core.vision.faces.not_a_face_crop (flat or noise), and with --mtcnn a sample through MTCNN on the crop
 upscaled 2x (with and without a 24-pixel border), the stricter check considered instead.
 
 Usage: .venv/bin/python bench/face_crops.py [--data ../shared/datasets/fer2013/test] [--mtcnn 12]
@@ -17,7 +17,7 @@ from PIL import Image
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from core.faces import PHOTO, locate_faces, not_a_face_crop  # noqa: E402
+from core.vision.faces import PHOTO, locate_faces, not_a_face_crop  # noqa: E402
 
 
 def main() -> int:

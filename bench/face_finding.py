@@ -1,5 +1,5 @@
-"""Face finding (core.faces.locate_faces, MTCNN) on pictures that trip it, before and after mirroring the picture
-outwards (core.faces.EDGE_PAD): phone screenshots (clocks, icons, text; half of them with a real face), crowded
+"""Face finding (core.vision.faces.locate_faces, MTCNN) on pictures that trip it, before and after mirroring the picture
+outwards (core.vision.faces.EDGE_PAD): phone screenshots (clocks, icons, text; half of them with a real face), crowded
 selfies with faces cut by the edges or partly hidden, photos cut through their face, and the 15 press photos.
 
 Made at run time from ../shared/photos (tests/screens_and_crowds.py); a box is the face as tests/real_photos.py
@@ -20,8 +20,8 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 import numpy as np  # noqa: E402
 
-from core import faces  # noqa: E402
-from core.imaging import read_image  # noqa: E402
+from core.vision import faces  # noqa: E402
+from core.vision.imaging import read_image  # noqa: E402
 from tests.real_photos import FACES, PHOTOS, group_photo, is_the_face  # noqa: E402
 from tests.screens_and_crowds import CUT_BY_EDGES, HIDDEN, crowds, edge_cuts, screenshots  # noqa: E402
 

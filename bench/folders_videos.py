@@ -44,7 +44,7 @@ def write_photos(folder: Path, count: int, start: int = 0) -> None:
 
 def seed_model(folder: Path) -> Path:
     """The seed notebook's network with random weights, saved as folder/seed.keras."""
-    from core.architectures import ARCHITECTURES
+    from core.models.architectures import ARCHITECTURES
 
     ARCHITECTURES["seed"].build(7).save(folder / "seed.keras")
     return folder / "seed.keras"

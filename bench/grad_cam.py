@@ -32,7 +32,7 @@ def main() -> int:
     start = time.perf_counter()
     import aiortc  # noqa: F401  (before TensorFlow, as app.py does: libsrtp loaded after it crashes the process)
 
-    from core.prediction import FacePredictor
+    from core.prediction.pictures import FacePredictor
     print(f"import: {seconds(start)}")
     from streamlit.testing.v1 import AppTest
     at = AppTest.from_file(str(root / "app.py"), default_timeout=600)

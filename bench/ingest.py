@@ -1,4 +1,4 @@
-"""Ingest benchmark: core.dataset.load_dataset (cold, then cached) against the seed notebook's approach.
+"""Ingest benchmark: core.data.dataset.load_dataset (cold, then cached) against the seed notebook's approach.
 
 The notebook read every image with PIL, turned it into a space-separated string through
 `list(img.getdata())`, appended it to a DataFrame with `df.loc[len(df)] = [pixels, label]`, and
@@ -24,8 +24,8 @@ from PIL import Image
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from core.dataset import IMAGE_SUFFIXES, load_dataset  # noqa: E402
-from core.emotions import label_of_folder  # noqa: E402
+from core.data.dataset import IMAGE_SUFFIXES, load_dataset  # noqa: E402
+from core.data.emotions import label_of_folder  # noqa: E402
 
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "datasets" / "fer2013" / "train"
 

@@ -4,7 +4,7 @@ seed notebook's network as the baseline, on the same machine in the same run.
 Per face: FacePredictor.classify_faces on one 48x48 crop, with the webcam's views (the face and its
 mirror) and with the photos' views (10: both, shifted). Per frame: the whole webcam pipeline on a
 640x480 portrait (Haar detection with the VIDEO settings, crop, classify with the webcam's views).
-Runtimes (--runtimes): the shipped model's exports (core/export.py: LiteRT and ONNX, float32,
+Runtimes (--runtimes): the shipped model's exports (core/evaluation/export.py: LiteRT and ONNX, float32,
 float16 and int8) against the Keras model, per face with both kinds of views, timed side by side
 (each repeat runs every runtime once, so a change of load hits them all alike).
 Usage: .venv/bin/python bench/predict.py [--repeats 200] [--runtimes [--exports DIR] [--data FER2013]]
@@ -27,12 +27,12 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from skimage import data as skimage_data  # noqa: E402
 
-from core.architectures import ARCHITECTURES  # noqa: E402
-from core.export import FORMATS, QUANTIZATIONS, REPRESENTATIVE_FACES, ExportedModel, convert, sample_faces  # noqa
-from core.faces import VIDEO  # noqa: E402
-from core.inference import DEFAULT_VIEWS as PHOTO_VIEWS, LIVE_VIEWS, face_probabilities  # noqa: E402
-from core.model_store import load_model, read_card  # noqa: E402
-from core.prediction import FacePredictor  # noqa: E402
+from core.models.architectures import ARCHITECTURES  # noqa: E402
+from core.evaluation.export import FORMATS, QUANTIZATIONS, REPRESENTATIVE_FACES, ExportedModel, convert, sample_faces  # noqa
+from core.vision.faces import VIDEO  # noqa: E402
+from core.models.inference import DEFAULT_VIEWS as PHOTO_VIEWS, LIVE_VIEWS, face_probabilities  # noqa: E402
+from core.models.store import load_model, read_card  # noqa: E402
+from core.prediction.pictures import FacePredictor  # noqa: E402
 
 
 def median_ms(action, repeats: int, warm_ups: int = 5) -> float:
@@ -98,7 +98,7 @@ def main() -> None:
         default = f"default ({read_card('default').get('architecture', '?')})"
         predictors = {"seed (notebook baseline)": FacePredictor(baseline),
                       f"{default}, keras": FacePredictor("default", use_export=False)}
-        fast = FacePredictor("default")  # with its checked fast export, where it has one (core.export)
+        fast = FacePredictor("default")  # with its checked fast export, where it has one (core.evaluation.export)
         if fast.runtime != "keras":
             predictors[f"{default}, {fast.runtime}"] = fast
         face = cv2.resize(skimage_data.astronaut()[60:170, 170:275].mean(axis=2).astype(np.uint8), (48, 48))[None]

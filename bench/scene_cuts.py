@@ -1,4 +1,4 @@
-"""Where to draw the line between a scene cut and ordinary motion (core.tracking.scene_change): the score of
+"""Where to draw the line between a scene cut and ordinary motion (core.vision.tracking.scene_change): the score of
 consecutive sampled frames for ordinary motion (pans, zooms, exposure changes, a face moving, sensor noise)
 and for cuts between different pictures (the real photos of ../shared/photos and skimage's pictures).
 
@@ -18,7 +18,7 @@ from skimage.util import img_as_ubyte
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from core.tracking import scene_change  # noqa: E402
+from core.vision.tracking import scene_change  # noqa: E402
 
 SIDE = (640, 360)  # every picture as a 16:9 frame
 PHOTOS = PROJECT_ROOT.parent / "shared" / "photos"

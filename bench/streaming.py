@@ -100,8 +100,8 @@ def _clock():
 def _model(arch: str):
     import keras
 
-    from core.architectures import ARCHITECTURES
-    from core.recipes import TrainingModel
+    from core.models.architectures import ARCHITECTURES
+    from core.training.recipes import TrainingModel
 
     model = TrainingModel(ARCHITECTURES[arch].build(7))  # augmentation in the step, as the job trains
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
@@ -112,10 +112,10 @@ def _memory_fit(data: str, arch: str):
     """What training from the dataset itself runs: fit on the training fold's uint8 arrays."""
     import keras
 
-    from core.dataset import load_dataset
-    from core.emotions import EMOTIONS
-    from core.training_config import TrainConfig
-    from core.training_data import prepare_training_data
+    from core.data.dataset import load_dataset
+    from core.data.emotions import EMOTIONS
+    from core.training.config import TrainConfig
+    from core.training.data import prepare_training_data
 
     prepared = prepare_training_data(load_dataset(data), TrainConfig(data=data, arch=arch))
     x = prepared["images"][prepared["train_indices"]][..., None]
@@ -132,8 +132,8 @@ def _memory_fit(data: str, arch: str):
 
 def _stream_fit(shards: str, arch: str):
     """What training from shards runs: fit on the shard stream."""
-    from core.streaming import fit_input, shard_training_data
-    from core.training_config import TrainConfig
+    from core.data.streaming import fit_input, shard_training_data
+    from core.training.config import TrainConfig
 
     _, _, source = shard_training_data(TrainConfig(data=str(shards), arch=arch))
     stream, _ = fit_input(source, 128, 0)
@@ -156,7 +156,7 @@ def _train_phase(args) -> int:
     """One process: shard (phase shard), or train --batches batches from the dataset (phase memory) or
     from shards; then print its peak resident memory in MB."""
     if args.phase == "shard":
-        from core.shards import write_shards
+        from core.data.shards import write_shards
 
         write_shards(args.source, args.out, shards=32)
     else:
@@ -181,7 +181,7 @@ def _synthetic_folder(root: Path, images: int) -> Path:
     """A Kaggle-layout train/ folder of `images` random 48x48 PNG faces (a bright bar per emotion on noise)."""
     import cv2
 
-    from core.emotions import EMOTIONS
+    from core.data.emotions import EMOTIONS
 
     rng = np.random.default_rng(0)
     for label, emotion in enumerate(EMOTIONS):

@@ -1,6 +1,6 @@
 """Training throughput (images/s) of the networks and recipes, side by side, on this machine.
 
-Each configuration is built and compiled as `python -m core train` does (core.recipes.TrainingModel,
+Each configuration is built and compiled as `python -m core train` does (core.training.recipes.TrainingModel,
 the job's optimiser), then all of them train in turns: every round gives each one --batches batches
 of random 48x48 faces (batch 128), so load from other processes falls on all alike. The figure is
 the median over rounds of images/s between the first and the last batch end (tracing excluded).
@@ -24,9 +24,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-from core.architectures import ARCHITECTURES  # noqa: E402
-from core.augmentation import FaceAugmentation  # noqa: E402
-from core.recipes import TrainingModel, build_optimizer  # noqa: E402
+from core.models.architectures import ARCHITECTURES  # noqa: E402
+from core.training.augmentation import FaceAugmentation  # noqa: E402
+from core.training.recipes import TrainingModel, build_optimizer  # noqa: E402
 
 BATCH = 128
 # name: (architecture, augmentation: "none" / "step" / "keras", mix, precision)
@@ -46,7 +46,7 @@ CONFIGS = {
 
 
 def keras_layer_augmentation(seed: int = 0) -> list[keras.Layer]:
-    """The augmentation the networks carried before core.augmentation (same ranges)."""
+    """The augmentation the networks carried before core.training.augmentation (same ranges)."""
     return [layers.RandomFlip("horizontal", seed=seed),
             layers.RandomRotation(10 / 360, fill_mode="nearest", seed=seed),
             layers.RandomTranslation(0.1, 0.1, fill_mode="nearest", seed=seed),

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.emotions import EMOTIONS
+from core.data.emotions import EMOTIONS
 
 
 def png(picture: np.ndarray, format: str = "PNG") -> bytes:
@@ -44,8 +44,8 @@ def synthetic(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def trained_runs_once(tmp_path_factory, synthetic) -> Path:
     """Two finished one-epoch 'seed' runs, trained once per session; tests get copies (trained_runs)."""
-    from core.training import train
-    from core.training_config import TrainConfig
+    from core.training.job import train
+    from core.training.config import TrainConfig
 
     runs = tmp_path_factory.mktemp("runs")
     with pytest.MonkeyPatch.context() as patch:

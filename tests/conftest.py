@@ -37,7 +37,7 @@ def fer_cache_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def allowed_data_dirs(tmp_path_factory):
     """The app may read datasets typed in its pages from the tests' temporary folders too (FER_ALLOWED_DATA_DIRS:
-    core/allowed_paths.py), besides its defaults, the project's parent folder and the home folder."""
+    core/storage/allowed_paths.py), besides its defaults, the project's parent folder and the home folder."""
     previous = os.environ.get("FER_ALLOWED_DATA_DIRS")
     os.environ["FER_ALLOWED_DATA_DIRS"] = os.pathsep.join(
         [str(tmp_path_factory.getbasetemp()), str(PROJECT_ROOT.parent), str(Path.home())])

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from core.training import train
-from core.training_config import TrainConfig
+from core.training.job import train
+from core.training.config import TrainConfig
 from tests.synthetic import write_folder_dataset
 
 

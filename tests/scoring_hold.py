@@ -1,7 +1,7 @@
 """Test-only hook for the browser tests' Streamlit server: holds a scoring open until the test lets it finish.
 
 The server calls install() only where FER_TEST_HOOK names this module (tests/browser.py), before the
-app runs: it wraps core.reports.evaluate_and_store (before app_pages.scoring imports it) so that a model
+app runs: it wraps core.evaluation.reports.evaluate_and_store (before app_pages.scoring imports it) so that a model
 whose folder holds a file named HOLD is not finished while that file exists: its progress callback is
 called again with the same counts every HOLD_POLL_S instead. That callback draws the page's progress bar,
 and drawing is where Streamlit stops the script for a rerun, so a Cancel click ends the held scoring as it
@@ -33,7 +33,7 @@ def held(evaluate_and_store):
 
 
 def install() -> None:
-    import aiortc  # noqa: F401  before TensorFlow (core.reports imports Keras), as app.py does: else a segfault
-    import core.reports
+    import aiortc  # noqa: F401  before TensorFlow (core.evaluation.reports imports Keras), as app.py does: else a segfault
+    import core.evaluation.reports
 
-    core.reports.evaluate_and_store = held(core.reports.evaluate_and_store)
+    core.evaluation.reports.evaluate_and_store = held(core.evaluation.reports.evaluate_and_store)

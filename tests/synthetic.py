@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.emotions import EMOTIONS
+from core.data.emotions import EMOTIONS
 
 
 def face_pattern(label: int, rng: np.random.Generator) -> np.ndarray:

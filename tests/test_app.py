@@ -3,7 +3,7 @@
 Each page must render without an exception with no dataset configured, with a small synthetic
 dataset in the Kaggle layout (train/<emotion>/*.png, test/<emotion>/*.png), and, for the Dataset
 page, with the shared FER-2013 when it is present. Models are tiny 'seed' networks trained for one
-epoch on the synthetic data into a temporary runs folder, where core.model_store finds them as runs.
+epoch on the synthetic data into a temporary runs folder, where core.models.store finds them as runs.
 """
 
 import io
@@ -20,14 +20,14 @@ import numpy as np
 import streamlit_webrtc
 from streamlit.testing.v1 import AppTest
 
-import core.model_store
-import core.runs
-from core.dataset import load_dataset
-from core.emotions import EMOTIONS
-from core.evaluation import evaluate_model
-from core.frame_rate import FrameRate
-from core.model_store import load_model
-from core.runs import RunFolder, list_runs, new_run_dir, portable_path, write_json
+import core.models.store
+import core.storage.runs
+from core.data.dataset import load_dataset
+from core.data.emotions import EMOTIONS
+from core.evaluation.scores import evaluate_model
+from core.vision.frame_rate import FrameRate
+from core.models.store import load_model
+from core.storage.runs import RunFolder, list_runs, new_run_dir, portable_path, write_json
 from tests.app_fixtures import make_dataset, png  # the fixtures synthetic and trained_runs: see conftest.py
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def environment(monkeypatch, tmp_path):
     monkeypatch.delenv("FER_DATA", raising=False)
     monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+    monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
 
 
 def page(name: str) -> AppTest:
@@ -297,7 +297,7 @@ def test_predict_page_classifies_uploads_and_names_bad_files(monkeypatch, traine
     monkeypatch.setenv("FER_RUNS_DIR", str(trained_runs))
     at = page("predict")
     assert "live video is not available here" in texts(at.warning)  # no browser: contained, not a traceback
-    # 8x8 blotches: a small picture that may be a face crop (noise would be none: core.faces.not_a_face_crop)
+    # 8x8 blotches: a small picture that may be a face crop (noise would be none: core.vision.faces.not_a_face_crop)
     face = np.clip(np.kron(np.random.default_rng(1).normal(120, 30, (8, 8)), np.ones((8, 8))), 0, 255).astype(np.uint8)
     blank = np.full((300, 400, 3), 200, np.uint8)
     at.file_uploader[0].set_value([("face.png", png(face), "image/png"), ("broken.jpg", b"garbage", "image/jpeg"),
@@ -353,8 +353,8 @@ def test_frame_rate_counts_frames_in_its_window():
 
 
 def test_home_shows_the_shipped_default_model_and_its_scores(monkeypatch):
-    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", core.runs.DEFAULT_MODEL_DIR)
-    card = core.model_store.read_card("default")
+    monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", core.storage.runs.DEFAULT_MODEL_DIR)
+    card = core.models.store.read_card("default")
     at = page("home")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Architecture"] == (f"ensemble of {len(card['members'])}" if "members" in card

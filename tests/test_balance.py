@@ -1,12 +1,12 @@
-"""core.balance: the stratified train/validation split and the imbalance strategies on the training fold."""
+"""core.data.balance: the stratified train/validation split and the imbalance strategies on the training fold."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from core.balance import STRATEGIES, balance_indices, class_counts, split_train_val
-from core.dataset import load_dataset
-from core.emotions import EMOTIONS
+from core.data.balance import STRATEGIES, balance_indices, class_counts, split_train_val
+from core.data.dataset import load_dataset
+from core.data.emotions import EMOTIONS
 
 COUNTS = [50, 6, 40, 100, 60, 45, 30]  # imbalanced like FER-2013: disgust rare, happy common
 

@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.emotions import EMOTIONS
-from core.runs import RunFolder, list_runs
+from core.data.emotions import EMOTIONS
+from core.storage.runs import RunFolder, list_runs
 from tests.browser import (CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, streamlit_server, wait_for_app,
                            write_y4m)
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
@@ -232,7 +232,7 @@ def is_annotated(frame: np.ndarray, source: np.ndarray) -> bool:
     """True when the frame carries the app's drawing on the source picture's face: it differs from the
     source far more on that face's box and its "emotion NN%" label than elsewhere (video compression alone
     changes both alike)."""
-    from core.faces import VIDEO, detect_faces
+    from core.vision.faces import VIDEO, detect_faces
 
     if frame.shape != source.shape:
         return False

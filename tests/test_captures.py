@@ -1,4 +1,4 @@
-"""core.captures (a set of examples of one's own classes, in a folder) and core.recording (webcam frames
+"""core.data.captures (a set of examples of one's own classes, in a folder) and core.prediction.recording (webcam frames
 turned into examples and live predictions off the video thread), without Streamlit."""
 
 import io
@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import core.captures
-from core.captures import (MIN_EXAMPLES, CaptureError, CaptureSet, clean_class_name, clean_person, data_dir,
+import core.data.captures
+from core.data.captures import (MIN_EXAMPLES, CaptureError, CaptureSet, clean_class_name, clean_person, data_dir,
                            new_session_id, session_folder)
-from core.dataset import load_dataset
-from core.recording import FrameWorker, LivePredictor, Recorder
+from core.data.dataset import load_dataset
+from core.prediction.recording import FrameWorker, LivePredictor, Recorder
 from tests.synthetic import face_pattern
 
 
@@ -236,7 +236,7 @@ def test_sessions_root_is_private_and_stale_sessions_go(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     old = session_folder(new_session_id())
     assert stat.S_IMODE(old.parent.stat().st_mode) == 0o700 and old.parent.parent == tmp_path
-    long_ago = time.time() - core.captures.SESSION_MAX_AGE_S - 60
+    long_ago = time.time() - core.data.captures.SESSION_MAX_AGE_S - 60
     os.utime(old, (long_ago, long_ago))
     fresh = session_folder(new_session_id())
     assert fresh.exists() and not old.exists()

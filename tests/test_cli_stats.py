@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from core.cli import main
-from core.emotions import EMOTIONS
+from core.data.emotions import EMOTIONS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TRAIN = {"angry": 3, "disgust": 1, "fear": 2, "happy": 5, "neutral": 2, "sad": 0, "surprise": 1}

@@ -1,4 +1,4 @@
-"""core.dataset on every input layout, its cache, a corpus of bad inputs, and the real FER-2013 copy.
+"""core.data.dataset on every input layout, its cache, a corpus of bad inputs, and the real FER-2013 copy.
 
 Synthetic images are written by the tests into tmp_path (PNG wherever pixels must survive exactly).
 """
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import core.dataset
-from core.dataset import DatasetError, load_dataset
-from core.emotions import EMOTIONS
+import core.data.dataset
+from core.data.dataset import DatasetError, load_dataset
+from core.data.emotions import EMOTIONS
 
 # Written out here rather than imported, so the tests check the mapping instead of repeating it.
 CSV_CODE_NAMES = {0: "angry", 1: "disgust", 2: "fear", 3: "happy", 4: "sad", 5: "surprise", 6: "neutral"}
@@ -237,7 +237,7 @@ def test_second_load_comes_from_the_cache_under_fer_cache_dir(tmp_path, monkeypa
     assert len(files) == 1, files
     assert first.skipped and first.warnings and first.converted == 1
 
-    monkeypatch.setattr(core.dataset, "_read_split_folders", fail_if_decoding)
+    monkeypatch.setattr(core.data.dataset, "_read_split_folders", fail_if_decoding)
     second = load_dataset(tmp_path / "fer")
     assert_same_dataset(first, second)
     assert list(cache.glob("*.npz")) == files
@@ -278,7 +278,7 @@ def test_touching_a_file_alone_invalidates_the_cache(tmp_path, monkeypatch):
     load_dataset(tmp_path / "fer")
     file = tmp_path / "fer" / "train" / "happy" / "0.png"
     os.utime(file, ns=(file.stat().st_atime_ns, file.stat().st_mtime_ns + 1))  # a touch alone is enough
-    monkeypatch.setattr(core.dataset, "_read_split_folders", fail_if_decoding)
+    monkeypatch.setattr(core.data.dataset, "_read_split_folders", fail_if_decoding)
     with pytest.raises(AssertionError, match="decoded again"):
         load_dataset(tmp_path / "fer")
 
@@ -292,7 +292,7 @@ def test_an_unreadable_cache_file_is_rebuilt(tmp_path, damage):
     data = cache_file.read_bytes()
     cache_file.write_bytes({"truncated": data[: len(data) // 2], "garbage": b"not a cache", "empty": b""}[damage])
     assert_same_dataset(good, load_dataset(tmp_path / "fer", cache_dir=cache))
-    assert_same_dataset(good, core.dataset._read_cache(cache_file))  # and written again
+    assert_same_dataset(good, core.data.dataset._read_cache(cache_file))  # and written again
 
 
 # --- bad inputs ------------------------------------------------------------------------------

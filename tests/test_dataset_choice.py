@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 import app_pages.dataset_reading
-import core.dataset
+import core.data.dataset
 from tests.test_app import environment, page, texts  # noqa: F401 (environment: a fixture)
 
 
@@ -45,7 +45,7 @@ def test_dataset_page_shows_its_reading_then_a_revisit_reads_nothing(monkeypatch
     monkeypatch.setenv("FER_DATA", str(synthetic))
     st.cache_resource.clear()
     reads = []
-    real = core.dataset.load_dataset
+    real = core.data.dataset.load_dataset
     monkeypatch.setattr(app_pages.dataset_reading, "load_dataset", lambda *a, **k: reads.append(a) or real(*a, **k))
     at = page("dataset")
     [status] = at.status

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from skimage import data as skimage_data
 
-from core.emotions import EMOTIONS
-from core.model_store import load_model, model_file, read_card
-from core.prediction import FacePredictor
-from core.runs import DEFAULT_MODEL_DIR, PROJECT_ROOT
+from core.data.emotions import EMOTIONS
+from core.models.store import load_model, model_file, read_card
+from core.prediction.pictures import FacePredictor
+from core.storage.runs import DEFAULT_MODEL_DIR, PROJECT_ROOT
 
 # On FER-2013 PublicTest (../shared/datasets/fer2013/test), with the default test-time views.
 MIN_TEST_ACCURACY = 0.70

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.distributed import lost_worker_message, worker_from_environment
-from core.model_store import load_model
-from core.runs import RunFolder
-from core.shards import write_shards
+from core.training.distribution import lost_worker_message, worker_from_environment
+from core.models.store import load_model
+from core.storage.runs import RunFolder
+from core.data.shards import write_shards
 from tests.synthetic import write_folder_dataset
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.runs import portable_path  # cards name models without the machine's folders
-from core.ensemble import build_ensemble, combine
-from core.inference import face_probabilities, face_views
-from core.model_store import load_model, model_file, save_model
-from core.training import train
-from core.training_config import TrainConfig
+from core.storage.runs import portable_path  # cards name models without the machine's folders
+from core.training.ensemble import build_ensemble, combine
+from core.models.inference import face_probabilities, face_views
+from core.models.store import load_model, model_file, save_model
+from core.training.job import train
+from core.training.config import TrainConfig
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -11,11 +11,11 @@ import pytest
 import streamlit as st
 from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
 
-import core.reports
-from core.dataset import load_dataset
-from core.emotions import EMOTIONS
-from core.evaluation import evaluate_model
-from core.model_store import load_model
+import core.evaluation.reports
+from core.data.dataset import load_dataset
+from core.data.emotions import EMOTIONS
+from core.evaluation.scores import evaluate_model
+from core.models.store import load_model
 from tests.app_fixtures import make_dataset
 from tests.test_app import environment, page, texts  # noqa: F401
 
@@ -28,7 +28,7 @@ def counted(monkeypatch):
     def counting(model, images, labels, sources=None, views="shifted", progress=None, *more):
         calls.append((len(images), progress is not None))
         return evaluate_model(model, images, labels, sources, views, progress, *more)
-    monkeypatch.setattr(core.reports, "evaluate_model", counting)
+    monkeypatch.setattr(core.evaluation.reports, "evaluate_model", counting)
     return calls
 
 
@@ -156,12 +156,12 @@ def test_a_sample_is_stratified_scored_once_and_kept_apart_from_the_whole_split(
     dataset = load_dataset(make_dataset(tmp_path / "data"))
     model = next(trained_runs.glob("*/model.keras"))
     scorer = (load_model(model), "keras")
-    report = core.reports.evaluate_and_store(scorer, model, dataset, "test", "single", "keras", sample=14)
+    report = core.evaluation.reports.evaluate_and_store(scorer, model, dataset, "test", "single", "keras", sample=14)
     labels = dataset.split("test").labels
     assert counted == [(14, False)] and len(report["indices"]) == len(set(report["indices"])) == 14
     assert np.bincount(labels[report["indices"]], minlength=7).tolist() == [2] * 7  # each class in its share
-    assert core.reports.stored_report(model, dataset, "test", "single", "keras", 14) == report
-    assert core.reports.stored_report(model, dataset, "test", "single", "keras") is None  # the whole split: not yet
+    assert core.evaluation.reports.stored_report(model, dataset, "test", "single", "keras", 14) == report
+    assert core.evaluation.reports.stored_report(model, dataset, "test", "single", "keras") is None  # the whole split: not yet
 
 
 def test_the_confusion_matrix_shows_counts_and_row_shares_with_the_diagonal_framed():

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from core.cli import main
-from core.evaluation import baseline_note, baseline_warning, evaluate_model, score_predictions, stratified_sample
-from core.model_store import load_model
+from core.evaluation.scores import baseline_note, baseline_warning, evaluate_model, score_predictions, stratified_sample
+from core.models.store import load_model
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.synthetic import write_folder_dataset
 

@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from core import cli
-from core.ensemble import combine
-from core.explain import explain_faces, heatmaps
+from core.training.ensemble import combine
+from core.vision.explain import explain_faces, heatmaps
 
 REGION = (slice(4, 20), slice(4, 20))  # the top-left square that decides the class
 BLOB = 10  # side of a bright square

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from core import cli
-from core.architectures import AUGMENTATION_LAYERS, build_seed
-from core.ensemble import combine
-from core.dataset import load_dataset
-from core.export import ExportedModel, convert, export_model, inference_copy, sample_faces
-from core.prediction import FacePredictor
-from core.reports import report_file
+from core.models.architectures import AUGMENTATION_LAYERS, build_seed
+from core.training.ensemble import combine
+from core.data.dataset import load_dataset
+from core.evaluation.export import ExportedModel, convert, export_model, inference_copy, sample_faces
+from core.prediction.pictures import FacePredictor
+from core.evaluation.reports import report_file
 from tests.synthetic import write_folder_dataset
 
 

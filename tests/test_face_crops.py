@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.dataset import decode_face
-from core.faces import find_and_crop, no_face_reason, not_a_face_crop
+from core.data.dataset import decode_face
+from core.vision.faces import find_and_crop, no_face_reason, not_a_face_crop
 from tests.hostile import command
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.synthetic import face_pattern

@@ -5,8 +5,8 @@ every face with no false box in tests/test_real_photos.py, which runs the same d
 import numpy as np
 import pytest
 
-from core.faces import locate_faces
-from core.imaging import read_image
+from core.vision.faces import locate_faces
+from core.vision.imaging import read_image
 from tests.real_photos import FACES, PHOTOS, score
 from tests.screens_and_crowds import CUT_BY_EDGES, HIDDEN, crowds, edge_cuts, screenshot
 

@@ -1,4 +1,4 @@
-"""A folder of photos into a CSV (core.folder_prediction): rows per photo, streaming, and resuming a
+"""A folder of photos into a CSV (core.prediction.folders): rows per photo, streaming, and resuming a
 stopped run without duplicating or skipping a photo."""
 
 import csv
@@ -10,11 +10,11 @@ from PIL import Image
 from skimage import data as skimage_data
 
 from core.cli import main
-from core.emotions import EMOTIONS
-from core.folder_prediction import columns, photo_paths, predict_folder
+from core.data.emotions import EMOTIONS
+from core.prediction.folders import columns, photo_paths, predict_folder
 
 COLUMNS = columns(list(EMOTIONS))
-from core.prediction import FacePredictor
+from core.prediction.pictures import FacePredictor
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.synthetic import face_pattern
 
@@ -32,7 +32,7 @@ def predictor(tiny_model) -> FacePredictor:
 def photos(tmp_path_factory) -> tuple[Path, dict[str, int]]:
     """A folder tree of photos and the number of faces each holds (-1: unreadable).
 
-    Small gray pictures that may show a face (not flat, not noise: core.faces.not_a_face_crop) are taken whole
+    Small gray pictures that may show a face (not flat, not noise: core.vision.faces.not_a_face_crop) are taken whole
     as one face crop; the astronaut has one face a detector finds.
     """
     root = tmp_path_factory.mktemp("photos")

@@ -10,8 +10,8 @@ import cv2
 import pytest
 from skimage import data as skimage_data
 
-from core.folder_prediction import predict_folder, resume_point
-from core.prediction import FacePredictor
+from core.prediction.folders import predict_folder, resume_point
+from core.prediction.pictures import FacePredictor
 from tests.hostile import refused
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 

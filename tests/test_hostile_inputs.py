@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import archives, dataset
-from core.dataset import DatasetError, evict_oldest, load_dataset, save_upload
-from core.emotions import EMOTIONS
-from core.runs import RunFolder
+from core.data import archives
+from core.data import dataset
+from core.data.dataset import DatasetError, evict_oldest, load_dataset, save_upload
+from core.data.emotions import EMOTIONS
+from core.storage.runs import RunFolder
 from tests.hostile import command, refused, snapshot
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.synthetic import face_pattern, write_folder_dataset
@@ -300,7 +301,7 @@ def test_a_status_check_never_makes_a_start_fail_as_already_running(tmp_path):
     assert not run.is_running()
 
 
-# --- pictures (read by core/imaging.py and core/faces.py) ---------------------------------------------------
+# --- pictures (read by core/vision/imaging.py and core/vision/faces.py) ---------------------------------------------------
 
 def test_a_thin_or_single_pixel_picture_is_not_classified_and_loses_no_other_result(capsys, tiny_model, tmp_path):
     Image.fromarray(np.zeros((3000, 1), np.uint8)).save(tmp_path / "thin.png")
@@ -318,7 +319,7 @@ def test_a_thin_or_single_pixel_picture_is_not_classified_and_loses_no_other_res
 
 
 def test_a_16_bit_picture_is_read_as_it_looks_not_white(tmp_path):
-    from core.imaging import read_image
+    from core.vision.imaging import read_image
 
     deep = (np.linspace(0, 65535, 48 * 48).reshape(48, 48)).astype(np.uint16)
     Image.fromarray(deep).save(tmp_path / "deep.png")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from core.dataset import load_dataset
-from core.runs import CHECKPOINT_STATE_ENTRY, RunFolder
+from core.data.dataset import load_dataset
+from core.storage.runs import CHECKPOINT_STATE_ENTRY, RunFolder
 from tests.hostile import command, refused, snapshot
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 

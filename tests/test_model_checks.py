@@ -11,11 +11,11 @@ from pathlib import Path
 import keras
 import pytest
 
-from core import model_checks
-from core.architectures import ARCHITECTURES
-from core.ensemble import combine
-from core.model_checks import MAX_PARAMETERS, check_model_archive
-from core.model_store import ModelError, load_model
+from core.models import checks as model_checks
+from core.models.architectures import ARCHITECTURES
+from core.training.ensemble import combine
+from core.models.checks import MAX_PARAMETERS, check_model_archive
+from core.models.store import ModelError, load_model
 from tests.hostile import PRINT_OWN_PEAK, refused
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
@@ -67,7 +67,7 @@ def test_the_refusal_stays_under_2_gb(saved, tmp_path):
     path = rewritten(saved, tmp_path / "huge.keras", huge_dense)
     probe = textwrap.dedent("""
         import sys
-        from core.model_store import ModelError, load_model
+        from core.models.store import ModelError, load_model
         try:
             load_model(sys.argv[1])
         except ModelError as error:
@@ -87,7 +87,7 @@ def test_the_refusal_stays_under_2_gb(saved, tmp_path):
      "holds keras.initializers.Lambda"),
     (lambda c: layer(c, "Dense")["config"].update(units=-3), "declares a size of -3"),
     (lambda c: layer(c, "Dense")["config"].update(units="7"), "declares a size of 7"),
-    (lambda c: c.update(class_name="TrainingModel", module="core.recipes"), "holds core.recipes.TrainingModel"),
+    (lambda c: c.update(class_name="TrainingModel", module="core.training.recipes"), "holds core.training.recipes.TrainingModel"),
 ])
 def test_a_layer_or_setting_the_product_never_makes_is_refused_by_name(saved, tmp_path, change, match):
     path = rewritten(saved, tmp_path / "odd.keras", change)
@@ -110,7 +110,7 @@ def test_every_network_the_product_builds_is_counted_exactly(tmp_path):
 def test_the_shipped_model_and_a_runs_checkpoint_pass(tiny_model):
     assert check_model_archive(PROJECT_ROOT / "models" / "default" / "model.keras")["parameters"] == 8_819_349
     check_model_archive(tiny_model / "checkpoint.keras", checkpoint=True)  # the training wrapper, its optimiser
-    with pytest.raises(ModelError, match="core.recipes.TrainingModel"):
+    with pytest.raises(ModelError, match="core.training.recipes.TrainingModel"):
         check_model_archive(tiny_model / "checkpoint.keras")  # never as a model to predict with
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.imaging import ImageError, read_image
-from core.safe_files import MAX_FILE_BYTES
+from core.vision.imaging import ImageError, read_image
+from core.storage.safe_files import MAX_FILE_BYTES
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS, require_browser, streamlit_server, wait_for_app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.balance import split_by_person
+from core.data.balance import split_by_person
 from core.cli import main
-from core.dataset import load_dataset
-from core.emotions import EMOTIONS
-from core.model_store import model_classes
-from core.prediction import FacePredictor, draw_predictions
-from core.runs import RunFolder
+from core.data.dataset import load_dataset
+from core.data.emotions import EMOTIONS
+from core.models.store import model_classes
+from core.prediction.pictures import FacePredictor, draw_predictions
+from core.storage.runs import RunFolder
 from tests.hostile import command, refused
 from tests.synthetic import face_pattern, write_moving_faces_video
 
@@ -127,7 +127,7 @@ def test_predict_json_csv_and_drawing_use_the_own_classes(own_run, tmp_path, cap
 
 
 def test_video_rows_and_grad_cam_use_the_own_classes(own_run, tmp_path, capsys):
-    from core.video import columns, predict_video
+    from core.prediction.video import columns, predict_video
 
     predictor = FacePredictor(own_run)
     video = write_moving_faces_video(tmp_path / "two.mp4", frames=6)

@@ -13,15 +13,15 @@ from types import SimpleNamespace
 import pytest
 import streamlit_webrtc
 
-import core.model_store
-import core.runs
-from core.architectures import ARCHITECTURES
-from core.balance import STRATEGIES
+import core.models.store
+import core.storage.runs
+from core.models.architectures import ARCHITECTURES
+from core.data.balance import STRATEGIES
 from core.cli import main
 from core.cli.parser import ARCHITECTURE_NAMES, BALANCE_STRATEGIES, RUNTIME_NAMES
-from core.export import RUNTIMES
-from core.frame_rate import FrameRate
-from core.runs import RunFolder, start_training_process
+from core.evaluation.export import RUNTIMES
+from core.vision.frame_rate import FrameRate
+from core.storage.runs import RunFolder, start_training_process
 from tests.test_app import environment, page, texts  # noqa: F401 (environment: a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +112,7 @@ def test_frame_rate_tells_a_stalled_video_from_one_not_started():
 
 
 def test_train_page_names_an_ensembles_architecture_without_a_ensemble(monkeypatch, synthetic):
-    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", core.runs.DEFAULT_MODEL_DIR)  # the shipped ensemble
+    monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", core.storage.runs.DEFAULT_MODEL_DIR)  # the shipped ensemble
     at = page("train")
     at.selectbox(key="init_from").set_value(next(o for o in at.selectbox(key="init_from").options
                                                  if o.startswith("default")))

@@ -13,8 +13,8 @@ import pytest
 from PIL import EpsImagePlugin, Image
 from skimage import data as skimage_data
 
-from core.dataset import decode_face
-from core.imaging import PICTURE_FORMATS, ImageError, read_image
+from core.data.dataset import decode_face
+from core.vision.imaging import PICTURE_FORMATS, ImageError, read_image
 from tests.hostile import PRINT_OWN_PEAK, command
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
@@ -77,7 +77,7 @@ def test_a_format_outside_the_allowlist_is_refused_although_pillow_could_read_it
 
 PEAK_PROBE = textwrap.dedent("""
     import sys
-    from core.imaging import ImageError, read_image
+    from core.vision.imaging import ImageError, read_image
     try:
         print(read_image(sys.argv[1]).shape)
     except ImageError as error:

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 from skimage import data as skimage_data
 
-from core.faces import VIDEO, detect_faces, find_and_crop, no_face_reason
-from core.imaging import MAX_SIDE, ImageError, read_image
-from core.prediction import FacePredictor
-from core.uploads import MAX_FILES, MAX_TOTAL_MB, uploads_to_take
+from core.vision.faces import VIDEO, detect_faces, find_and_crop, no_face_reason
+from core.vision.imaging import MAX_SIDE, ImageError, read_image
+from core.prediction.pictures import FacePredictor
+from core.storage.uploads import MAX_FILES, MAX_TOTAL_MB, uploads_to_take
 from tests.synthetic import face_pattern
 
 

@@ -3,8 +3,8 @@ with native bfloat16 instructions."""
 
 from pathlib import Path
 
-from core.hardware import cpu_flags, training_on_cpu
-from core.precision import automatic_precision, native_bfloat16
+from core.training.hardware import cpu_flags, training_on_cpu
+from core.training.precision import automatic_precision, native_bfloat16
 
 CPUINFO = """processor\t: 0
 vendor_id\t: AuthenticAMD

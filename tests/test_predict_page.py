@@ -13,9 +13,9 @@ from PIL import Image
 from skimage import data as skimage_data
 from streamlit.testing.v1 import AppTest
 
-import core.model_store
-import core.prediction
-import core.uploads
+import core.models.store
+import core.prediction.pictures
+import core.storage.uploads
 from tests.synthetic import face_pattern
 from tests.test_app import APP, texts
 
@@ -31,7 +31,7 @@ def predict_page(monkeypatch, tmp_path, tiny_model) -> AppTest:
     """The Predict page over a runs folder holding only the tiny model."""
     monkeypatch.setenv("FER_RUNS_DIR", str(tiny_model.parent))
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+    monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.switch_page("app_pages/predict.py").run()
@@ -70,7 +70,7 @@ def test_a_one_pixel_picture_is_too_small_to_show_a_face(predict_page):
 
 
 def test_too_many_uploads_are_bounded_with_one_line(predict_page, monkeypatch):
-    monkeypatch.setattr(core.uploads, "MAX_FILES", 2)
+    monkeypatch.setattr(core.storage.uploads, "MAX_FILES", 2)
     face = jpeg(np.full((48, 48, 3), 120, np.uint8))
     predict_page.file_uploader[0].set_value([(f"{i}.jpg", face, "image/jpeg") for i in range(3)]).run()
     assert not predict_page.exception
@@ -80,12 +80,12 @@ def test_too_many_uploads_are_bounded_with_one_line(predict_page, monkeypatch):
 
 def test_sixty_uploads_are_all_shown_and_a_rerun_does_not_predict_them_again(predict_page, monkeypatch):
     calls = []
-    original = core.prediction.FacePredictor.predict_file
-    monkeypatch.setattr(core.prediction.FacePredictor, "predict_file",
+    original = core.prediction.pictures.FacePredictor.predict_file
+    monkeypatch.setattr(core.prediction.pictures.FacePredictor, "predict_file",
                         lambda self, data: calls.append(len(data)) or original(self, data))
     rng = np.random.default_rng(2)
     faces = [(f"face-{i}.jpg", jpeg(np.dstack([cv2.resize(face_pattern(i % 7, rng), (64, 64))] * 3)), "image/jpeg")
-             for i in range(60)]  # small pictures that may be face crops (not noise: core.faces.not_a_face_crop)
+             for i in range(60)]  # small pictures that may be face crops (not noise: core.vision.faces.not_a_face_crop)
     predict_page.file_uploader[0].set_value(faces).run()
     assert not predict_page.exception, [e.value for e in predict_page.exception]
     assert len(predict_page.image) == 60 and len(predict_page.get("plotly_chart")) == 60 and len(calls) == 60
@@ -95,8 +95,8 @@ def test_sixty_uploads_are_all_shown_and_a_rerun_does_not_predict_them_again(pre
 
 def test_uploads_and_their_results_are_kept_across_pages_until_cleared(predict_page, monkeypatch):
     calls = []
-    original = core.prediction.FacePredictor.predict_file
-    monkeypatch.setattr(core.prediction.FacePredictor, "predict_file",
+    original = core.prediction.pictures.FacePredictor.predict_file
+    monkeypatch.setattr(core.prediction.pictures.FacePredictor, "predict_file",
                         lambda self, data: calls.append(len(data)) or original(self, data))
     photo = jpeg(skimage_data.astronaut())
     predict_page.file_uploader[0].set_value([("me.jpg", photo, "image/jpeg")]).run()
@@ -130,9 +130,9 @@ def test_grad_cam_shows_its_progress_while_it_works_and_is_kept(predict_page, mo
         yield
         spinning.append(None)
 
-    original = core.prediction.FacePredictor.explain
+    original = core.prediction.pictures.FacePredictor.explain
     monkeypatch.setattr(streamlit, "spinner", spinner)
-    monkeypatch.setattr(core.prediction.FacePredictor, "explain",
+    monkeypatch.setattr(core.prediction.pictures.FacePredictor, "explain",
                         lambda self, faces: explained.append(spinning[-1:]) or original(self, faces))
     predict_page.file_uploader[0].set_value([("me.jpg", jpeg(skimage_data.astronaut()), "image/jpeg")]).run()
     next(t for t in predict_page.toggle if t.label == "Why this label?").set_value(True).run()

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from skimage import data as skimage_data
 
-from core.faces import PHOTO, VIDEO, crop_face, detect_faces
-from core.imaging import ImageError
-from core.model_store import ModelError, load_model
-from core.prediction import FacePredictor, draw_predictions
+from core.vision.faces import PHOTO, VIDEO, crop_face, detect_faces
+from core.vision.imaging import ImageError
+from core.models.store import ModelError, load_model
+from core.prediction.pictures import FacePredictor, draw_predictions
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.synthetic import face_pattern
 
@@ -57,7 +57,7 @@ def test_a_picture_without_a_face_is_an_empty_answer(predictor):
 def test_many_pictures_at_once_keep_their_own_faces(predictor):
     results = predictor.predict_many([np.full((300, 400, 3), 90, np.uint8), skimage_data.astronaut(),
                                       face_pattern(3, np.random.default_rng(0)), np.zeros((48, 48), np.uint8)])
-    assert [len(faces) for faces in results] == [0, 1, 1, 0]  # a flat crop is no face (core.faces.not_a_face_crop)
+    assert [len(faces) for faces in results] == [0, 1, 1, 0]  # a flat crop is no face (core.vision.faces.not_a_face_crop)
 
 
 @pytest.mark.parametrize("content, reason", [(b"", "empty"), (b"hello, not a picture", "not an image"),

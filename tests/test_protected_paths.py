@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-import core.training
-from core import protected_paths
-from core.protected_paths import ProtectedPath, check_model_folder, check_writable
-from core.runs import DEFAULT_MODEL_DIR
+import core.training.job
+from core.storage import protected_paths
+from core.storage.protected_paths import ProtectedPath, check_model_folder, check_writable
+from core.storage.runs import DEFAULT_MODEL_DIR
 from tests.hostile import refused, snapshot
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
@@ -76,7 +76,7 @@ def test_a_hard_link_to_an_input_is_the_input(tmp_path):
 
 
 def test_a_training_run_folder_is_checked_like_an_ensemble_folder(tmp_path, tiny_model, tiny_data):
-    """The check core.training._check_new_run makes (one line: check_model_folder(run.path, inputs))."""
+    """The check core.training.job._check_new_run makes (one line: check_model_folder(run.path, inputs))."""
     inputs = [str(tiny_data), str(tiny_model / "model.keras")]
     for run_dir, match in ((DEFAULT_MODEL_DIR, "the shipped model"), (tiny_model, "is one of this command's inputs"),
                            (tiny_data / "runs", "inside")):
@@ -85,8 +85,8 @@ def test_a_training_run_folder_is_checked_like_an_ensemble_folder(tmp_path, tiny
     check_model_folder(tmp_path / "new-run", inputs)
 
 
-@pytest.mark.skipif("check_model_folder" not in inspect.getsource(core.training._check_new_run),
-                    reason="core.training._check_new_run does not call core.protected_paths.check_model_folder yet")
+@pytest.mark.skipif("check_model_folder" not in inspect.getsource(core.training.job._check_new_run),
+                    reason="core.training.job._check_new_run does not call core.storage.protected_paths.check_model_folder yet")
 def test_training_into_the_shipped_folder_is_refused_through_the_command_line(capsys, shipped, tiny_data):
     refused(capsys, "train", tiny_data, "--run-dir", "models/default", "--arch", "seed", "--epochs", "1",
             match="models/default")

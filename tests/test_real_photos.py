@@ -5,8 +5,8 @@ upright, framed as FER-2013 frames its faces."""
 import numpy as np
 import pytest
 
-from core.faces import FER_EYE_CENTRE, FER_EYE_DISTANCE, crop_face, find_and_crop, locate_faces
-from core.imaging import read_image
+from core.vision.faces import FER_EYE_CENTRE, FER_EYE_DISTANCE, crop_face, find_and_crop, locate_faces
+from core.vision.imaging import read_image
 from tests.real_photos import FACES, PHOTOS, group_photo, rotated, score
 
 

@@ -6,14 +6,14 @@ import keras
 import numpy as np
 import pytest
 
-from core.runs import portable_path  # cards name models without the machine's folders
-from core.architectures import build_seed
-from core.augmentation import FaceAugmentation, mix_batch, random_erasing
-from core.model_store import load_model
-from core.recipes import TrainingModel, build_optimizer, ema_weights_callback
-from core.runs import RunFolder
-from core.training import train
-from core.training_config import TrainConfig
+from core.storage.runs import portable_path  # cards name models without the machine's folders
+from core.models.architectures import build_seed
+from core.training.augmentation import FaceAugmentation, mix_batch, random_erasing
+from core.models.store import load_model
+from core.training.recipes import TrainingModel, build_optimizer, ema_weights_callback
+from core.storage.runs import RunFolder
+from core.training.job import train
+from core.training.config import TrainConfig
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
 

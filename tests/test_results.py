@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from skimage import data as skimage_data
 
-from core.emotions import EMOTIONS
-from core.prediction import FacePrediction
-from core.results import pictures_zip, results_json, results_table
+from core.data.emotions import EMOTIONS
+from core.prediction.pictures import FacePrediction
+from core.prediction.results import pictures_zip, results_json, results_table
 from tests.app_fixtures import png
 from tests.test_app import environment, page  # noqa: F401 (environment: a fixture)
 

@@ -4,7 +4,7 @@ import errno
 
 import pytest
 
-from core.runs import RunFolder, atomic_path, read_json, write_json
+from core.storage.runs import RunFolder, atomic_path, read_json, write_json
 
 
 def test_a_failed_save_leaves_the_previous_file_and_no_temporary(tmp_path):

@@ -1,4 +1,4 @@
-"""Run comparison (core.run_comparison) and the Runs page: curves and table of the chosen runs, and
+"""Run comparison (core.evaluation.comparison) and the Runs page: curves and table of the chosen runs, and
 making a finished run the default model, with a confirmation, without touching the shipped model."""
 
 import base64
@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import core.model_store
+import core.models.store
 from core.cli import main
-from core.model_store import ModelError, active_run, available_models, model_file, set_active_run
-from core.run_comparison import run_summary, validation_curves
-from core.runs import RunFolder, write_json
+from core.models.store import ModelError, active_run, available_models, model_file, set_active_run
+from core.evaluation.comparison import run_summary, validation_curves
+from core.storage.runs import RunFolder, write_json
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -47,7 +47,7 @@ def runs(monkeypatch, tmp_path) -> dict[str, RunFolder]:
     shipped = tmp_path / "shipped"
     shipped.mkdir()
     (shipped / "model.keras").write_bytes(b"the shipped model")
-    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", shipped)
+    monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", shipped)
     made = {"alpha": write_run(root, "alpha", [0.3, 0.4, 0.5, 0.55, 0.52], True),
             "beta": write_run(root, "beta", [0.2, 0.35, 0.45, 0.5, 0.58], True, arch="vgg"),
             "gamma": write_run(root, "gamma", [0.25, 0.3], False)}
@@ -71,7 +71,7 @@ def test_summary_has_recipe_epochs_time_and_scores(runs):
 
 
 def test_a_run_made_default_is_what_default_means_and_can_be_undone(runs):
-    shipped = core.model_store.DEFAULT_MODEL_DIR / "model.keras"
+    shipped = core.models.store.DEFAULT_MODEL_DIR / "model.keras"
     assert model_file("default") == shipped and list(available_models())[0] == "default"
     with pytest.raises(ModelError, match="not a finished run"):
         set_active_run(runs["gamma"])
@@ -83,7 +83,7 @@ def test_a_run_made_default_is_what_default_means_and_can_be_undone(runs):
     runs["beta"].model_file.unlink()  # a deleted default falls back to the shipped model
     assert active_run() is None and model_file("default") == shipped
     set_active_run(None)
-    assert not core.model_store.active_setting_file().exists()
+    assert not core.models.store.active_setting_file().exists()
 
 
 def chart_traces(at: AppTest) -> dict[str, list[float]]:
@@ -120,7 +120,7 @@ def test_runs_page_overlays_the_chosen_runs_and_makes_one_the_default(runs):
     assert active_run().name == "beta" and model_file("default") == runs["beta"].model_file
     assert any("run beta" in markdown.value for markdown in at.markdown)
     at.button(key="use_shipped").click().run()
-    assert active_run() is None and model_file("default") == core.model_store.DEFAULT_MODEL_DIR / "model.keras"
+    assert active_run() is None and model_file("default") == core.models.store.DEFAULT_MODEL_DIR / "model.keras"
 
 
 def test_runs_page_without_runs_shows_the_shipped_model_and_says_to_train(monkeypatch, tmp_path):

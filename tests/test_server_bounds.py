@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from core import runs
-from core.runs import MAX_TRAININGS_VARIABLE, RunBusy, RunFolder, running_trainings, start_training_process, write_json
-from core.temporary_files import (content_key, file_content_key, new_private_folder, private_folder,
+from core.storage import runs
+from core.storage.runs import MAX_TRAININGS_VARIABLE, RunBusy, RunFolder, running_trainings, start_training_process, write_json
+from core.storage.temporary_files import (content_key, file_content_key, new_private_folder, private_folder,
                                   sweep_old_folders)
 
 

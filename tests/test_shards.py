@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.dataset import DatasetError, load_dataset
-from core.imaging import to_face_pixels
-from core.shards import read_manifest, read_split, write_shards
-from core.streaming import TrainingSource, shard_training_data, worker_batches
-from core.training_config import TrainConfig
-from core.training_data import prepare_training_data
+from core.data.dataset import DatasetError, load_dataset
+from core.vision.imaging import to_face_pixels
+from core.data.shards import read_manifest, read_split, write_shards
+from core.data.streaming import TrainingSource, shard_training_data, worker_batches
+from core.training.config import TrainConfig
+from core.training.data import prepare_training_data
 from tests.synthetic import write_folder_dataset
 
 PROJECT = Path(__file__).resolve().parent.parent

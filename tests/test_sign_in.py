@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import app_pages.sign_in
 from app_pages.sign_in import is_loopback, password_matches
-from core.allowed_paths import ALLOWED_VARIABLE, PathNotAllowed, allowed_data_dirs, check_allowed_data_path
+from core.storage.allowed_paths import ALLOWED_VARIABLE, PathNotAllowed, allowed_data_dirs, check_allowed_data_path
 from tests.test_app import environment, texts  # noqa: F401 (environment: a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent

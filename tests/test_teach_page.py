@@ -16,11 +16,11 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 import av
-import core.model_store
-from core.captures import CaptureSet, session_folder
-from core.dataset import load_dataset
-from core.model_store import active_run
-from core.runs import list_runs
+import core.models.store
+from core.data.captures import CaptureSet, session_folder
+from core.data.dataset import load_dataset
+from core.models.store import active_run
+from core.storage.runs import list_runs
 from tests.app_fixtures import png
 from tests.synthetic import face_pattern
 from tests.test_captures import blank, one_face
@@ -38,7 +38,7 @@ def environment(monkeypatch, tmp_path):
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+    monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
 
 
 class FakeWebcam:
@@ -295,7 +295,7 @@ def test_a_run_that_refuses_to_begin_says_why_and_training_can_start_again(monke
 
 def test_a_training_the_server_cannot_start_now_says_why_and_leaves_no_run(monkeypatch):
     import app_pages.run_progress
-    from core.runs import RunBusy, runs_dir
+    from core.storage.runs import RunBusy, runs_dir
 
     def busy(run_dir, arguments):
         raise RunBusy("2 training(s) are running already, the most this server runs at once")

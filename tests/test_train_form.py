@@ -4,7 +4,7 @@ click while the first run is starting starts nothing; the settings stay for this
 import shutil
 
 import app_pages.run_progress
-from core.runs import list_runs, runs_dir
+from core.storage.runs import list_runs, runs_dir
 from tests.test_app import environment, page, texts  # noqa: F401 (environment: a fixture)
 
 

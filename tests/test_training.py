@@ -12,18 +12,18 @@ import keras
 import numpy as np
 import pytest
 
-from core.runs import portable_path  # cards name models without the machine's folders
-from core import distillation
-from core.architectures import ARCHITECTURES
-from core.dataset import load_dataset
-from core.distillation import TARGETS_FILE, teacher_targets
-from core.inference import face_probabilities
-from core.model_store import ModelError, load_model, read_card
-from core.runs import RunFolder
-from core.training import train
-from core.training_config import TrainConfig
-from core.training_data import prepare_training_data
-from core.precision import automatic_precision
+from core.storage.runs import portable_path  # cards name models without the machine's folders
+from core.training import distillation
+from core.models.architectures import ARCHITECTURES
+from core.data.dataset import load_dataset
+from core.training.distillation import TARGETS_FILE, teacher_targets
+from core.models.inference import face_probabilities
+from core.models.store import ModelError, load_model, read_card
+from core.storage.runs import RunFolder
+from core.training.job import train
+from core.training.config import TrainConfig
+from core.training.data import prepare_training_data
+from core.training.precision import automatic_precision
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.synthetic import write_folder_dataset
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import keras
 
-from core.runs import RunFolder
-from core.training import train
-from core.training_config import TrainConfig
+from core.storage.runs import RunFolder
+from core.training.job import train
+from core.training.config import TrainConfig
 from tests.synthetic import write_folder_dataset
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -8,12 +8,12 @@ import keras
 import numpy as np
 import pytest
 
-import core.run_monitor
+import core.training.monitor
 from core.cli import main
-from core.evaluation import score_predictions
-from core.run_monitor import RunMonitor
-from core.runs import RunFolder, write_json
-from core.training_config import TrainConfig
+from core.evaluation.scores import score_predictions
+from core.training.monitor import RunMonitor
+from core.storage.runs import RunFolder, write_json
+from core.training.config import TrainConfig
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.test_app import EPOCH, environment, fake_run, page, texts  # noqa: F401 (environment: a fixture)
 
@@ -28,7 +28,7 @@ class Clock:
 
 def test_first_time_left_estimate_leaves_out_the_first_batchs_tracing(tmp_path, monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(core.run_monitor.time, "time", clock)
+    monkeypatch.setattr(core.training.monitor.time, "time", clock)
     run = RunFolder(tmp_path / "run")
     run.path.mkdir()
     monitor = RunMonitor(run, TrainConfig(data="unused", epochs=10, batch_size=100), steps_per_epoch=50,
@@ -49,7 +49,7 @@ def test_first_time_left_estimate_leaves_out_the_first_batchs_tracing(tmp_path, 
 def test_time_left_includes_the_final_scoring_at_the_validation_passes_speed(tmp_path, monkeypatch):
     clock = Clock()
     clock.now = 1.8e9  # the checkpoint is a zip, whose times start in 1980
-    monkeypatch.setattr(core.run_monitor.time, "time", clock)
+    monkeypatch.setattr(core.training.monitor.time, "time", clock)
     run = RunFolder(tmp_path / "run")
     run.path.mkdir()
     monitor = RunMonitor(run, TrainConfig(data="unused", epochs=2, batch_size=100), steps_per_epoch=10,

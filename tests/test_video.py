@@ -1,4 +1,4 @@
-"""Videos (core.video, core.tracking): CSV rows per classified frame, faces followed across frames and not
+"""Videos (core.prediction.video, core.vision.tracking): CSV rows per classified frame, faces followed across frames and not
 across scene cuts, the annotated copy, clear errors for files that are not videos, and the Video page (every
 class in each legend, the video and its results kept when the visitor goes to another page and back)."""
 
@@ -14,13 +14,13 @@ import pytest
 from skimage import data as skimage_data
 from streamlit.testing.v1 import AppTest
 
-import core.model_store
-import core.video
+import core.models.store
+import core.prediction.video
 from core.cli import main
-from core.prediction import FacePredictor
-from core.tracking import FaceTracker, SceneCuts, overlap, scene_change
-from core.emotions import EMOTIONS
-from core.video import VideoError, columns, predict_video
+from core.prediction.pictures import FacePredictor
+from core.vision.tracking import FaceTracker, SceneCuts, overlap, scene_change
+from core.data.emotions import EMOTIONS
+from core.prediction.video import VideoError, columns, predict_video
 
 COLUMNS = columns(list(EMOTIONS))
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
@@ -146,7 +146,7 @@ def test_a_file_that_is_not_a_video_is_a_clear_error(predictor, tiny_model, tmp_
 
 def video_page(monkeypatch, tmp_path, runs: Path | None) -> AppTest:
     monkeypatch.setenv("FER_RUNS_DIR", str(runs or tmp_path / "no-runs"))
-    monkeypatch.setattr(core.model_store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+    monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the page keeps its outputs
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()
@@ -167,15 +167,15 @@ def test_video_page_analyses_an_upload_with_a_timeline_per_face(monkeypatch, tmp
     charts = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     assert [chart["layout"]["title"]["text"].split(":")[0] for chart in charts] == ["Face 1", "Face 2"]
     for chart in charts:  # the model's 7 probabilities over time, every class in the legend, predicted or not
-        assert [trace["name"] for trace in chart["data"]] == core.model_store.model_classes(tiny_model)
+        assert [trace["name"] for trace in chart["data"]] == core.models.store.model_classes(tiny_model)
         assert all(trace.get("showlegend", True) for trace in chart["data"])
         assert chart["layout"]["legend"]["orientation"] == "h"  # one row under the chart: none scrolled away
     assert len(at.get("download_button")) == 2 and len(at.get("video")) == 1
     csv_files = list(tmp_path.glob("fer-video-*/faces.csv"))
     assert len(csv_files) == 1 and len(read_rows(csv_files[0])) == 12
     analysed = []
-    original = core.video.predict_video
-    monkeypatch.setattr(core.video, "predict_video", lambda *args, **kw: analysed.append(1) or original(*args, **kw))
+    original = core.prediction.video.predict_video
+    monkeypatch.setattr(core.prediction.video, "predict_video", lambda *args, **kw: analysed.append(1) or original(*args, **kw))
     at.run()  # a rerun shows the result again without classifying again
     assert len(at.get("plotly_chart")) == 2 and len(list(tmp_path.glob("fer-video-*"))) == 1
     at.switch_page("app_pages/home.py").run()

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from skimage import data as skimage_data
 
-from core.prediction import FacePredictor
-from core.video import predict_video, upright
+from core.prediction.pictures import FacePredictor
+from core.prediction.video import predict_video, upright
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
 

@@ -13,11 +13,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; return the process exit code (2 for bad input, with a one-line reason)."""
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from core.dataset import DatasetError
-    from core.imaging import ImageError
-    from core.model_store import ModelError
-    from core.distributed import WorkerLost
-    from core.runs import RunBusy
+    from core.data.dataset import DatasetError
+    from core.vision.imaging import ImageError
+    from core.models.store import ModelError
+    from core.training.distribution import WorkerLost
+    from core.storage.runs import RunBusy
 
     try:
         return args.run(args) or 0

@@ -4,7 +4,7 @@ from core.cli.terminal import progress_bar, read_dataset, to_json
 
 
 def stats_command(args) -> int:
-    from core.overview import shown_classes, skipped_faces, split_counts
+    from core.data.overview import shown_classes, skipped_faces, split_counts
 
     dataset = read_dataset(args.data)
     classes = shown_classes(dataset)
@@ -30,7 +30,7 @@ def stats_command(args) -> int:
 
 
 def shard_command(args) -> int:
-    from core.shards import write_shards
+    from core.data.shards import write_shards
 
     with progress_bar("sharding", "image") as bar:
         manifest = write_shards(args.data, args.out, args.shards, args.val_fraction, args.seed, bar.follow)

@@ -6,9 +6,9 @@ from core.cli.terminal import progress_bar, read_dataset, to_json
 def evaluate_command(args) -> int:
     import numpy as np
 
-    from core.evaluation import evaluate_model, labels_for_model, stratified_sample
-    from core.export import classifier
-    from core.model_store import model_classes
+    from core.evaluation.scores import evaluate_model, labels_for_model, stratified_sample
+    from core.evaluation.export import classifier
+    from core.models.store import model_classes
 
     runner, runtime = classifier(args.model, args.runtime)
     classes = model_classes(args.model)
@@ -44,7 +44,7 @@ def explain_command(args) -> int:
 
     from PIL import Image
 
-    from core.prediction import FacePredictor
+    from core.prediction.pictures import FacePredictor
 
     predictor = FacePredictor(args.model)
     _, faces = predictor.predict_file(args.image)

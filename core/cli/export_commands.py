@@ -5,7 +5,7 @@ import sys
 
 
 def ensemble_command(args) -> int:
-    from core.ensemble import build_ensemble
+    from core.training.ensemble import build_ensemble
 
     card = build_ensemble(args.models, args.out, args.data, args.views)
     scores = [f"{name} accuracy {card[name]['accuracy']:.4f}" for name in ("validation", "test") if card[name]]
@@ -14,7 +14,7 @@ def ensemble_command(args) -> int:
 
 
 def export_command(args) -> int:
-    from core.export import export_model
+    from core.evaluation.export import export_model
 
     report = export_model(args.model, args.format, args.quantize, args.out, args.data, args.check_faces)
     if args.json:

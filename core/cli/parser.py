@@ -7,10 +7,10 @@ from core.cli.evaluation_commands import evaluate_command, explain_command
 from core.cli.export_commands import ensemble_command, export_command
 from core.cli.prediction_commands import predict_command
 from core.cli.training_commands import cancel_command, default_command, runs_command, train_command
-from core.inference import DEFAULT_VIEWS, VIEWS
+from core.models.inference import DEFAULT_VIEWS, VIEWS
 
 # The choices --help lists, named here so that the parser does not import Keras (tests check them against
-# core.architectures.ARCHITECTURES, core.balance.STRATEGIES and core.export.RUNTIMES).
+# core.models.architectures.ARCHITECTURES, core.data.balance.STRATEGIES and core.evaluation.export.RUNTIMES).
 ARCHITECTURE_NAMES = ("vgg", "vgg_wide", "resnet", "seed", "transfer")
 PRESET_NAMES = ("quick", "full")
 BALANCE_STRATEGIES = ("none", "oversample", "class_weights")
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "(transfer, 30 epochs, 10 frozen, batch 32); full: from scratch (vgg, 40 epochs, batch "
                             "128). The options below override a preset's values")
     train.add_argument("--arch", default=None, choices=ARCHITECTURE_NAMES,
-                       help="the network (core/architectures.py)" + PRESET_DEFAULT.format("vgg"))
+                       help="the network (core/models/architectures.py)" + PRESET_DEFAULT.format("vgg"))
     train.add_argument("--epochs", type=int, default=None,
                        help="passes over the training fold" + PRESET_DEFAULT.format(40))
     train.add_argument("--freeze-epochs", type=int, default=None,

@@ -1,13 +1,13 @@
 """The `predict` command: emotions of the faces in picture files, in one folder (to a CSV) or in one video."""
 
 from core.cli.terminal import progress_bar, to_json
-from core.inference import DEFAULT_VIEWS
+from core.models.inference import DEFAULT_VIEWS
 
 
 def predict_command(args) -> int:
     from pathlib import Path
 
-    from core.video import VIDEO_SUFFIXES
+    from core.prediction.video import VIDEO_SUFFIXES
 
     if len(args.images) == 1 and Path(args.images[0]).is_dir():
         return _predict_folder(args)
@@ -21,8 +21,8 @@ def predict_command(args) -> int:
 def _predict_video(args) -> int:
     from pathlib import Path
 
-    from core.prediction import FacePredictor
-    from core.video import VIEWS as VIDEO_VIEWS, predict_video
+    from core.prediction.pictures import FacePredictor
+    from core.prediction.video import VIEWS as VIDEO_VIEWS, predict_video
 
     source = Path(args.images[0])
     csv_path = Path(args.csv or f"{source.stem}-emotions.csv")
@@ -42,8 +42,8 @@ def _predict_video(args) -> int:
 
 
 def _predict_folder(args) -> int:
-    from core.folder_prediction import predict_folder
-    from core.prediction import FacePredictor
+    from core.prediction.folders import predict_folder
+    from core.prediction.pictures import FacePredictor
 
     if not args.csv:
         raise ValueError("a folder's results go to a CSV file: add --csv FILE")
@@ -60,9 +60,9 @@ def _predict_pictures(args) -> int:
 
     from PIL import Image
 
-    from core.faces import no_face_reason
-    from core.imaging import ImageError
-    from core.prediction import FacePredictor, draw_predictions
+    from core.vision.faces import no_face_reason
+    from core.vision.imaging import ImageError
+    from core.prediction.pictures import FacePredictor, draw_predictions
 
     predictor = FacePredictor(args.model, views=args.views or DEFAULT_VIEWS)
     results, failures, written = [], 0, set()

@@ -35,8 +35,8 @@ def to_json(data) -> str:
 
 
 def read_dataset(path: str):
-    """core.dataset.load_dataset, its decoding (the first time: every image) drawn as a bar on stderr."""
-    from core.dataset import load_dataset
+    """core.data.dataset.load_dataset, its decoding (the first time: every image) drawn as a bar on stderr."""
+    from core.data.dataset import load_dataset
 
     with progress_bar("reading images", "image") as bar:
         return load_dataset(path, progress=bar.follow)

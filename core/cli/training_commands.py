@@ -10,11 +10,11 @@ from core.cli.training_progress import showing_training
 
 @showing_training
 def train_command(args) -> int:
-    from core.model_store import model_file
-    from core.training import train
-    from core.precision import automatic_precision
-    from core.presets import preset_values
-    from core.training_config import TrainConfig
+    from core.models.store import model_file
+    from core.training.job import train
+    from core.training.precision import automatic_precision
+    from core.training.presets import preset_values
+    from core.training.config import TrainConfig
 
     distributed = args.distributed or "TF_CONFIG" in os.environ
     if args.resume:
@@ -63,7 +63,7 @@ def _tell_split(split: dict) -> None:
 
 
 def cancel_command(args) -> int:
-    from core.runs import RunFolder
+    from core.storage.runs import RunFolder
 
     run = RunFolder(args.run_dir)
     if not run.is_running():
@@ -75,8 +75,8 @@ def cancel_command(args) -> int:
 
 
 def runs_command(args) -> int:
-    from core.run_comparison import run_summary
-    from core.runs import RunFolder, list_runs
+    from core.evaluation.comparison import run_summary
+    from core.storage.runs import RunFolder, list_runs
 
     rows = [run_summary(run) for run in ([RunFolder(path) for path in args.runs] or list_runs())]
     if args.json:
@@ -93,8 +93,8 @@ def runs_command(args) -> int:
 def default_command(args) -> int:
     from pathlib import Path
 
-    from core.model_store import active_run, set_active_run
-    from core.runs import RunFolder, runs_dir
+    from core.models.store import active_run, set_active_run
+    from core.storage.runs import RunFolder, runs_dir
 
     if args.choice == "shipped":
         set_active_run(None)

@@ -12,7 +12,7 @@ def showing_training(command):
     """Wrap a command that trains into args.run_dir: the run's progress events drawn as a bar on stderr."""
     @functools.wraps(command)
     def run(args) -> int:
-        from core.runs import RunFolder
+        from core.storage.runs import RunFolder
 
         with progress_bar("training", "batch") as bar:
             if bar.disable:
@@ -34,7 +34,7 @@ def showing_training(command):
 
 
 def _show_run(status: dict, bar: tqdm) -> None:
-    """Draw a run's status (see core.runs.RunFolder.status) on a bar counting batches."""
+    """Draw a run's status (see core.storage.runs.RunFolder.status) on a bar counting batches."""
     start = status["start"]
     if not start:
         return

@@ -1,0 +1,101 @@
+"""The classes a dataset or a model names: FER-2013's seven emotions, or the user's own class folders.
+
+A class folder named like one of FER-2013's emotions (any of its downloads' spellings, any case) is
+that emotion; any other folder is a class of its own, named as the folder. Data made only of
+FER-2013's emotions keeps FER-2013's order; any other set of classes is sorted by name.
+"""
+
+from core.data.emotions import EMOTIONS, FOLDER_ALIASES
+
+MIN_CLASSES = 2  # what a model needs to learn anything
+MAX_CLASSES = 50  # more folders than this are not a dataset of classes (a photo library, a wrong folder)
+
+
+class ClassError(ValueError):
+    """Class folders that cannot make a dataset; the message names them and says what to do."""
+
+
+def class_of_folder(folder_name: str) -> str:
+    """The class a folder holds: FER-2013's name for an emotion alias, else the folder's own name.
+
+    Example: class_of_folder("Fearful") -> "fear"; class_of_folder("contempt") -> "contempt"
+    """
+    name = folder_name.strip()
+    return FOLDER_ALIASES.get(name.lower(), name)
+
+
+def ordered_classes(names) -> list[str]:
+    """Class names in their one order: FER-2013's for its emotions alone, else sorted (ignoring case).
+
+    Example: ordered_classes({"sad", "happy"}) -> ["happy", "sad"]
+    """
+    names = set(names)
+    if names <= set(EMOTIONS):
+        return [emotion for emotion in EMOTIONS if emotion in names]
+    return sorted(names, key=lambda name: (name.casefold(), name))
+
+
+def check_class_names(folder_names: list[str]) -> None:
+    """Refuse class folders that cannot be told apart or shown: names that are not UTF-8, names (or
+    their classes) that differ only in case, and more than MAX_CLASSES of them."""
+    for name in folder_names:
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise ClassError(f"the class folder '{shown}' has a name that is not UTF-8 text: rename it") from None
+        if not name.strip():
+            raise ClassError("a class folder has a blank name: rename it")
+    seen: dict[str, str] = {}
+    for name in folder_names:
+        key = class_of_folder(name).casefold()
+        if key in seen and seen[key] != name:
+            raise ClassError(f"the class folders '{seen[key]}' and '{name}' name the same class (they differ only "
+                             "in case or spelling): merge them into one folder or rename one")
+        seen[key] = name
+    if len(seen) > MAX_CLASSES:
+        raise ClassError(f"{len(seen)} class folders: at most {MAX_CLASSES} classes are supported "
+                         "(is this the folder of class folders?)")
+
+
+def check_trainable(classes: list[str], counts: list[int]) -> None:
+    """Refuse to train on fewer than MIN_CLASSES classes or on a class with no pictures.
+
+    Example: check_trainable(["happy"], [40]) raises ClassError("one class only: ...")
+    """
+    if len(classes) < MIN_CLASSES:
+        raise ClassError(f"one class only ({', '.join(classes) or 'none'}): a model needs at least {MIN_CLASSES} "
+                         "classes to tell apart; add another class folder")
+    empty = [name for name, count in zip(classes, counts) if count == 0]
+    if empty:
+        raise ClassError(f"no usable pictures in the class(es) {', '.join(empty)}: add pictures or remove the folder")
+
+
+# One readable colour per FER-2013 emotion (RGB), and a palette for any other classes, in their order.
+_EMOTION_COLORS = {"angry": (239, 83, 80), "disgust": (124, 179, 66), "fear": (171, 71, 188), "happy": (255, 202, 40),
+                   "neutral": (189, 189, 189), "sad": (66, 165, 245), "surprise": (255, 112, 67)}
+_PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
+            (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
+
+
+def class_colors(classes: list[str]) -> dict[str, tuple[int, int, int]]:
+    """An RGB colour per class: FER-2013's emotions keep theirs everywhere; other classes take the palette in
+    order (lighter on a second round), so a model's boxes, bars and legend agree.
+
+    Example: class_colors(["bored", "focused"])["bored"] -> (31, 119, 180)
+    """
+    colors, others = {}, 0
+    for name in classes:
+        if name in _EMOTION_COLORS:
+            colors[name] = _EMOTION_COLORS[name]
+            continue
+        base = _PALETTE[others % len(_PALETTE)]
+        lighten = min(0.6, 0.3 * (others // len(_PALETTE)))
+        colors[name] = tuple(round(c + (255 - c) * lighten) for c in base)
+        others += 1
+    return colors
+
+
+def hex_colors(classes: list[str]) -> dict[str, str]:
+    """class_colors as "#rrggbb" strings, for charts."""
+    return {name: "#%02x%02x%02x" % rgb for name, rgb in class_colors(classes).items()}

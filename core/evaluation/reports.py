@@ -1,0 +1,69 @@
+"""Evaluation reports kept on disk: a model is scored on a split once, and shown at once afterwards,
+also after a restart.
+
+A report is keyed by the model file (path, size, modification time), the dataset's content key (the
+names, sizes and times of its files), the split, the test-time views, the runtime asked for (with
+"fast", the fast export's size and time too) and the sample size (0: the whole split): a retrained model, a new export or a changed dataset is
+scored afresh. Reports are JSON files in evaluations/ in the runs folder.
+"""
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.data.dataset import Dataset
+from core.evaluation.scores import evaluate_model, labels_for_model, stratified_sample
+from core.evaluation.export import fast_export_file
+from core.models.inference import Progress
+from core.models.store import model_classes
+from core.storage.runs import read_json, runs_dir, write_json
+
+REPORT_VERSION = 4  # 3: reports name the model's classes; 4: and the faces they scored
+
+
+def reports_dir() -> Path:
+    """Where reports are kept: evaluations/ in the runs folder ($FER_RUNS_DIR or runs/)."""
+    return runs_dir() / "evaluations"
+
+
+def report_file(model_file: Path, dataset: Dataset, split: str, views: str, runtime: str = "fast",
+                sample: int = 0) -> Path:
+    """The file that holds (or will hold) this model's report on this split of this dataset."""
+    stat = Path(model_file).stat()
+    export = fast_export_file(model_file) if runtime == "fast" else None
+    exported = [export.stat().st_size, export.stat().st_mtime_ns] if export and export.exists() else None
+    spec = [REPORT_VERSION, str(Path(model_file).resolve()), stat.st_size, stat.st_mtime_ns, dataset.source,
+            dataset.key, split, views, runtime, exported] + ([sample] if sample else [])
+    return reports_dir() / (hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:24] + ".json")
+
+
+def stored_report(model_file: Path, dataset: Dataset, split: str, views: str, runtime: str = "fast",
+                  sample: int = 0) -> dict | None:
+    """The stored report (see core.evaluation.scores.score_predictions), or None when it was never made."""
+    return read_json(report_file(model_file, dataset, split, views, runtime, sample))
+
+
+def evaluate_and_store(scorer: tuple[object, str], model_file: Path, dataset: Dataset, split: str, views: str,
+                       runtime: str = "fast", progress: Progress | None = None, sample: int = 0) -> dict:
+    """Score the model on the split, or on a stratified sample of `sample` of its faces, with scorer,
+    core.evaluation.export.classifier(model_file, runtime)'s (runner, runtime name), store the report and return it
+    (progress as in core.evaluation.scores.evaluate_model). Its "indices" are the split's faces it scored, in the
+    order of its "predicted" (a mistake's "index" counts in that order). Nothing is stored when progress
+    raises (a cancel). ValueError when the data has classes the model does not know; the report's labels
+    index the model's classes."""
+    runner, name = scorer
+    faces = dataset.split(split)
+    classes = model_classes(model_file)
+    labels = labels_for_model(faces.labels, dataset.classes, classes)
+    chosen = stratified_sample(labels, sample) if sample else np.arange(len(labels))
+    report = evaluate_model(runner, faces.images[chosen], labels[chosen], [faces.sources[i] for i in chosen], views,
+                            progress, classes)
+    report |= {"split": split, "model": str(model_file), "data": dataset.source, "runtime": name,
+               "scored": time.strftime("%Y-%m-%d %H:%M"), "indices": chosen.tolist()}
+    path = report_file(model_file, dataset, split, views, runtime, sample)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, report)
+    return report

@@ -1,0 +1,168 @@
+"""Turning any picture file into plain 8-bit pixels: the photo as people see it, and the 48x48
+grayscale faces the networks see."""
+
+import io
+import warnings
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import EpsImagePlugin, Image, UnidentifiedImageError
+
+from core.storage.safe_files import MAX_FILE_BYTES, read_regular_file
+
+FACE_SIZE = 48
+MAX_SIDE = 2560  # larger pictures are shrunk to this (JPEG while decoding: a 100-megapixel photo never exists whole)
+MAX_DECODED_PIXELS = 64_000_000  # formats decoded at full size (PNG, WebP, ...) are refused above this
+MIN_FACE_SIDE = 24  # a picture narrower or shorter than this cannot show a face
+# The only decoders a picture reaches, chosen by the file's content, whatever its name says: JPEG (and the
+# MPO JPEGs of cameras), PNG, WebP, BMP, GIF (its first frame), TIFF, HEIC/HEIF (pillow-heif) and PGM/PPM.
+# Pillow's other plugins (PostScript through Ghostscript, PSD, FITS, ...) are never tried.
+PICTURE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF", "TIFF", "HEIF", "PPM")
+STRIP_PIXELS = 1 << 20  # 16-bit, 32-bit and float pictures are turned to 8 bits this many pixels at a time
+_TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+          5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+          8: Image.Transpose.ROTATE_90}  # EXIF orientation -> the turn that shows the picture upright
+
+EpsImagePlugin.gs_binary = False  # Ghostscript is never run, even by code that opens EPS itself
+
+try:  # HEIC/HEIF (iPhone photos) where the pillow-heif wheel is installed
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+except ImportError:  # pragma: no cover - the app still reads every other format
+    pass
+
+
+class ImageError(ValueError):
+    """A file or upload that cannot be used as a picture; the message says why."""
+
+
+def open_image(source: str | Path | bytes, max_side: int = MAX_SIDE) -> Image.Image:
+    """Decode a file path or raw bytes into a loaded 8-bit PIL image ("L" or "RGB"): EXIF rotation
+    applied, the first frame of an animation, transparency flattened onto white, 16-bit, 32-bit and
+    float pixels scaled to 8 bits, no side longer than max_side.
+
+    Only PICTURE_FORMATS are decoded, recognised by content. The size is read from the header first:
+    over MAX_DECODED_PIXELS is refused before decoding; a large picture is shrunk by a whole factor
+    before any conversion, so memory stays near the decoded picture's own size.
+    Raises ImageError with a readable reason for empty, truncated, oversized or non-image input.
+    """
+    data = source if isinstance(source, bytes) else read_regular_file(source)  # no FIFO, device or huge file
+    if not data:
+        raise ImageError("empty file (0 bytes)")
+    if len(data) > MAX_FILE_BYTES:  # an upload's bytes: bounded as a file is
+        raise ImageError(f"{len(data) / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB a picture may be")
+    try:
+        with warnings.catch_warnings():  # PIL's size warning: the pixel bound below says it in one line
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=PICTURE_FORMATS)  # reads the header only
+        image.draft(None, (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 size when that is enough
+        width, height = image.size
+        if width * height > MAX_DECODED_PIXELS:
+            raise ImageError(f"too large: {width}x{height} pixels ({width * height / 1e6:.0f} megapixels; "
+                             f"at most {MAX_DECODED_PIXELS / 1e6:.0f} are read): save it smaller or as JPEG")
+        image.load()  # (in memory: nothing to close; closing would free the pixels returned below)
+        orientation = image.getexif().get(0x0112)  # after loading: a PNG may keep its EXIF after the pixels
+        picture = _eight_bit(image, max_side)
+    except UnidentifiedImageError:
+        raise ImageError("not an image (unrecognised format)") from None
+    except Image.DecompressionBombError:
+        raise ImageError(f"too large: over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        if isinstance(error, ImageError):
+            raise
+        raise ImageError(f"unreadable image ({error})") from None
+    if orientation in _TURNS:
+        picture = picture.transpose(_TURNS[orientation])
+    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return picture
+
+
+def _eight_bit(image: Image.Image, max_side: int = MAX_SIDE) -> Image.Image:
+    """The image as "L" or "RGB", shrunk by a whole factor towards max_side first where it is over twice that:
+    16-bit, 32-bit and float pixels rescaled (not clipped to white), alpha over white."""
+    transparent = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
+    if image.mode == "1":
+        image = image.convert("L")
+    elif image.mode == "P":
+        image = image.convert("RGBA" if transparent else "RGB")
+    elif image.mode.startswith("I") or image.mode == "F":
+        return _gray_eight_bit(image, max(1, max(image.size) // max_side))
+    factor = max(image.size) // max_side
+    if factor >= 2:
+        image = image.reduce(factor)  # a box average: every pixel counts, at a fraction of the memory
+    if image.mode in ("L", "RGB"):
+        return image
+    if transparent:
+        rgba = image.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("RGB")
+    return image.convert("RGB")  # CMYK, YCbCr, ...
+
+
+def _gray_eight_bit(image: Image.Image, factor: int = 1) -> Image.Image:
+    """A 16-bit, 32-bit or float gray picture as "L" shrunk by a whole factor (box average), converted a strip
+    of rows at a time: never a float copy, nor an 8-bit copy, of the whole picture. Values within 0-1 (float),
+    0-255 or 0-65535 keep their meaning (0 is black); any other range (negative, beyond 16 bits) is mapped
+    from its lowest to its highest finite value. NaN is black, infinities the ends; a picture with no finite
+    value is refused."""
+    width, height = image.size
+    rows = max(1, STRIP_PIXELS // max(width, 1)) // factor * factor or factor
+    strips = [(top, min(height, top + rows)) for top in range(0, height, rows)]
+
+    def strip(top: int, bottom: int) -> np.ndarray:
+        return np.asarray(image.crop((0, top, width, bottom))).astype(np.float32)
+
+    low, high = np.inf, -np.inf
+    for top, bottom in strips:
+        pixels = strip(top, bottom)
+        finite = pixels[np.isfinite(pixels)]
+        if finite.size:
+            low, high = min(low, float(finite.min())), max(high, float(finite.max()))
+    if low > high:
+        raise ImageError("no finite pixel value (every pixel is NaN or infinite)")
+    if low < 0 or high > 65535:
+        bottom_value, top_value = low, max(high, low + 1e-6)
+    else:
+        bottom_value = 0.0
+        top_value = 1.0 if image.mode == "F" and high <= 1.0 else 255.0 if high <= 255 else 65535.0
+    scale = 255.0 / (top_value - bottom_value)
+    gray = np.empty((-(-height // factor), -(-width // factor)), np.uint8)
+    for top, bottom in strips:
+        pixels = np.nan_to_num(strip(top, bottom), nan=bottom_value, posinf=top_value, neginf=bottom_value)
+        pixels -= bottom_value
+        pixels *= scale
+        if factor > 1:  # the mean of each factor x factor box (a partial box at the edges: its own pixels)
+            pixels = cv2.resize(pixels, (gray.shape[1], -(-(bottom - top) // factor)), interpolation=cv2.INTER_AREA)
+        gray[top // factor:top // factor + len(pixels)] = np.clip(pixels, 0, 255).round()
+    return Image.fromarray(gray, "L")
+
+
+def read_image(source: str | Path | bytes, mode: str = "L") -> np.ndarray:
+    """Decode a file path or raw bytes into a uint8 array (mode "L": HxW gray, "RGB": HxWx3).
+
+    Example: read_image(open("face.jpg", "rb").read()).shape -> (48, 48)
+    """
+    return np.asarray(open_image(source).convert(mode))
+
+
+def as_jpeg(picture: np.ndarray, max_side: int = 1280) -> bytes:
+    """An RGB picture as JPEG bytes, shrunk to max_side: a compact copy to show (about a tenth of the pixels' size)."""
+    scale = min(1.0, max_side / max(picture.shape[:2]))
+    if scale < 1:
+        picture = cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return cv2.imencode(".jpg", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes()
+
+
+def can_show_a_face(picture: np.ndarray) -> bool:
+    """False for a picture too small in either direction to show a face (such as 1x1 or 1x3000)."""
+    return min(picture.shape[:2]) >= MIN_FACE_SIDE
+
+
+def to_face_pixels(gray: np.ndarray) -> np.ndarray:
+    """Resize a 2-D gray array to the 48x48 uint8 input size (area interpolation when shrinking)."""
+    if gray.shape == (FACE_SIZE, FACE_SIZE):
+        return gray.astype(np.uint8, copy=False)
+    shrinking = gray.shape[0] > FACE_SIZE or gray.shape[1] > FACE_SIZE
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(gray, (FACE_SIZE, FACE_SIZE), interpolation=interpolation)
