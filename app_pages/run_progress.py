@@ -16,7 +16,7 @@ STARTUP_SECONDS = 180  # a launched process may take this long (TensorFlow, the 
 
 
 def launch(run_dir: Path, arguments: list[str]) -> None:
-    """Start `python -m core train` for run_dir (core.storage.runs.start_training_process), remembered in this session."""
+    """Start `python -m core train` for run_dir (core.storage.runs.start_training_process), remembered by this tab."""
     start_training_process(run_dir, arguments)
     st.session_state.setdefault("launched", {})[str(run_dir)] = time.time()
 
