@@ -19,12 +19,12 @@ from core.evaluation.export import RUNTIMES
 from core.models.inference import DEFAULT_VIEWS, VIEWS
 from core.models.store import ModelError, architecture_label, available_models, read_card
 from core.data.classes import hex_colors
-from core.evaluation.reports import stored_report
+from core.evaluation.reports import report_file, stored_report
 
 
 RUNTIME_LABELS = {"fast": "as Predict runs it (its checked int8 export, else Keras)", "keras": "Keras (the reference)"}
 SAMPLE_SIZES = (500, 1000, 2000, 5000)
-DEFAULT_SAMPLE = 1000  # a minute or two with every view on a laptop; more from the list
+DEFAULT_SAMPLE = 1000  # 10,000 face views: about a minute on two cores; more from the list
 VIEW_LABELS = {"single": "the face only (fastest)", "mirror": "face + mirror (2 images)",
                "shifted": "face + mirror, each shifted 2 px (10 images, most accurate)"}
 
@@ -78,7 +78,7 @@ try:
     runtime = runtime_column.selectbox("Runtime", RUNTIMES, format_func=RUNTIME_LABELS.get)
     split_size = len(dataset.split(split))
     sizes = [size for size in SAMPLE_SIZES if size < split_size] + [0]
-    known = [size for size in sizes if stored_report(models[name], dataset, split, views, runtime, size)]
+    known = [size for size in sizes if report_file(models[name], dataset, split, views, runtime, size).exists()]
     default = known[-1] if known else DEFAULT_SAMPLE if DEFAULT_SAMPLE in sizes else 0  # what is known first
     sample = sample_column.selectbox("Faces scored", sizes, index=sizes.index(default),
                                      format_func=lambda size: f"{size:,}, a stratified sample" if size

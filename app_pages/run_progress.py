@@ -16,16 +16,26 @@ STARTUP_SECONDS = 180  # a launched process may take this long (TensorFlow, the 
 
 
 def launch(run_dir: Path, arguments: list[str]) -> None:
-    """Start `python -m core train` for run_dir (core.storage.runs.start_training_process), remembered by this tab."""
+    """Start `python -m core train` for run_dir (core.storage.runs.start_training_process), remembered by this tab
+    with its arguments."""
     start_training_process(run_dir, arguments)
-    st.session_state.setdefault("launched", {})[str(run_dir)] = time.time()
+    st.session_state.setdefault("launched", {})[str(run_dir)] = (time.time(), arguments)
 
 
 def starting(run: RunFolder, status: dict) -> bool:
-    """True while a process this session launched has not yet begun (or re-begun) the run."""
-    launched_at = st.session_state.get("launched", {}).get(str(run.path))
+    """True while a process this tab launched has not yet begun (or re-begun) the run."""
+    launched_at = st.session_state.get("launched", {}).get(str(run.path), (None,))[0]
     return (launched_at is not None and status["state"] != "running" and time.time() - launched_at < STARTUP_SECONDS
             and (status["start"] is None or status["start"]["time"] < launched_at))
+
+
+def starting_twin(arguments: list[str]) -> str | None:
+    """The run this tab launched with these very arguments that has not begun yet (a second click), or None."""
+    for path, (_, launched_with) in st.session_state.get("launched", {}).items():
+        run = RunFolder(path)
+        if launched_with == arguments and run.path.is_dir() and starting(run, run.status()):
+            return run.name
+    return None
 
 
 def epoch_history(status: dict) -> list[dict]:

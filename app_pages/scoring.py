@@ -55,7 +55,8 @@ def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: s
     stop = st.empty()
     stop.button("Cancel", key=f"cancel-{model_name}", on_click=cancel)
     faces = sample or len(dataset.split(split))
-    bar, start = st.progress(0.0, text=f"{model_name}: classifying {faces:,} faces with {scorer[1]}..."), time.monotonic()
+    bar = st.progress(0.0, text=f"{model_name}: classifying {faces:,} faces with {scorer[1]}...")
+    start = time.monotonic()
 
     def follow(done: int, total: int) -> None:
         left = (time.monotonic() - start) / done * (total - done)

@@ -52,29 +52,29 @@ def kept_uploads(label: str, key: str, types: list[str], many: bool = True) -> l
     return kept["files"]
 
 
+def recall(defaults: dict, allowed: dict | None = None) -> None:
+    """Give each widget key its value from the last visit in this tab (while still one of allowed[key], where
+    given), else its default. Draw the widgets with these keys and no value of their own, then keep() them."""
+    kept = st.session_state.setdefault("kept_values", {})
+    for key, default in defaults.items():
+        if key not in st.session_state:
+            value = kept.get(key, default)
+            st.session_state[key] = value if value in (allowed or {}).get(key, [value]) else default
+
+
+def keep(keys) -> None:
+    """Copy the widgets' current values aside, for the next visit."""
+    st.session_state.setdefault("kept_values", {}).update(
+        {key: st.session_state[key] for key in keys if key in st.session_state})
+
+
 def kept_widget(widget, key: str, default, allowed, *args, **options):
     """Draw widget(*args, key=key, **options) with its value from the last visit (if still allowed, else
     default) and return its value. Give the widget no value of its own."""
-    if key not in st.session_state:
-        value = st.session_state.get(f"{key}_kept", default)
-        st.session_state[key] = value if value in allowed else default
-    st.session_state[f"{key}_kept"] = widget(*args, key=key, **options)
-    return st.session_state[f"{key}_kept"]
-
-
-def recall(form: str, defaults: dict) -> None:
-    """Give each widget key of a form its value from the last visit, else its default; draw the widgets with
-    these keys and no value of their own, then call keep()."""
-    kept = st.session_state.setdefault("kept_forms", {}).get(form, {})
-    for key, default in defaults.items():
-        if key not in st.session_state:
-            st.session_state[key] = kept.get(key, default)
-
-
-def keep(form: str, keys) -> None:
-    """Copy a form's current values aside, for the next visit."""
-    st.session_state.setdefault("kept_forms", {})[form] = {key: st.session_state[key] for key in keys
-                                                          if key in st.session_state}
+    recall({key: default}, {key: allowed})
+    value = widget(*args, key=key, **options)
+    keep([key])
+    return value
 
 
 def _read(upload) -> KeptFile:

@@ -7,7 +7,8 @@ import streamlit as st
 from app_pages.accuracy_metric import accuracy_metric
 from app_pages.dataset_choice import shown_name
 from app_pages.tab_memory import keep, recall
-from app_pages.run_progress import duration, epoch_history, launch, show_curves, show_progress, starting
+from app_pages.run_progress import (duration, epoch_history, launch, show_curves, show_progress, starting,
+                                    starting_twin)
 from core.storage.allowed_paths import data_path_refusal
 from core.models.architectures import ARCHITECTURES
 from core.data.balance import STRATEGIES
@@ -39,23 +40,12 @@ def training_arguments(data: str, starts: dict) -> list[str]:
     return arguments
 
 
-def already_starting(arguments: list[str]) -> str | None:
-    """The run this tab launched with these very arguments that has not begun yet (a second click), or None."""
-    for path, launched in st.session_state.get("launched_with", {}).items():
-        run = RunFolder(path)
-        if launched == arguments and run.path.is_dir() and starting(run, run.status()):
-            return run.name
-    return None
-
-
 st.title("Train")
 starts = {"random weights": None} | {f"{name} ({read_card(path).get('architecture', '?')})": path
                                      for name, path in available_models().items()}
-recall("train", FORM)
-if st.session_state.init_from not in starts:  # a model kept from the last visit that is gone
-    st.session_state.init_from = "random weights"
+recall(FORM, {"init_from": starts})  # a model kept from the last visit may be gone
 st.session_state.teachers = [name for name in st.session_state.teachers if starts.get(name)]
-with st.container(border=True, key="new_run"):  # no st.form: each change is kept at once, even when the page is left unsent
+with st.container(border=True, key="new_run"):  # no st.form: a change is kept even when nothing is started
     st.subheader("New run")
     left, middle, right = st.columns([2, 1, 1])
     left.selectbox("Architecture", list(ARCHITECTURES), key="arch",
@@ -81,7 +71,7 @@ with st.container(border=True, key="new_run"):  # no st.form: each change is kep
     data = st.text_input("Dataset path", st.session_state.get("data_path", ""), key="data",
                          help="The dataset chosen in the sidebar, unless changed here for this run.").strip()
     submitted = st.button("Start training", type="primary")
-keep("train", FORM)
+keep(FORM)
 if submitted:
     arch, start = st.session_state.arch, st.session_state.init_from
     start_arch = read_card(starts[start]).get("architecture", arch) if starts[start] else arch
@@ -100,13 +90,12 @@ if submitted:
             st.error(f"Not started: {error}")
         else:
             arguments = training_arguments(data, starts)
-            if twin := already_starting(arguments):
+            if twin := starting_twin(arguments):
                 st.info(f"This training is already starting as {twin}: one click, one run.")
             else:
                 try:
                     run_dir = new_run_dir(arch)
                     launch(run_dir, arguments)
-                    st.session_state.setdefault("launched_with", {})[str(run_dir)] = arguments
                     st.session_state["run"] = str(run_dir)
                     st.toast(f"Started {run_dir.name} on {summary}.")
                 except (RunBusy, OSError) as error:

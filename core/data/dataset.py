@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import zipfile
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,11 +169,11 @@ def _described(path: Path, cache_dir: Path | None) -> str:
             raise DatasetError(f"{source.name} lacks the columns emotion and pixels: expected emotion,pixels,Usage")
         return f"{source.name}: FER-2013's seven emotions as pixel rows"
     listing = _split_files(folder, source)
-    counts = {split: sum(1 for _ in files) for split, files in listing.files.items()}
+    counts = {split: len(files) for split, files in listing.files.items()}
     trained = "train" if "train" in listing.files else next(iter(listing.files))
-    with_pictures = {label for _, label, _ in listing.files[trained]}
-    try:
-        check_trainable(sorted(with_pictures), [1] * len(with_pictures))
+    in_training = Counter(label for _, label, _ in listing.files[trained])
+    try:  # what training refuses (core.training.data), from the files alone
+        check_trainable(listing.present, [in_training[name] for name in listing.present])
     except ClassError as error:
         raise DatasetError(f"the '{trained}' split: {error}" if len(counts) > 1 else str(error)) from None
     if len(counts) == 1:

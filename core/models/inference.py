@@ -30,7 +30,7 @@ def face_probabilities(model, faces: np.ndarray, views: str = DEFAULT_VIEWS,
         raise ValueError(f"unknown views '{views}': choose one of {', '.join(VIEWS)}")
     if len(faces) == 0:
         return np.zeros((0, 7), dtype=np.float32)
-    count = len(face_views(faces[:1], views))
+    count = view_count(views)
     step = max(1, BATCH_SIZE // count)
     chunks = []
     for start in range(0, len(faces), step):
@@ -41,6 +41,14 @@ def face_probabilities(model, faces: np.ndarray, views: str = DEFAULT_VIEWS,
         if progress:
             progress(start + len(batch), len(faces))
     return np.concatenate(chunks).astype(np.float32)
+
+
+def view_count(views: str) -> int:
+    """How many pictures of each face a views mode classifies.
+
+    Example: view_count("shifted") -> 10
+    """
+    return len(face_views(np.zeros((1, 1, 1), np.uint8), views))
 
 
 def face_views(faces: np.ndarray, views: str) -> list[np.ndarray]:

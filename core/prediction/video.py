@@ -20,14 +20,14 @@ from core.prediction.pictures import FacePredictor, draw_predictions, row_column
 from core.vision.tracking import FaceTracker, SceneCuts
 
 VIDEO_SUFFIXES = {".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v"}
-# One row per face of each classified frame; a classified frame without a face has one row with face 0.
+EVERY = 5  # classify one frame in this many by default
+VIEWS = LIVE_VIEWS  # test-time views for video frames: the face and its mirror
 
 
 def columns(classes: list[str]) -> list[str]:
-    """The CSV's header for a model's classes: time, frame, face number, then the face's row."""
+    """The CSV's header for a model's classes: time, frame, face number, then the face's row. One row per face
+    of each classified frame; a classified frame without a face has one row with face 0."""
     return ["time_s", "frame", "face", *row_columns(classes)]
-EVERY = 5  # classify one frame in this many by default
-VIEWS = LIVE_VIEWS  # test-time views for video frames: the face and its mirror
 
 
 class VideoError(ValueError):
@@ -73,8 +73,9 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
                         faces = predictor.predict_rgb(picture, PHOTO, views)
                         labelled = list(zip(tracker.update([face.box for face in faces]), faces))
                         time_s = round(float(frame.time) if frame.time is not None else index / rate, 3)
+                        blank = [""] * len(row_columns(predictor.classes))
                         for number, face in labelled or [(0, None)]:
-                            rows.writerow([time_s, index, number, *(face.as_row() if face else [""] * len(row_columns(predictor.classes)))])
+                            rows.writerow([time_s, index, number, *(face.as_row() if face else blank)])
                         counts["classified"] += 1
                         counts["rows"] += max(1, len(labelled))
                         counts["faces"] = tracker.next_number - 1

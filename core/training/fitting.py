@@ -9,7 +9,7 @@ from core.models.architectures import ARCHITECTURES
 from core.training.checkpoints import best_weights
 from core.training.distillation import TARGETS_FILE, teacher_targets
 from core.training.hardware import hardware
-from core.models.inference import DEFAULT_VIEWS, face_views
+from core.models.inference import DEFAULT_VIEWS, view_count
 from core.training.recipes import TrainingModel, ema_weights_callback
 from core.training.model import compile_model
 from core.training.monitor import RunMonitor, TrainingCancelled
@@ -82,7 +82,7 @@ def _scored_views(data: dict) -> int:
     """The face views the end of the run classifies: its validation and test images, each in every view."""
     test = data.get("test")
     images = len(data["val_y"]) + (len(test) if test is not None else 0)
-    return images * len(face_views(np.zeros((1, 48, 48), np.uint8), DEFAULT_VIEWS))
+    return images * view_count(DEFAULT_VIEWS)
 
 
 def _phases(config: TrainConfig) -> list[tuple[int, bool]]:
