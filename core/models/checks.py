@@ -50,8 +50,12 @@ IDENTITY = {"Rescaling", "Activation", "Dropout", "RandomFlip", "RandomRotation"
 Shape = tuple  # a tensor's shape, batch first; None where unknown
 
 
+class ModelError(ValueError):
+    """A model that cannot be found or loaded; the message says why."""
+
+
 def check_model_archive(path: str | Path, checkpoint: bool = False) -> dict:
-    """Refuse (core.models.store.ModelError, one line) a .keras archive whose config.json names a class this
+    """Refuse (ModelError, one line) a .keras archive whose config.json names a class this
     product never makes, whose network has over MAX_PARAMETERS parameters, or whose entries are far larger
     than its parameters need; read nothing but the zip's directory and its JSON. checkpoint: a run's
     checkpoint.keras (the training wrapper, its optimiser and loss allowed too).
@@ -59,8 +63,6 @@ def check_model_archive(path: str | Path, checkpoint: bool = False) -> dict:
 
     Example: check_model_archive("huge.keras") -> ModelError("huge.keras declares 693,600,007 parameters, ...")
     """
-    from core.models.store import ModelError  # (the model store calls this module)
-
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:

@@ -10,15 +10,11 @@ import numpy as np
 from core.data.classes import MAX_CLASSES, MIN_CLASSES
 from core.data.emotions import EMOTIONS
 from core.vision.imaging import FACE_SIZE
-from core.models.checks import check_model_archive
+from core.models.checks import ModelError, check_model_archive
 from core.storage.runs import (DEFAULT_MODEL_DIR, RunFolder, atomic_path, list_runs, read_json, recorded_path, runs_dir,
                        write_json)
 
 WEIGHTS_ENTRY = "model.weights.h5"  # where a .keras archive keeps the weights
-
-
-class ModelError(ValueError):
-    """A model that cannot be found or loaded; the message says why."""
 
 
 def model_file(spec: str | Path) -> Path:
