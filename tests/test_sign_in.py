@@ -10,6 +10,7 @@ from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 import app_pages.sign_in
+import core.storage.allowed_paths
 from app_pages.sign_in import is_loopback, password_matches
 from core.storage.allowed_paths import ALLOWED_VARIABLE, PathNotAllowed, allowed_data_dirs, check_allowed_data_path
 from tests.test_app import environment, texts  # noqa: F401 (environment: a fixture)
@@ -86,12 +87,27 @@ def test_typed_dataset_paths_stay_in_the_allowed_folders(monkeypatch, tmp_path):
     assert check_allowed_data_path("/etc") == "/etc"
 
 
-def test_the_default_allowed_folders_are_the_projects_parent_and_home(monkeypatch):
+def test_the_default_allowed_folders_are_the_projects_parent_and_home(monkeypatch, tmp_path):
+    """Laid out as a checkout whose ../shared is a link to a folder elsewhere: links are followed, so the
+    folder it leads to must be allowed by name; the project's parent and home are allowed as they are."""
+    tmp_path = tmp_path.resolve()
+    parent, home, elsewhere = tmp_path / "work", tmp_path / "home", tmp_path / "disk"
+    for folder in (parent / "project", parent / "datasets" / "fer2013", home / "faces", elsewhere / "datasets"):
+        folder.mkdir(parents=True)
+    (parent / "shared").symlink_to(elsewhere)
+    monkeypatch.setattr(core.storage.allowed_paths, "PROJECT_ROOT", parent / "project")
+    monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv(ALLOWED_VARIABLE, raising=False)
+    monkeypatch.delenv("FER_DATA", raising=False)
     folders = allowed_data_dirs()
-    assert Path(os.path.realpath(ROOT.parent)) in folders and Path(os.path.realpath(Path.home())) in folders
-    shared = str(ROOT.parent / "shared" / "datasets" / "fer2013")  # ../shared/datasets/fer2013
-    assert check_allowed_data_path(shared) == shared
+    assert parent in folders and home in folders and elsewhere not in folders
+    for allowed in (parent / "datasets" / "fer2013", home / "faces"):
+        assert check_allowed_data_path(str(allowed)) == str(allowed)
+    linked = str(parent / "shared" / "datasets")
+    with pytest.raises(PathNotAllowed, match=ALLOWED_VARIABLE):
+        check_allowed_data_path(linked)
+    monkeypatch.setenv(ALLOWED_VARIABLE, os.pathsep.join([str(parent), str(elsewhere)]))
+    assert check_allowed_data_path(linked) == linked
 
 
 def test_a_path_outside_is_refused_in_the_sidebar_and_on_the_train_page(monkeypatch, tmp_path):
