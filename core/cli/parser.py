@@ -6,8 +6,11 @@ from core.cli.dataset_commands import shard_command, stats_command
 from core.cli.evaluation_commands import evaluate_command, explain_command
 from core.cli.export_commands import ensemble_command, export_command
 from core.cli.prediction_commands import predict_command
+from core.cli.serving_commands import serve_command
 from core.cli.training_commands import cancel_command, default_command, runs_command, train_command
 from core.models.inference import DEFAULT_VIEWS, VIEWS
+from core.serving.batching import MAX_WAIT_SECONDS
+from core.serving.limits import MAX_IN_FLIGHT, REQUEST_SECONDS, Limits
 
 # The choices --help lists, named here so that the parser does not import Keras (tests check them against
 # core.models.architectures.ARCHITECTURES, core.data.balance.STRATEGIES and core.evaluation.export.RUNTIMES).
@@ -16,8 +19,8 @@ PRESET_NAMES = ("quick", "full")
 BALANCE_STRATEGIES = ("none", "oversample", "class_weights")
 RUNTIME_NAMES = ("fast", "keras")
 PRESET_DEFAULT = " (default: {}, or the preset's)%(default).0s"  # %(default).0s: no "(default: None)" added
-DESCRIPTION = ("The command line: stats, train, shard, cancel, runs, default, evaluate, ensemble, predict, explain "
-               "and export.")
+DESCRIPTION = ("The command line: stats, train, shard, cancel, runs, default, evaluate, ensemble, predict, explain, "
+               "export and serve.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,4 +166,23 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--check-faces", type=int, default=1000, help="test faces the export is checked on")
     export.add_argument("--json", action="store_true")
     export.set_defaults(run=export_command)
+
+    serve = commands.add_parser("serve", help="an HTTP API for apps: POST /v1/predict, GET /v1/model (docs/api.md)")
+    serve.add_argument("model", nargs="?", default="default", help="default (the default), shipped, a run folder...")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="127.0.0.1: this machine only (default); any other address needs FER_API_TOKEN")
+    serve.add_argument("--port", type=int, default=8000, help="0: any free port (the log names it)")
+    serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                       help="a browser origin allowed to call it, e.g. https://app.example (repeat; none: CORS off)")
+    serve.add_argument("--max-in-flight", type=int, default=MAX_IN_FLIGHT,
+                       help="requests at once; beyond: 503 (default: %(default)s)")
+    serve.add_argument("--max-body-mb", type=float, default=Limits().max_body_bytes / 2**20,
+                       help="MB a request may send (default: %(default)g)")
+    serve.add_argument("--timeout", type=float, default=REQUEST_SECONDS,
+                       help="seconds a request may take; beyond: 504 (default: %(default)g)")
+    serve.add_argument("--workers", type=int, default=None, help="threads finding faces (default: cores, at most 4)")
+    serve.add_argument("--batch-wait-ms", type=float, default=MAX_WAIT_SECONDS * 1000,
+                       help="how long a face waits for faces of other requests to share a network call "
+                            "(default: %(default)g)")
+    serve.set_defaults(run=serve_command)
     return parser

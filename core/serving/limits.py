@@ -1,0 +1,104 @@
+"""What the HTTP API accepts and from whom: loopback unless a token guards it, bytes, pictures, time and requests
+in flight bounded, each refusal a status and a one-line message."""
+
+import hmac
+import ipaddress
+from dataclasses import dataclass
+
+from core.storage.uploads import MAX_FILES, MAX_TOTAL_MB
+
+TOKEN_VARIABLE = "FER_API_TOKEN"
+MAX_IN_FLIGHT = 32  # requests at once; beyond: 503 with Retry-After (16 clients measured without one, bench/serve.py)
+REQUEST_SECONDS = 60.0  # a request still unanswered after this is answered 504
+RETRY_AFTER_SECONDS = 1
+
+
+class Refusal(Exception):
+    """A request the API refuses: its HTTP status, a one-line message and any headers to send."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds of one server: a request's body (bytes), its pictures, the requests in flight at once, and
+    the seconds a request may take. Defaults: an upload batch's bounds (core.storage.uploads)."""
+
+    max_body_bytes: int = MAX_TOTAL_MB * 2**20
+    max_pictures: int = MAX_FILES
+    max_in_flight: int = MAX_IN_FLIGHT
+    request_seconds: float = REQUEST_SECONDS
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches ("127.0.0.1", "::1", "localhost").
+
+    Example: is_loopback("0.0.0.0") -> False
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
+
+
+def check_binding(host: str, token: str | None) -> None:
+    """Refuse (ValueError) to serve beyond this machine without a token to ask every caller for."""
+    if not is_loopback(host) and not token:
+        raise ValueError(f"serving on {host} reaches other machines: set {TOKEN_VARIABLE} to a long random secret "
+                         f"that callers send as 'Authorization: Bearer ...', or serve on 127.0.0.1")
+
+
+def token_matches(sent: str | None, token: str) -> bool:
+    """Whether a bearer token sent equals the server's, compared in constant time."""
+    return sent is not None and hmac.compare_digest(sent.encode(), token.encode())
+
+
+class InFlight:
+    """Requests being answered now, at most `limit`; used from the event loop's one thread only."""
+
+    def __init__(self, limit: int):
+        self.limit, self.count = limit, 0
+
+    def enter(self) -> None:
+        """Count one more request, or refuse it (503, Retry-After) when `limit` are being answered."""
+        if self.count >= self.limit:
+            raise Refusal(503, f"busy: {self.limit} requests are being answered; retry in a moment",
+                          {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        self.count += 1
+
+    def leave(self) -> None:
+        self.count -= 1
+
+
+def declared_length(headers) -> int | None:
+    """The Content-Length a request declares, or None; a malformed one is refused (400)."""
+    value = headers.get("content-length")
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise Refusal(400, "malformed Content-Length header")
+    return int(value)
+
+
+def bounded_receive(receive, limit: int):
+    """An ASGI receive that refuses (413) a body past `limit` bytes as it arrives, whatever its Content-Length
+    said (a chunked body has none)."""
+    received = 0
+
+    async def receive_bounded():
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit:
+            raise Refusal(413, body_over_limit(limit))
+        return message
+
+    return receive_bounded
+
+
+def body_over_limit(limit: int) -> str:
+    return f"the request is over {limit / 2**20:g} MB, the most one request may send"
