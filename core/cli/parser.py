@@ -14,7 +14,7 @@ from core.serving.limits import MAX_IN_FLIGHT, REQUEST_SECONDS, Limits
 
 # The choices --help lists, named here so that the parser does not import Keras (tests check them against
 # core.models.architectures.ARCHITECTURES, core.data.balance.STRATEGIES and core.evaluation.export.RUNTIMES).
-ARCHITECTURE_NAMES = ("vgg", "vgg_wide", "resnet", "seed", "transfer")
+ARCHITECTURE_NAMES = ("vgg", "vgg_wide", "resnet", "seed", "transfer", "features")
 PRESET_NAMES = ("quick", "full")
 BALANCE_STRATEGIES = ("none", "oversample", "class_weights")
 RUNTIME_NAMES = ("fast", "keras")

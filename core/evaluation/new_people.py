@@ -56,6 +56,23 @@ def fit_head(features: np.ndarray, labels: np.ndarray, classes: int, regularizat
     return predict
 
 
+def dense_weights(features: np.ndarray, labels: np.ndarray, classes: int, temperature: float = 1.0,
+                  regularization: float = REGULARIZATION) -> list[np.ndarray]:
+    """The logistic regression fit_head makes, as a softmax Dense layer's [kernel (F, classes), bias (classes,)]
+    on raw features: the standardization folded in, the logits divided by temperature (calibrated)."""
+    head = make_pipeline(StandardScaler(), LogisticRegression(C=regularization, max_iter=2000))
+    head.fit(features, labels)
+    scaler, regression = head.named_steps["standardscaler"], head.named_steps["logisticregression"]
+    coefficients, intercepts = regression.coef_, regression.intercept_
+    if len(regression.classes_) == 2:  # one logit z for the second class: softmax([0, z]) is its sigmoid
+        coefficients, intercepts = np.vstack([np.zeros_like(coefficients), coefficients]), np.r_[0.0, intercepts]
+    kernel = np.zeros((features.shape[1], classes))
+    bias = np.full(classes, -1e4)  # a class the regression was not shown is never answered
+    kernel[:, regression.classes_] = (coefficients / scaler.scale_).T
+    bias[regression.classes_] = intercepts - (coefficients * scaler.mean_ / scaler.scale_).sum(axis=1)
+    return [(kernel / temperature).astype(np.float32), (bias / temperature).astype(np.float32)]
+
+
 def held_out_probabilities(features: np.ndarray, labels: np.ndarray, people: list[str], classes: int,
                            extra: np.ndarray | None = None, regularization: float = REGULARIZATION) -> np.ndarray:
     """(N, classes) probabilities of each named person's faces from a head taught without them (rows of
@@ -94,11 +111,19 @@ def calibrated(probabilities: np.ndarray, temperature: float) -> np.ndarray:
 def score_new_people(features: np.ndarray, labels: np.ndarray, people: list[str], classes: list[str],
                      distinct: np.ndarray, extra: np.ndarray | None = None,
                      regularization: float = REGULARIZATION) -> dict:
+    """The report of scored_new_people (below)."""
+    return scored_new_people(features, labels, people, classes, distinct, extra, regularization)[0]
+
+
+def scored_new_people(features: np.ndarray, labels: np.ndarray, people: list[str], classes: list[str],
+                      distinct: np.ndarray, extra: np.ndarray | None = None,
+                      regularization: float = REGULARIZATION) -> tuple[dict, np.ndarray | None, np.ndarray | None]:
     """The score on people not taught, per class and per person, or (scored False) what to add to have one.
 
     Returns a JSON-ready dict: scored, accuracy (None when not scored), faces (different faces scored),
     repeats (faces left out as near repeats), people (names), per_class and per_person ({faces, correct,
-    accuracy}), majority_baseline, temperature (None when not scored) and to_add (plain sentences).
+    accuracy}), majority_baseline, temperature (None when not scored) and to_add (plain sentences); with it,
+    a mask of the faces scored (None when not scored) and every face's held-out probabilities.
     """
     people = [person or "" for person in people]
     named, _, shown_by, to_add = _coverage(labels, people, classes, distinct)
@@ -106,7 +131,7 @@ def score_new_people(features: np.ndarray, labels: np.ndarray, people: list[str]
               "repeats": int(len(labels) - distinct.sum()), "people": named, "per_class": {}, "per_person": {},
               "majority_baseline": None, "temperature": None, "to_add": to_add}
     if to_add:
-        return report
+        return report, None, None
     probabilities = held_out_probabilities(features, labels, people, len(classes), extra, regularization)
     scored = distinct & ~np.isnan(probabilities[:, 0])
     right = probabilities.argmax(axis=1) == labels
@@ -120,7 +145,7 @@ def score_new_people(features: np.ndarray, labels: np.ndarray, people: list[str]
     person_of = np.asarray(people, dtype=object)
     for person in named:
         report["per_person"][person] = _tally(right[scored & (person_of == person)], MIN_PERSON_FACES)
-    return report
+    return report, scored, probabilities
 
 
 def _tally(right: np.ndarray, needed: int) -> dict:

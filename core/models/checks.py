@@ -23,7 +23,7 @@ MAX_SIDE = 2**24  # the largest count one config field (units, filters, a kernel
 
 # The layer classes core.models.architectures, core.training.ensemble.combine and the older networks' augmentation use.
 LAYERS = {"InputLayer", "Rescaling", "Conv2D", "BatchNormalization", "Activation", "MaxPooling2D", "Flatten",
-          "Dropout", "Dense", "Add", "GlobalAveragePooling2D", "Average",
+          "Dropout", "Dense", "Add", "GlobalAveragePooling2D", "Average", "Concatenate",
           "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom", "RandomErasing"}
 MODELS = {("keras.src.models.functional", "Functional")}
 # In a run's checkpoint.keras only; older versions of the product wrote the class from core.recipes.
@@ -177,6 +177,11 @@ def _layer(kind: str, settings: dict, inputs: list[Shape]) -> tuple[list[Shape],
         return [shape], 0
     if kind in ("Add", "Average"):
         return [shape], 0
+    if kind == "Concatenate":  # side by side on the last axis (core.models.features)
+        if settings.get("axis", -1) != -1 or any(len(given) != len(shape) for given in inputs):
+            raise _Refused("has a Concatenate this product never makes (not on the last axis of like tensors)")
+        widths = [given[-1] for given in inputs]
+        return [(*shape[:-1], None if None in widths else sum(widths))], 0
     if kind == "Flatten":
         inner = shape[1:]
         return [(shape[0], None if None in inner else math.prod(inner))], 0

@@ -21,6 +21,7 @@ from core.models.architectures import ARCHITECTURES
 from core.training.checkpoints import checkpoint_epoch
 from core.data.dataset import Dataset, load_dataset
 from core.training.distillation import check_teachers
+from core.training.feature_head import train_feature_head
 from core.training.finishing import finish
 from core.training.fitting import fit
 from core.training.model import load_initial_weights, training_model
@@ -130,6 +131,8 @@ def _train(run: RunFolder, config: TrainConfig, worker: distributed.Worker | Non
         dataset, data, streamed = shard_training_data(config)
     else:
         dataset = dataset or load_dataset(config.data)
+        if config.arch == "features":  # no epochs: scored on people left out, then taught on every example
+            return train_feature_head(run, config, dataset)
         data = prepare_training_data(dataset, config)
     keras.mixed_precision.set_global_policy(config.precision)  # layers take the policy when they are made
     try:
