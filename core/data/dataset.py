@@ -26,9 +26,10 @@ import pandas as pd
 from core.data.archives import ArchiveError, unpack_zip
 from core.data.classes import MAX_CLASSES, ClassError, check_class_names, check_trainable, class_of_folder, ordered_classes
 from core.data.emotions import EMOTIONS, label_of_csv_code
-from core.vision.imaging import FACE_SIZE, ImageError, open_image, to_face_pixels
+from core.vision.imaging import FACE_SIZE, MAX_DECODED_PIXELS, ImageError, PixelBudget, header_pixels, open_image, \
+    to_face_pixels
 from core.data.people import person_of
-from core.storage.safe_files import trim_oldest
+from core.storage.safe_files import read_regular_file, trim_oldest
 from core.storage.temporary_files import file_content_key, private_folder
 
 CACHE_VERSION = 2
@@ -39,6 +40,9 @@ IGNORED_NAMES = {"__MACOSX", "Thumbs.db"}
 MAX_CACHE_BYTES = int(os.environ.get("FER_CACHE_MAX_BYTES", 8 * 2**30))  # oldest entries are removed beyond it
 MAX_UPLOADS_BYTES = 4 * 2**30  # uploaded zips kept; the oldest are removed beyond it
 MAX_FILES = 200_000  # files a folder dataset may hold (FER-2013 has 35,887)
+# The pictures being decoded and searched for a face at once share Predict's bound on one picture, by their
+# headers' pixels: four 63-megapixel PNGs are read one after another, FER-2013's crops all together.
+READING = PixelBudget(MAX_DECODED_PIXELS)
 
 NO_FACE = "no face found"
 SEVERAL_FACES = "several faces"
@@ -351,13 +355,24 @@ def decode_face(file: Path) -> Decoded:
     a larger one must show exactly one face, found and aligned exactly as Predict does (core.vision.faces);
     otherwise the reason starts with NO_FACE or SEVERAL_FACES.
     """
-    from core.vision.faces import find_and_crop, is_face_crop, main_faces
-
     if file.suffix.lower() not in IMAGE_SUFFIXES:
         return Decoded(None, reason="not an image file (unknown extension)")
     try:
-        image = open_image(file)
+        data = read_regular_file(file)
+        pixels = header_pixels(data)  # Predict's bound on one picture, from its header
     except (ImageError, OSError) as error:
+        return Decoded(None, reason=str(error))
+    with READING.held(pixels):
+        return _face_in(data)
+
+
+def _face_in(data: bytes) -> Decoded:
+    """decode_face once the picture's header is checked and its share of READING held."""
+    from core.vision.faces import find_and_crop, is_face_crop, main_faces
+
+    try:
+        image = open_image(data)
+    except ImageError as error:
         return Decoded(None, reason=str(error))
     gray = np.asarray(image.convert("L"))
     if is_face_crop(gray):
@@ -405,7 +420,8 @@ def _read_split_folders(root: Path, split_dirs: dict[str, Path], progress: Progr
     for split_name, (images, labels_, sources, people) in per_split.items():
         if not images:
             raise DatasetError(f"split '{split_name}' has no readable images ({len(dataset.skipped)} skipped"
-                               + (": no face found in any picture" if report["no_face"] else "") + ")")
+                               + (": no face found in any picture" if report["no_face"] else "") + "): "
+                               + "; ".join(dataset.skipped[:3]) + ("; ..." if len(dataset.skipped) > 3 else ""))
         dataset.splits[split_name] = Split(np.stack(images), np.asarray(labels_, dtype=np.int64), sources, people)
     dataset.faces = report
     dataset.warnings += duplicate_warnings(dataset)

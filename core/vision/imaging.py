@@ -2,7 +2,9 @@
 grayscale faces the networks see."""
 
 import io
+import threading
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -14,6 +16,8 @@ from core.storage.safe_files import MAX_FILE_BYTES, read_regular_file
 FACE_SIZE = 48
 MAX_SIDE = 2560  # larger pictures are shrunk to this (JPEG while decoding: a 100-megapixel photo never exists whole)
 MAX_DECODED_PIXELS = 64_000_000  # formats decoded at full size (PNG, WebP, ...) are refused above this
+# ... and the pictures a process decodes at once (threads reading a dataset, a folder) share that many pixels, read
+# from their headers: four 63-megapixel PNGs are decoded one after another, as Predict decodes one.
 MIN_FACE_SIDE = 24  # a picture narrower or shorter than this cannot show a face
 # The only decoders a picture reaches, chosen by the file's content, whatever its name says: JPEG (and the
 # MPO JPEGs of cameras), PNG, WebP, BMP, GIF (its first frame), TIFF, HEIC/HEIF (pillow-heif) and PGM/PPM.
@@ -38,17 +42,86 @@ class ImageError(ValueError):
     """A file or upload that cannot be used as a picture; the message says why."""
 
 
+class PixelBudget:
+    """Pixels being worked on at once, at most `limit`: a picture waits for its share (held(pixels)).
+
+    Example: with DECODING.held(8000 * 7900): ...  # another 63-megapixel picture waits until this one is done
+    """
+
+    def __init__(self, limit: int):
+        self.limit, self.in_use = limit, 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def held(self, pixels: int):
+        pixels = min(pixels, self.limit)  # (a picture over the limit is refused before it asks)
+        with self._changed:
+            self._changed.wait_for(lambda: self.in_use + pixels <= self.limit)
+            self.in_use += pixels
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.in_use -= pixels
+                self._changed.notify_all()
+
+
+DECODING = PixelBudget(MAX_DECODED_PIXELS)
+
+
 def open_image(source: str | Path | bytes, max_side: int = MAX_SIDE) -> Image.Image:
     """Decode a file path or raw bytes into a loaded 8-bit PIL image ("L" or "RGB"): EXIF rotation
     applied, the first frame of an animation, transparency flattened onto white, 16-bit, 32-bit and
     float pixels scaled to 8 bits, no side longer than max_side.
 
     Only PICTURE_FORMATS are decoded, recognised by content. The size is read from the header first:
-    over MAX_DECODED_PIXELS is refused before decoding; a large picture is shrunk by a whole factor
-    before any conversion, so memory stays near the decoded picture's own size.
+    over MAX_DECODED_PIXELS is refused before decoding, and threads decoding at once share that bound
+    (DECODING); a large picture is shrunk by a whole factor before any conversion, so memory stays near the
+    decoded picture's own size.
     Raises ImageError with a readable reason for empty, truncated, oversized or non-image input.
     """
     data = source if isinstance(source, bytes) else read_regular_file(source)  # no FIFO, device or huge file
+    with _read_errors_as_image_errors():
+        image = _header(data, max_side)
+        with DECODING.held(image.size[0] * image.size[1]):  # until the 8-bit picture alone is left
+            image.load()  # (in memory: nothing to close; closing would free the pixels returned below)
+            orientation = image.getexif().get(0x0112)  # after loading: a PNG may keep its EXIF after the pixels
+            picture = _eight_bit(image, max_side)
+            del image
+    if orientation in _TURNS:
+        picture = picture.transpose(_TURNS[orientation])
+    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return picture
+
+
+def header_pixels(source: str | Path | bytes, max_side: int = MAX_SIDE) -> int:
+    """The pixels open_image would decode (width x height from the header; a JPEG at the size it is drafted
+    to), nothing decoded; ImageError for what open_image refuses before decoding.
+
+    Example: header_pixels(Path("deep.png").read_bytes()) -> 63200000
+    """
+    data = source if isinstance(source, bytes) else read_regular_file(source)
+    with _read_errors_as_image_errors():
+        image = _header(data, max_side)
+    return image.size[0] * image.size[1]
+
+
+@contextmanager
+def _read_errors_as_image_errors():
+    """Pillow's and the decoders' errors as one readable ImageError."""
+    try:
+        yield
+    except Image.DecompressionBombError:
+        raise ImageError(f"too large: over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
+    except (OSError, SyntaxError, ValueError) as error:
+        if isinstance(error, ImageError):
+            raise
+        raise ImageError(f"unreadable image ({error})") from None
+
+
+def _header(data: bytes, max_side: int) -> Image.Image:
+    """The picture opened from its header (nothing decoded), drafted towards max_side; ImageError when empty,
+    over MAX_FILE_BYTES or MAX_DECODED_PIXELS, or no picture of PICTURE_FORMATS."""
     if not data:
         raise ImageError("empty file (0 bytes)")
     if len(data) > MAX_FILE_BYTES:  # an upload's bytes: bounded as a file is
@@ -57,26 +130,14 @@ def open_image(source: str | Path | bytes, max_side: int = MAX_SIDE) -> Image.Im
         with warnings.catch_warnings():  # PIL's size warning: the pixel bound below says it in one line
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=PICTURE_FORMATS)  # reads the header only
-        image.draft(None, (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 size when that is enough
-        width, height = image.size
-        if width * height > MAX_DECODED_PIXELS:
-            raise ImageError(f"too large: {width}x{height} pixels ({width * height / 1e6:.0f} megapixels; "
-                             f"at most {MAX_DECODED_PIXELS / 1e6:.0f} are read): save it smaller or as JPEG")
-        image.load()  # (in memory: nothing to close; closing would free the pixels returned below)
-        orientation = image.getexif().get(0x0112)  # after loading: a PNG may keep its EXIF after the pixels
-        picture = _eight_bit(image, max_side)
     except UnidentifiedImageError:
         raise ImageError("not an image (unrecognised format)") from None
-    except Image.DecompressionBombError:
-        raise ImageError(f"too large: over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        if isinstance(error, ImageError):
-            raise
-        raise ImageError(f"unreadable image ({error})") from None
-    if orientation in _TURNS:
-        picture = picture.transpose(_TURNS[orientation])
-    picture.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    return picture
+    image.draft(None, (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 size when that is enough
+    width, height = image.size
+    if width * height > MAX_DECODED_PIXELS:
+        raise ImageError(f"too large: {width}x{height} pixels ({width * height / 1e6:.0f} megapixels; "
+                         f"at most {MAX_DECODED_PIXELS / 1e6:.0f} are read): save it smaller or as JPEG")
+    return image
 
 
 def _eight_bit(image: Image.Image, max_side: int = MAX_SIDE) -> Image.Image:
