@@ -11,7 +11,8 @@ from app_pages.dataset_choice import shown_name
 from app_pages.dataset_reading import read_dataset
 from core.data.balance import STRATEGIES
 from core.data.dataset import DatasetError, check_dataset, save_upload
-from core.data.overview import example_faces, fold_counts, mean_faces, shown_classes, skipped_faces, split_counts
+from core.data.overview import (agreement, example_faces, fold_counts, left_out_counts, mean_faces, shown_classes,
+                                 skipped_faces, split_counts, split_votes)
 
 
 def use_everywhere(path: str) -> None:
@@ -63,6 +64,26 @@ if skipped:
     st.warning("Pictures left out because no single face was found in them (Predict would not find one either): "
                + "; ".join(f"{name}: {len(kinds['no_face'])} without a face, {len(kinds['several_faces'])} with several"
                            for name, kinds in skipped.items()) + ". They are listed under Skipped files below.")
+
+shares = {name: agreement(split) for name, split in dataset.splits.items()}
+if any(shares.values()):
+    st.subheader("How much people agreed")
+    st.caption("Each face was labelled by several people; its class is the one most of them chose. The chart counts "
+               "faces by the share of votes that class got: at 50% or less, people were split.")
+    agree_table = pd.DataFrame([{"split": name, "share of votes for the majority": share, "faces": count}
+                                for name, figures in shares.items() if figures
+                                for share, count in figures["top_share"].items()])
+    st.plotly_chart(px.bar(agree_table, x="share of votes for the majority", y="faces", color="split",
+                           barmode="group"))
+    for name, reasons in left_out_counts(dataset).items():
+        st.info(f"'{name}': {sum(reasons.values()):,} faces left out, without a majority: "
+                + ", ".join(f"{count:,} {reason}" for reason, count in reasons.items())
+                + " (a tie, or most people saw no emotion or no face). Training and scores leave them out.")
+    voted_split = next(name for name, figures in shares.items() if figures)
+    most_split = split_votes(dataset, dataset.split(voted_split))
+    st.markdown(f"**Faces where people split most** ('{voted_split}')")
+    st.image([dataset.split(voted_split).images[face["index"]] for face in most_split], width=110,
+             caption=[", ".join(f"{name} {n}" for name, n in face["votes"].items()) for face in most_split])
 
 st.subheader("Balancing the training fold")
 fold_split = "train" if "train" in dataset.splits else next(iter(dataset.splits))

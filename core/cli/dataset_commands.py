@@ -4,7 +4,7 @@ from core.cli.terminal import progress_bar, read_dataset, to_json
 
 
 def stats_command(args) -> int:
-    from core.data.overview import shown_classes, skipped_faces, split_counts
+    from core.data.overview import agreement, left_out_counts, shown_classes, skipped_faces, split_counts
 
     dataset = read_dataset(args.data)
     classes = shown_classes(dataset)
@@ -12,7 +12,9 @@ def stats_command(args) -> int:
     report = {"classes": classes,
               "splits": {name: {"total": sum(c.values()), "classes": c} for name, c in split_counts(dataset).items()},
               "faces_found": dataset.faces.get("found", 0), "skipped_faces": skipped,
-              "converted": dataset.converted, "skipped": dataset.skipped, "warnings": dataset.warnings}
+              "converted": dataset.converted, "skipped": dataset.skipped, "warnings": dataset.warnings,
+              "left_out": left_out_counts(dataset),
+              "agreement": {name: agreement(split) for name, split in dataset.splits.items() if agreement(split)}}
     if args.json:
         print(to_json(report))
         return 0
@@ -20,6 +22,12 @@ def stats_command(args) -> int:
     print(f"{'split':<10}{'total':>8}" + "".join(f"{name:>{width}}" for name in classes))
     for name, split in report["splits"].items():
         print(f"{name:<10}{split['total']:>8}" + "".join(f"{split['classes'][e]:>{width}}" for e in classes))
+    for name, shares in report["agreement"].items():
+        print(f"{name}: people agreed with the majority by {shares['mean']:.0%} of their votes on average; faces by "
+              "that share: " + ", ".join(f"{share} {count:,}" for share, count in shares["top_share"].items()))
+    for name, reasons in report["left_out"].items():
+        print(f"{name}: left out, without a majority: " + ", ".join(f"{count:,} ({reason})"
+                                                                     for reason, count in reasons.items()))
     print(f"converted {dataset.converted} images ({report['faces_found']} faces found and aligned in larger pictures); "
           f"skipped {len(dataset.skipped)}")
     for name, kinds in skipped.items():

@@ -4,31 +4,34 @@ from core.cli.terminal import progress_bar, read_dataset, to_json
 
 
 def evaluate_command(args) -> int:
-    import numpy as np
-
-    from core.evaluation.scores import evaluate_model, labels_for_model, stratified_sample
     from core.evaluation.export import classifier
+    from core.evaluation.reports import score_split
     from core.models.store import model_classes
 
     runner, runtime = classifier(args.model, args.runtime)
     classes = model_classes(args.model)
     dataset = read_dataset(args.data)
     name = args.split or ("test" if "test" in dataset.splits else next(iter(dataset.splits)))
-    split = dataset.split(name)
-    labels = labels_for_model(split.labels, dataset.classes, classes)
-    chosen = stratified_sample(labels, args.sample, args.seed) if args.sample else np.arange(len(split))
-    sources = [split.sources[i] for i in chosen]
     with progress_bar("classifying", "face") as bar:
-        report = evaluate_model(runner, split.images[chosen], labels[chosen], sources, views=args.views,
-                                progress=bar.follow, classes=classes)
-    report |= {"split": name, "runtime": runtime, "skipped": len(dataset.skipped),
+        report = score_split(runner, dataset, name, classes, args.views, bar.follow, args.sample or 0, args.seed,
+                             args.only_known_classes)
+    voted = dataset.split(name).votes is not None
+    report |= {"runtime": runtime, "against": "the majority of votes" if voted else "labels",
+               "skipped": len(dataset.skipped),
                "no_face": sum(len(names) for names in dataset.faces.get("no_face", {}).values()),
                "several_faces": sum(len(names) for names in dataset.faces.get("several_faces", {}).values())}
     if args.json:
         print(to_json(report))
         return 0
-    print(f"{name}: {report['images']} images ({runtime}), accuracy {report['accuracy']:.4f} (always answering the commonest "
-          f"class: {report['majority_baseline']:.4f}), macro F1 {report['macro_f1']:.4f}")
+    print(f"{name}: {report['images']} images ({runtime}), accuracy {report['accuracy']:.4f} against "
+          f"{report['against']} (always answering the commonest class: {report['majority_baseline']:.4f}), "
+          f"macro F1 {report['macro_f1']:.4f}")
+    if "plausible" in report:
+        print(f"answers at least 3 of the ten people gave: {report['plausible']:.4f}")
+    if report["left_out"]:
+        print("not scored: " + ", ".join(f"{count} ({reason})" for reason, count in report["left_out"].items()))
+    if report["answers_outside_data"]:
+        print(f"answers in classes the data has no face of (counted wrong): {report['answers_outside_data']}")
     if report["skipped"]:
         print(f"not scored: {report['skipped']} pictures ({report['no_face']} without a face, {report['several_faces']} "
               "with several): `python -m core stats` lists them")

@@ -65,7 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="split to score the final model on (held out of the data when it has none; 'none': no test)")
     train.add_argument("--max-images", type=int, default=None, help="train on a random subset this large")
     train.add_argument("--init-from", default=None, metavar="MODEL",
-                       help="start from this model's weights (same --arch): continue or fine-tune it")
+                       help="start from this model's weights (same --arch): continue or fine-tune it; a model of "
+                            "other classes gives its features and the columns of the classes both know")
+    train.add_argument("--init-member", default=None, metavar="NAME",
+                       help="the network of an ensemble --init-from to start from (member_0, member_1...)")
+    train.add_argument("--targets", default="votes", choices=("votes", "majority"),
+                       help="where people voted (FER+): learn each face's share of votes, or its majority label only")
     train.add_argument("--teachers", nargs="+", default=None, metavar="MODEL",
                        help="distil: learn from these models' averaged probabilities as well as the labels")
     train.add_argument("--teacher-weight", type=float, default=0.5,
@@ -125,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--runtime", default="fast", choices=RUNTIME_NAMES,
                           help="fast: as predictions run, on the model's checked int8 export when it has one, "
                                "else Keras; keras: always Keras, the reference (default: fast)")
+    evaluate.add_argument("--only-known-classes", action="store_true",
+                          help="leave out (and count) faces of classes the model lacks, instead of refusing the data")
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(run=evaluate_command)
 

@@ -32,6 +32,7 @@ def train_command(args) -> int:
                              train_split=args.train_split, test_split=args.test_split, max_images=args.max_images,
                              test_fraction=args.test_fraction,
                              init_from=args.init_from and str(model_file(args.init_from).resolve()),
+                             init_member=args.init_member, targets=args.targets,
                              teachers=args.teachers and [os.path.abspath(spec) for spec in args.teachers],
                              teacher_weight=args.teacher_weight, distillation=args.distillation,
                              optimizer=args.optimizer, mix=args.mix, mix_alpha=args.mix_alpha, ema=args.ema,

@@ -1,7 +1,7 @@
 """Reading a dataset of faces into 48x48 uint8 arrays with integer labels: FER-2013 in every common
 layout, or any folder of the user's own class folders.
 
-Layouts: `ROOT/<split>/<class>/*` (Kaggle's `train/angry/...` or the other naming
+Layouts: FER+ with its votes (core.data.votes), `ROOT/<split>/<class>/*` (Kaggle's `train/angry/...` or the other naming
 `disgusted/im0.png`), one folder of class folders `ROOT/<class>/*` (any class names, see
 core.data.classes; a person folder may sit inside a class folder, see core.data.people), `fer2013.csv`
 (`emotion,pixels,Usage`), or a `.zip` of any of these. Pictures larger than a face crop have their
@@ -29,10 +29,11 @@ from core.data.emotions import EMOTIONS, label_of_csv_code
 from core.vision.imaging import FACE_SIZE, MAX_DECODED_PIXELS, ImageError, PixelBudget, header_pixels, open_image, \
     to_face_pixels
 from core.data.people import person_of
+from core.data.votes import CLASSES as VOTED_CLASSES, VotesError, count_rows, read_votes, voted_layout
 from core.storage.safe_files import read_regular_file, trim_oldest
 from core.storage.temporary_files import file_content_key, private_folder
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".pgm"}
 SPLIT_ALIASES = {"training": "train", "publictest": "test", "privatetest": "private"}
 SPLIT_NAMES = {"train", "test", "val", "validation", "private", *SPLIT_ALIASES}
@@ -57,13 +58,15 @@ class DatasetError(ValueError):
 @dataclass
 class Split:
     """One split: images (N, 48, 48) uint8, labels (N,) int64 indices into its dataset's classes,
-    where each image came from (a relative file path or a CSV row) and who it shows ("" when unknown,
-    see core.data.people)."""
+    where each image came from (a relative file path or a CSV row), who it shows ("" when unknown,
+    see core.data.people) and, where people voted (FER+), votes (N, classes) float32 counts: the label is
+    their majority."""
 
     images: np.ndarray
     labels: np.ndarray
     sources: list[str]
     people: list[str] = field(default_factory=list)
+    votes: np.ndarray | None = None
 
     def __post_init__(self):
         if not self.people:
@@ -71,6 +74,16 @@ class Split:
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    def targets(self, classes: int) -> np.ndarray:
+        """(N, classes) float32: each face's share of votes per class, or its label one-hot where nobody voted.
+
+        Example: Split(faces, np.array([1]), ["a.png"]).targets(3) -> array([[0., 1., 0.]])
+        """
+        if self.votes is not None:
+            totals = self.votes.sum(axis=1, keepdims=True)
+            return (self.votes / np.maximum(totals, 1)).astype(np.float32)
+        return np.eye(classes, dtype=np.float32)[self.labels]
 
 
 @dataclass
@@ -86,6 +99,7 @@ class Dataset:
     classes: list[str] = field(default_factory=lambda: list(EMOTIONS))  # what the labels index
     present: list[str] = field(default_factory=list)  # the classes with a folder (or rows) in the data
     faces: dict = field(default_factory=dict)  # pictures whose face was found, and those skipped: see face_report
+    left_out: dict = field(default_factory=dict)  # split -> reason -> sources: voted faces without a majority
 
     def __post_init__(self):
         if not self.present:
@@ -116,8 +130,9 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
     origin, name = path, path.name
     if path.is_file() and path.suffix.lower() == ".zip":
         path, name = _extract_zip(path, cache_dir / "zips")
-    source = _layout(path, name)
-    manifest = _manifest(path)
+    voted = voted_layout(path)
+    source = voted or _layout(path, name)
+    manifest = [_manifest(file) for file in voted] if isinstance(voted, tuple) else _manifest(path)
     key = hashlib.sha256(json.dumps([CACHE_VERSION, str(path.resolve()), manifest]).encode()).hexdigest()[:24]
     cache_file = cache_dir / f"{key}.npz"
     if cache_file.exists():
@@ -128,7 +143,10 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
             return dataset
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # an unreadable cache is rebuilt below
-    dataset = read_csv(source) if isinstance(source, Path) else _read_split_folders(path, source, progress)
+    if voted:
+        dataset = _read_voted(voted)
+    else:
+        dataset = read_csv(source) if isinstance(source, Path) else _read_split_folders(path, source, progress)
     dataset.source, dataset.key = str(origin), key
     _write_cache(dataset, cache_file)
     evict_oldest(cache_dir, keep={cache_file})
@@ -159,13 +177,21 @@ def _described(path: Path, cache_dir: Path | None) -> str:
     folder, name = path, path.name
     if path.is_file() and path.suffix.lower() == ".zip":
         folder, name = _extract_zip(path, (Path(cache_dir) if cache_dir else default_cache_dir()) / "zips")
+    voted = voted_layout(folder)
+    if voted:
         try:
-            source = _layout(folder, name)
-        except DatasetError:  # the zip's own name, not the cache's folders
-            raise DatasetError(f"{path.name} holds no dataset: give a zip of class folders (or of split folders "
-                               "holding them), or of a fer2013.csv") from None
-    else:
+            counts = count_rows(voted)
+        except VotesError as error:
+            raise DatasetError(str(error)) from None
+        splits = ", ".join(f"{split} {count:,}" for split, count in counts.items())
+        return f"FER+ with ten votes a face: {len(counts)} split(s) ({splits} faces), {len(VOTED_CLASSES)} classes"
+    try:
         source = _layout(folder, name)
+    except DatasetError:
+        if folder is path:
+            raise
+        raise DatasetError(f"{path.name} holds no dataset: give a zip of class folders (or of split folders "
+                           "holding them), or of a fer2013.csv") from None  # the zip's own name, not the cache's
     if isinstance(source, Path):
         with open(source, encoding="utf-8", errors="replace") as csv_file:
             header = {column.strip().lower() for column in csv_file.readline().split(",")}
@@ -428,6 +454,22 @@ def _read_split_folders(root: Path, split_dirs: dict[str, Path], progress: Progr
     return dataset
 
 
+def _read_voted(layout) -> Dataset:
+    """FER+ (core.data.votes): each split's faces with a majority, their votes, and the faces left out."""
+    try:
+        voted, skipped = read_votes(layout)
+    except VotesError as error:
+        raise DatasetError(str(error)) from None
+    dataset = Dataset(source="", splits={}, skipped=skipped, classes=list(VOTED_CLASSES))
+    for name, split in voted.items():
+        if not len(split.labels):
+            raise DatasetError(f"split '{name}' has no face that most of its voters agree on ({len(skipped)} rows "
+                               "skipped)")
+        dataset.splits[name] = Split(split.images, split.labels, split.sources, votes=split.votes)
+        dataset.left_out[name] = split.left_out
+    return dataset
+
+
 def read_csv(path: Path) -> Dataset:
     """Read fer2013.csv (`emotion,pixels[,Usage]`); bad rows are skipped and reported by row number."""
     try:
@@ -539,9 +581,11 @@ def _write_cache(dataset: Dataset, cache_file: Path) -> None:
         arrays[f"{name}/labels"] = split.labels
         arrays[f"{name}/sources"] = np.asarray(split.sources)
         arrays[f"{name}/people"] = np.asarray(split.people)
+        if split.votes is not None:
+            arrays[f"{name}/votes"] = split.votes
     meta = {"source": dataset.source, "splits": list(dataset.splits), "skipped": dataset.skipped,
             "warnings": dataset.warnings, "converted": dataset.converted, "classes": dataset.classes,
-            "present": dataset.present, "faces": dataset.faces}
+            "present": dataset.present, "faces": dataset.faces, "left_out": dataset.left_out}
     arrays["meta"] = np.asarray(json.dumps(meta))
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
@@ -556,8 +600,9 @@ def _read_cache(cache_file: Path) -> Dataset:
     with np.load(cache_file) as arrays:
         meta = json.loads(str(arrays["meta"]))
         splits = {name: Split(arrays[f"{name}/images"], arrays[f"{name}/labels"], arrays[f"{name}/sources"].tolist(),
-                              arrays[f"{name}/people"].tolist())
+                              arrays[f"{name}/people"].tolist(),
+                              arrays[f"{name}/votes"] if f"{name}/votes" in arrays else None)
                   for name in meta["splits"]}
     return Dataset(meta["source"], splits, meta["skipped"], meta["warnings"], meta["converted"],
-                   classes=meta["classes"], present=meta["present"], faces=meta["faces"])
+                   classes=meta["classes"], present=meta["present"], faces=meta["faces"], left_out=meta["left_out"])
 

@@ -67,3 +67,37 @@ def mean_faces(dataset: Dataset, split: Split) -> dict[str, np.ndarray | None]:
         faces = split.images[split.labels == label]
         means[emotion] = faces.mean(axis=0).round().astype(np.uint8) if len(faces) else None
     return means
+
+
+def agreement(split: Split) -> dict | None:
+    """How much the people who voted on a split's faces agreed (None where nobody voted): "top_share" counts faces
+    by the share of votes their majority class got ("60%": 512, ...), "mean" is that share on average.
+
+    Example: agreement(load_dataset("ferplus").split("val"))["mean"] -> 0.74
+    """
+    if split.votes is None or not len(split):
+        return None
+    totals = np.maximum(split.votes.sum(axis=1), 1)
+    shares = np.round(split.votes.max(axis=1) / totals, 2)
+    values, counts = np.unique(shares, return_counts=True)
+    return {"top_share": {f"{value:.0%}": int(count) for value, count in zip(values, counts)},
+            "mean": float(shares.mean())}
+
+
+def split_votes(dataset: Dataset, split: Split, count: int = 8) -> list[dict]:
+    """The faces where people split most (the lowest share for the majority class), each with its votes.
+
+    Returns [{"index", "source", "majority", "votes": {class: votes}}], most split first; [] where nobody voted.
+    """
+    if split.votes is None:
+        return []
+    shares = split.votes.max(axis=1) / np.maximum(split.votes.sum(axis=1), 1)
+    chosen = np.argsort(shares, kind="stable")[:count]
+    return [{"index": int(i), "source": split.sources[i], "majority": dataset.classes[split.labels[i]],
+             "votes": {name: int(n) for name, n in zip(dataset.classes, split.votes[i]) if n}} for i in chosen]
+
+
+def left_out_counts(dataset: Dataset) -> dict[str, dict[str, int]]:
+    """Per split, the voted faces left without a majority, by reason (core.data.votes.LEFT_OUT_REASONS)."""
+    return {name: {reason: len(sources) for reason, sources in reasons.items()}
+            for name, reasons in dataset.left_out.items() if reasons}

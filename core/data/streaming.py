@@ -114,7 +114,7 @@ def shard_training_data(config) -> tuple[Dataset, dict, TrainingSource]:
         present = np.flatnonzero(counts)
         class_weight = {int(c): float(counts.sum() / (len(present) * counts[c])) for c in present}
     val_y = validation.labels if validation else np.zeros(0, np.int64)
-    data = {"images": None, "labels": None, "sources": validation.sources if validation else [],
+    data = {"images": None, "labels": None, "targets": None, "voted": False, "sources": validation.sources if validation else [],
             "train_indices": range(train["images"]),  # only its length is read: the images are streamed
             "val_indices": range(len(val_y)), "val_x": validation.images if validation else np.zeros((0, 48, 48), np.uint8),
             "val_y": val_y, "class_weight": class_weight, "classes": classes,

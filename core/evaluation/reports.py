@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from core.data.dataset import Dataset
-from core.evaluation.scores import evaluate_model, labels_for_model, stratified_sample
+from core.evaluation.agreement import people_figures, scored_faces
+from core.evaluation.scores import evaluate_model, stratified_sample
 from core.evaluation.export import fast_export_file
 from core.models.inference import Progress
 from core.models.store import model_classes
 from core.storage.runs import read_json, runs_dir, write_json
 
-REPORT_VERSION = 4  # 3: reports name the model's classes; 4: and the faces they scored
+REPORT_VERSION = 5  # 3: reports name the model's classes; 4: and the faces they scored; 5: and those left out
 
 
 def reports_dir() -> Path:
@@ -46,6 +47,23 @@ def stored_report(model_file: Path, dataset: Dataset, split: str, views: str, ru
     return read_json(report_file(model_file, dataset, split, views, runtime, sample))
 
 
+def score_split(runner, dataset: Dataset, split: str, classes: list[str], views: str, progress: Progress | None = None,
+                sample: int = 0, seed: int = 0, only_known: bool = False) -> dict:
+    """Score a split's faces (a stratified sample of `sample` of them, when given) against their labels, the
+    majority of votes where people voted (core.evaluation.agreement): the report of
+    core.evaluation.scores.score_predictions plus "split", "indices" (the split's faces scored, in the order of
+    "predicted"), "left_out" (faces not scored, by reason) and core.evaluation.agreement.people_figures."""
+    chosen, labels, left_out = scored_faces(dataset, split, classes, only_known)
+    if sample:
+        picked = stratified_sample(labels, sample, seed)
+        chosen, labels = chosen[picked], labels[picked]
+    faces = dataset.split(split)
+    report = evaluate_model(runner, faces.images[chosen], labels, [faces.sources[i] for i in chosen], views,
+                            progress, classes)
+    figures = people_figures(dataset, split, chosen, np.asarray(report["predicted"], dtype=np.int64), classes)
+    return report | figures | {"split": split, "left_out": left_out, "indices": chosen.tolist()}
+
+
 def evaluate_and_store(scorer: tuple[object, str], model_file: Path, dataset: Dataset, split: str, views: str,
                        runtime: str = "fast", progress: Progress | None = None, sample: int = 0) -> dict:
     """Score the model on the split, or on a stratified sample of `sample` of its faces, with scorer,
@@ -55,14 +73,9 @@ def evaluate_and_store(scorer: tuple[object, str], model_file: Path, dataset: Da
     raises (a cancel). ValueError when the data has classes the model does not know; the report's labels
     index the model's classes."""
     runner, name = scorer
-    faces = dataset.split(split)
-    classes = model_classes(model_file)
-    labels = labels_for_model(faces.labels, dataset.classes, classes)
-    chosen = stratified_sample(labels, sample) if sample else np.arange(len(labels))
-    report = evaluate_model(runner, faces.images[chosen], labels[chosen], [faces.sources[i] for i in chosen], views,
-                            progress, classes)
-    report |= {"split": split, "model": str(model_file), "data": dataset.source, "runtime": name,
-               "scored": time.strftime("%Y-%m-%d %H:%M"), "indices": chosen.tolist()}
+    report = score_split(runner, dataset, split, model_classes(model_file), views, progress, sample)
+    report |= {"model": str(model_file), "data": dataset.source, "runtime": name,
+               "scored": time.strftime("%Y-%m-%d %H:%M")}
     path = report_file(model_file, dataset, split, views, runtime, sample)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, report)

@@ -118,6 +118,18 @@ def labels_for_model(labels: np.ndarray, data_classes: list[str], model_classes:
     return mapping[labels] if len(labels) else labels.astype(np.int64)
 
 
+def targets_for_model(targets: np.ndarray, data_classes: list[str], model_classes: list[str]) -> np.ndarray:
+    """(N, data classes) shares of votes as (N, model classes) shares, columns matched by name; shares of
+    classes the model lacks are left out and each row scaled to sum to 1 again.
+
+    Example: targets_for_model(np.array([[0.5, 0.5]]), ["happy", "sad"], ["sad", "happy"]) -> array([[0.5, 0.5]])
+    """
+    columns = [data_classes.index(name) if name in data_classes else None for name in model_classes]
+    mapped = np.stack([targets[:, c] if c is not None else np.zeros(len(targets), np.float32) for c in columns], 1)
+    totals = mapped.sum(axis=1, keepdims=True)
+    return np.divide(mapped, totals, out=np.zeros_like(mapped), where=totals > 0).astype(np.float32)
+
+
 def stratified_sample(labels: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
     """Sorted indices of `size` images drawn with each emotion in its share of the split (all when smaller)."""
     if size >= len(labels):

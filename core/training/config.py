@@ -14,6 +14,7 @@ from core.training.precision import PRECISIONS
 from core.training.recipes import OPTIMIZERS
 
 MAX_SEED = 2**32 - 1  # what NumPy's and Keras' seeding accept
+TARGETS = ("votes", "majority")
 
 
 @dataclass
@@ -34,6 +35,8 @@ class TrainConfig:
     test_split: str | None = "test"  # scored once at the end when the data has it
     max_images: int | None = None  # a random subset of the training split, for quick runs
     init_from: str | None = None  # a model of the same architecture whose weights start the run
+    init_member: str | None = None  # which network of an ensemble init_from is (member_0, member_1...)
+    targets: str = "votes"  # learn each face's share of votes where people voted (FER+), or "majority" labels
     teachers: list[str] | None = None  # models whose averaged probabilities the run learns from (distillation)
     teacher_weight: float = 0.5  # targets = (1 - w) * true label + w * teachers' probabilities
     distillation: str = "offline"  # teachers on each unaugmented image once, or "online": on every augmented batch
@@ -64,7 +67,8 @@ class TrainConfig:
             raise ValueError("the teacher weight must be in [0, 1]")
         for name, value, allowed in (("distillation", self.distillation, ("offline", "online")),
                                      ("optimizer", self.optimizer, (None, *OPTIMIZERS)), ("mix", self.mix, MIXES),
-                                     ("precision", self.precision, PRECISIONS)):
+                                     ("precision", self.precision, PRECISIONS),
+                                     ("targets", self.targets, TARGETS)):
             if value not in allowed:
                 raise ValueError(f"unknown {name} '{value}': choose one of {', '.join(map(str, allowed))}")
         if self.ema is not None and not 0 < self.ema < 1:

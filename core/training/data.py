@@ -6,7 +6,7 @@ import numpy as np
 from core.data.balance import balance_indices, class_counts, split_by_person
 from core.data.classes import ClassError, check_trainable
 from core.data.dataset import Dataset, Split
-from core.evaluation.scores import labels_for_model
+from core.evaluation.scores import labels_for_model, targets_for_model
 from core.training.config import TrainConfig
 
 MIN_PICTURES = 2  # a class with fewer pictures in training than this cannot be learned
@@ -32,17 +32,22 @@ def prepare_training_data(dataset: Dataset, config: TrainConfig) -> dict:
     """The run's classes and folds: a test split held out (by person) where the data has none, the rest split
     into train/validation (by person), then the training fold balanced (only it).
 
-    Returns a dict of arrays and indices (images, labels, sources, train_indices, val_indices, val_x, val_y,
-    class_weight, counts), the classes, the test split (a Split or None) and how it was split ("split").
+    Returns a dict of arrays and indices (images, labels, targets, sources, train_indices, val_indices, val_x,
+    val_y, class_weight, counts), whether people voted ("voted"), the classes, the test split (a Split or None)
+    and how it was split ("split"). Labels are majority classes: balancing and folds follow them; targets are
+    what the network learns, each face's share of votes (config.targets "votes") or its label one-hot.
     """
     classes = config.classes or training_classes(dataset)
     name = training_split_name(dataset, config)
     source = dataset.split(name)
     labels = labels_for_model(source.labels, dataset.classes, classes)
+    voted = source.votes is not None and config.targets == "votes"
+    targets = (targets_for_model(source.targets(len(dataset.classes)), dataset.classes, classes) if voted
+               else np.eye(len(classes), dtype=np.float32)[labels])
     images, sources, people = source.images, source.sources, source.people
     if config.max_images and config.max_images < len(labels):
         keep = np.sort(np.random.default_rng(config.seed).choice(len(labels), config.max_images, replace=False))
-        images, labels = images[keep], labels[keep]
+        images, labels, targets = images[keep], labels[keep], targets[keep]
         sources, people = [sources[i] for i in keep], [people[i] for i in keep]
     split = {"train_split": name, "by": "picture", "warnings": []}
     test, test_name = None, config.test_split
@@ -51,7 +56,7 @@ def prepare_training_data(dataset: Dataset, config: TrainConfig) -> dict:
     elif test_name and config.test_fraction > 0:
         kept, held, by_person = split_by_person(labels, people, config.test_fraction, config.seed)
         test = Split(images[held], labels[held], [sources[i] for i in held], [people[i] for i in held])
-        images, labels = images[kept], labels[kept]
+        images, labels, targets = images[kept], labels[kept], targets[kept]
         sources, people = [sources[i] for i in kept], [people[i] for i in kept]
         split |= {"test_split": f"held out of '{name}'", "by": "person" if by_person else "picture"}
     train, validation, by_person = split_by_person(labels, people, config.val_fraction, config.seed)
@@ -63,7 +68,8 @@ def prepare_training_data(dataset: Dataset, config: TrainConfig) -> dict:
     counts = {"train": class_counts(labels[train], len(classes)).tolist(),
               "train_balanced": class_counts(labels[balanced], len(classes)).tolist(),
               "validation": class_counts(labels[validation], len(classes)).tolist()}
-    return {"images": images, "labels": labels, "sources": sources, "people": people, "train_indices": balanced,
+    return {"images": images, "labels": labels, "targets": targets, "voted": voted, "sources": sources,
+            "people": people, "train_indices": balanced,
             "val_indices": validation, "val_x": images[validation], "val_y": labels[validation],
             "class_weight": class_weight, "counts": counts, "classes": classes, "test": test,
             "test_name": test_name if test is not None else None, "split": split}

@@ -32,7 +32,7 @@ def fit(run: RunFolder, config: TrainConfig, data: dict, model: TrainingModel, s
     if streamed is None:
         # uint8 faces and their targets go in as arrays: the training step casts, augments and mixes them.
         x_train = data["images"][data["train_indices"]][..., None]
-        y_train = keras.utils.to_categorical(data["labels"][data["train_indices"]], len(data["classes"]))
+        y_train = data["targets"][data["train_indices"]]  # vote shares, or labels one-hot
         if config.teachers and config.distillation == "offline":
             targets = teacher_targets(config.teachers, data["images"], data["sources"], run.path / TARGETS_FILE)
             y_train = (1 - config.teacher_weight) * y_train + config.teacher_weight * targets[data["train_indices"]]
@@ -52,7 +52,7 @@ def fit(run: RunFolder, config: TrainConfig, data: dict, model: TrainingModel, s
             if monitor.state["epoch"] >= end or monitor.cancelled:
                 continue
             if ARCHITECTURES[config.arch].pretrained:
-                compile_model(model, config, steps_per_epoch, fine_tune)
+                compile_model(model, config, steps_per_epoch, fine_tune, data["voted"])
             model.fit((x_train, y_train), y_train, batch_size=config.batch_size, epochs=end,
                       initial_epoch=monitor.state["epoch"], validation_data=validation,
                       class_weight=data["class_weight"], callbacks=callbacks, verbose=0)

@@ -115,7 +115,8 @@ def _check_new_run(run: RunFolder, config: TrainConfig) -> Dataset | None:
         dataset = load_dataset(config.data)
         config.classes = prepare_training_data(dataset, config)["classes"]
     if config.init_from:
-        load_initial_weights(ARCHITECTURES[config.arch].build(len(config.classes)), config.init_from)
+        load_initial_weights(ARCHITECTURES[config.arch].build(len(config.classes)), config.init_from,
+                             config.classes, config.init_member)
     if config.teachers:
         check_teachers(config.teachers, config.classes)
     return dataset

@@ -1,0 +1,87 @@
+"""Agreement with people: models side by side against the majority of FER+'s ten votes a face.
+
+Scores each model with the product's own command, `python -m core evaluate MODEL FOLDER --json`, on three sets
+built from a FER+ split folder (default ../shared/datasets/ferplus/FER2013Valid):
+- the split itself (eight classes; a seven-class model leaves contempt's faces out and says how many);
+- clear faces: those at least 9 of the 10 people agreed on, the nearest this data has to posed, lab-style faces;
+- full-frame portraits: each face enlarged on a larger frame (bench/portraits.py), found and aligned as Predict does.
+Prints a markdown table for docs/benchmarks.md: accuracy against the majority, macro F1, contempt's recall and the
+share of answers at least three of the ten people gave.
+
+Example: python bench/agreement.py models/fer2013 models/default --portraits-per-class 30
+"""
+
+import argparse
+import csv
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import cv2
+
+from own_classes import run  # a command's output and wall time (bench/ is the script's folder)
+from portraits import portrait
+
+PROJECT = Path(__file__).resolve().parent.parent
+VOTES = ("neutral", "happy", "surprise", "sad", "angry", "disgust", "fear", "contempt")  # label.csv's first eight
+
+
+def clear_faces(split: Path, out: Path, least: int = 9) -> Path:
+    """A FER+ split folder of the faces at least `least` people put in one emotion."""
+    out.mkdir(parents=True)
+    with open(split / "label.csv", newline="") as file, open(out / "label.csv", "w", newline="") as kept:
+        for row in csv.reader(file):
+            if max(int(v) for v in row[2:10]) >= least:
+                shutil.copy(split / row[0], out / row[0])
+                csv.writer(kept).writerow(row)
+    return out
+
+
+def portrait_folders(split: Path, out: Path, per_class: int) -> Path:
+    """out/<class>/<face>.png portraits of faces with a clear majority (more than half the votes), per_class each."""
+    taken = {name: 0 for name in VOTES}
+    with open(split / "label.csv", newline="") as file:
+        for row in csv.reader(file):
+            votes = [int(v) for v in row[2:12]]
+            top = max(range(8), key=lambda i: votes[i])
+            name = VOTES[top]
+            if votes[top] * 2 > sum(votes) and taken[name] < per_class:
+                taken[name] += 1
+                (out / name).mkdir(parents=True, exist_ok=True)
+                face = cv2.imread(str(split / row[0]), cv2.IMREAD_GRAYSCALE)
+                cv2.imwrite(str(out / name / row[0]), portrait(face))
+    return out
+
+
+def score(model: str, data: Path) -> dict:
+    out, seconds = run(["evaluate", model, str(data), "--only-known-classes", "--json"])
+    return json.loads(out) | {"seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="+")
+    parser.add_argument("--split", default=str(PROJECT.parent / "shared" / "datasets" / "ferplus" / "FER2013Valid"))
+    parser.add_argument("--portraits-per-class", type=int, default=30)
+    args = parser.parse_args()
+    split = Path(args.split)
+    with tempfile.TemporaryDirectory() as folder:
+        sets = {"FER+ split": split, "clear faces (>= 9 of 10 agree)": clear_faces(split, Path(folder) / "clear"),
+                "full-frame portraits": portrait_folders(split, Path(folder) / "portraits", args.portraits_per_class)}
+        print("| model | set | faces | left out | accuracy vs majority | macro F1 | contempt recall "
+              "| answers >= 3 votes | wall (s) |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for model in args.models:
+            for name, data in sets.items():
+                report = score(model, data)
+                contempt = report["per_class"].get("contempt", {}).get("recall")
+                shown = {"contempt": "-" if contempt is None else f"{contempt:.2f}",
+                         "plausible": f"{report['plausible']:.3f}" if "plausible" in report else "-"}
+                print(f"| {model} | {name} | {report['images']} | {sum(report['left_out'].values())} "
+                      f"| {report['accuracy']:.3f} | {report['macro_f1']:.3f} | {shown['contempt']} "
+                      f"| {shown['plausible']} | {report['seconds']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

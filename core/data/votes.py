@@ -1,0 +1,244 @@
+"""FER+: ten people's votes a face, read from the layouts FER+'s own tools write, and the majority rule.
+
+Layouts: a FER+ root (`FER2013Train/`, `FER2013Valid/`, `FER2013Test/` as train, val and test), one FER+ split
+folder (`ferNNNNNNN.png` pictures plus `label.csv`), or `fer2013.csv` beside `fer2013new.csv` (the same rows in
+the same order). A `label.csv` line is: picture name, face box, then ten vote counts (VOTE_COLUMNS).
+
+Every face keeps its votes for the eight emotions. Its majority label is the one emotion with more votes than
+every other column; a tie, or unknown / not-a-face voted most, leaves it without a majority: it is counted under
+that reason (LEFT_OUT_REASONS), never silently dropped.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.data.classes import ordered_classes
+from core.vision.imaging import FACE_SIZE, ImageError, open_image, to_face_pixels
+
+LABEL_FILE = "label.csv"
+PAIR_FILES = ("fer2013.csv", "fer2013new.csv")
+VOTE_COLUMNS = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt", "unknown", "NF")
+EMOTION_OF_COLUMN = {"neutral": "neutral", "happiness": "happy", "surprise": "surprise", "sadness": "sad",
+                     "anger": "angry", "disgust": "disgust", "fear": "fear", "contempt": "contempt"}
+CLASSES = ordered_classes(EMOTION_OF_COLUMN.values())  # the eight, in the project's order for own classes
+SPLIT_OF_FOLDER = {"fer2013train": "train", "fer2013valid": "val", "fer2013test": "test"}
+LEFT_OUT_REASONS = ("tie", "unknown", "not a face", "no votes")
+MAX_ROWS = 200_000  # rows a label file may hold (FER+ has 35,887 faces)
+MAX_LABEL_BYTES = 64 * 2**20  # a label file's size, checked before it is read
+_EMOTION_COLUMNS = [VOTE_COLUMNS.index(column) for column in EMOTION_OF_COLUMN]
+_ORDER = [list(EMOTION_OF_COLUMN.values()).index(name) for name in CLASSES]  # the eight columns, in CLASSES' order
+
+
+class VotesError(ValueError):
+    """Votes that cannot be read; the message names the file (and line) and says what is wrong."""
+
+
+@dataclass
+class VotedSplit:
+    """One split's faces with a majority: pixels (N, 48, 48) uint8, votes (N, 8) float32 counts over CLASSES,
+    majority labels (N,) indices into CLASSES, where each came from; the faces left out, by reason."""
+
+    images: np.ndarray
+    votes: np.ndarray
+    labels: np.ndarray
+    sources: list[str]
+    left_out: dict[str, list[str]] = field(default_factory=dict)
+
+
+def read_votes(layout: dict[str, Path] | tuple[Path, Path]) -> tuple[dict[str, VotedSplit], list[str]]:
+    """Every split of a voted_layout, and the rows and files skipped (each naming its file and line)."""
+    if isinstance(layout, tuple):
+        return read_pair(*layout)
+    splits, skipped = {}, []
+    for name, folder in layout.items():
+        splits[name] = read_split_folder(folder, skipped)
+    return splits, skipped
+
+
+def majority(votes: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Majority labels of (N, 10) vote counts in VOTE_COLUMNS' order: indices into CLASSES, -1 with a reason
+    from LEFT_OUT_REASONS where there is none ("" where there is one).
+
+    Example: majority(np.array([[4, 0, 0, 1, 3, 2, 0, 0, 0, 0]])) -> (array([5]), [""])  # neutral
+    """
+    votes = np.asarray(votes)
+    labels, reasons = np.full(len(votes), -1, dtype=np.int64), []
+    for row, counts in enumerate(votes):
+        top = counts.max(initial=0)
+        winners = np.flatnonzero(counts == top)
+        if top <= 0:
+            reasons.append("no votes")
+        elif len(winners) > 1:
+            reasons.append("tie")
+        elif VOTE_COLUMNS[winners[0]] in ("unknown", "NF"):
+            reasons.append("unknown" if VOTE_COLUMNS[winners[0]] == "unknown" else "not a face")
+        else:
+            labels[row] = CLASSES.index(EMOTION_OF_COLUMN[VOTE_COLUMNS[winners[0]]])
+            reasons.append("")
+    return labels, reasons
+
+
+def emotion_votes(votes: np.ndarray) -> np.ndarray:
+    """(N, 10) counts in VOTE_COLUMNS' order -> (N, 8) float32 counts over CLASSES (unknown and NF left out)."""
+    return np.asarray(votes, dtype=np.float32)[:, _EMOTION_COLUMNS][:, _ORDER]
+
+
+def voted_layout(path: Path) -> dict[str, Path] | tuple[Path, Path] | None:
+    """What to read when path holds FER+, found without reading a picture: split name -> split folder, the
+    (fer2013.csv, fer2013new.csv) pair, or None when it is another kind of dataset."""
+    if path.is_file():
+        if path.name.lower() == PAIR_FILES[0] and (path.parent / PAIR_FILES[1]).is_file():
+            return path, path.parent / PAIR_FILES[1]
+        return None
+    if not path.is_dir():
+        return None
+    if (path / LABEL_FILE).is_file():
+        return {SPLIT_OF_FOLDER.get(path.name.lower(), "data"): path}
+    if all((path / name).is_file() for name in PAIR_FILES):
+        return path / PAIR_FILES[0], path / PAIR_FILES[1]
+    splits = {}
+    for folder in sorted(p for p in path.iterdir() if p.is_dir()):
+        if folder.name.lower() in SPLIT_OF_FOLDER and (folder / LABEL_FILE).is_file():
+            splits[SPLIT_OF_FOLDER[folder.name.lower()]] = folder
+    return splits or None
+
+
+def count_rows(layout: dict[str, Path] | tuple[Path, Path]) -> dict[str, int]:
+    """Faces per split from the label files alone (nothing decoded), for a quick description."""
+    if isinstance(layout, tuple):
+        usage = [row[0] for row in _rows(layout[1], 12)[0]]
+        return {name: usage.count(value) for value, name in _USAGE.items() if value in usage}
+    return {name: len(_rows(folder / LABEL_FILE, 12)[0]) for name, folder in layout.items()}
+
+
+def read_split_folder(folder: Path, skipped: list[str]) -> VotedSplit:
+    """Read one FER+ split folder: each label.csv row's picture and votes; bad rows, missing pictures and
+    pictures without a row are appended to skipped, naming the file and line."""
+    label_file = folder / LABEL_FILE
+    rows, bad_rows = _rows(label_file, 12)
+    skipped += bad_rows
+    images, votes, sources, named = [], [], [], set()
+    for line, row in rows:
+        counts = _votes(row[2:], _shown(label_file), line, skipped)
+        if counts is None:
+            continue
+        name = row[0].strip()
+        named.add(name)
+        picture = folder / name
+        if Path(name).name != name or not picture.is_file():
+            skipped.append(f"{_shown(label_file)} line {line}: no picture {name!r} beside it")
+            continue
+        try:
+            images.append(to_face_pixels(np.asarray(open_image(picture).convert("L"))))
+        except (ImageError, OSError) as error:
+            skipped.append(f"{folder.name}/{name}: {error}")
+            continue
+        votes.append(counts)
+        sources.append(name)
+    for picture in sorted(folder.glob("*.png")):
+        if picture.name not in named:
+            skipped.append(f"{folder.name}/{picture.name}: no row in {LABEL_FILE}")
+    return _voted(images, votes, sources)
+
+
+_USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
+
+
+def read_pair(pixels_file: Path, votes_file: Path) -> tuple[dict[str, VotedSplit], list[str]]:
+    """Read fer2013.csv (emotion,pixels,Usage) with fer2013new.csv (Usage, Image name, ten votes), row by row;
+    rows FER+ judged not to be faces (no image name) are left out as "not a face"."""
+    from core.data.dataset import DatasetError, read_csv  # the FER-2013 reader decodes the pixel rows
+
+    try:
+        faces = read_csv(pixels_file)
+    except DatasetError as error:
+        raise VotesError(str(error)) from None
+    rows, skipped = _rows(votes_file, 12)
+    pixel_rows = sum(len(split) for split in faces.splits.values()) + len(faces.skipped)
+    if len(rows) != pixel_rows:
+        raise VotesError(f"{votes_file.name} has {len(rows):,} rows but {pixels_file.name} has {pixel_rows:,}: they must "
+                         "be the same rows in the same order")
+    pixels = {source: image for split in faces.splits.values() for source, image in zip(split.sources, split.images)}
+    skipped += [f"{pixels_file.name} {line}" for line in faces.skipped]
+    per_split: dict[str, tuple[list, list, list, list]] = {}
+    for line, row in rows:
+        usage = _USAGE.get(row[0].strip(), row[0].strip().lower() or "train")
+        images, votes, sources, not_faces = per_split.setdefault(usage, ([], [], [], []))
+        source = f"row {line}"  # fer2013.csv's line of the same face (both files have a header)
+        if not row[1].strip():
+            not_faces.append(source)
+            continue
+        counts = _votes(row[2:], votes_file.name, line, skipped)
+        if counts is None or source not in pixels:
+            continue
+        images.append(pixels[source])
+        votes.append(counts)
+        sources.append(source)
+    splits = {}
+    for usage, (images, votes, sources, not_faces) in per_split.items():
+        split = _voted(images, votes, sources)
+        if not_faces:
+            split.left_out.setdefault("not a face", []).extend(not_faces)
+        splits[usage] = split
+    return splits, skipped
+
+
+def _voted(images: list, votes: list, sources: list[str]) -> VotedSplit:
+    """Faces with a majority kept (their votes over the eight emotions), the others listed by reason."""
+    counts = np.asarray(votes, dtype=np.int64).reshape(-1, len(VOTE_COLUMNS))
+    labels, reasons = majority(counts)
+    left_out: dict[str, list[str]] = {}
+    for source, reason in zip(sources, reasons):
+        if reason:
+            left_out.setdefault(reason, []).append(source)
+    keep = np.flatnonzero(labels >= 0)
+    stacked = np.stack(images)[keep] if len(keep) else np.zeros((0, FACE_SIZE, FACE_SIZE), np.uint8)
+    return VotedSplit(stacked, emotion_votes(counts[keep]), labels[keep], [sources[i] for i in keep], left_out)
+
+
+def _rows(label_file: Path, columns: int) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """(line number, cells) of every data row of a label file, bounded in bytes and rows; rows with another
+    number of cells are listed as skipped. A header line (not starting with a picture name) is passed over."""
+    size = label_file.stat().st_size
+    if size > MAX_LABEL_BYTES:
+        raise VotesError(f"{_shown(label_file)} is {size / 2**20:.0f} MB, over the {MAX_LABEL_BYTES // 2**20} MB a label "
+                         "file may be")
+    try:
+        text = label_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise VotesError(f"{_shown(label_file)} is not UTF-8 text") from None
+    rows, skipped = [], []
+    for line, row in enumerate(csv.reader(io.StringIO(text)), 1):
+        if not row or (line == 1 and _is_header(row)):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise VotesError(f"{_shown(label_file)} has more than {MAX_ROWS:,} rows: at most that many faces are read")
+        if len(row) != columns:
+            skipped.append(f"{_shown(label_file)} line {line}: {len(row)} columns, expected {columns} (a name, a face box "
+                           f"and ten vote counts: {', '.join(VOTE_COLUMNS)})")
+            continue
+        rows.append((line, row))
+    return rows, skipped
+
+
+def _shown(label_file: Path) -> str:
+    """How messages name a label file: with its split folder for label.csv (several splits have one)."""
+    return f"{label_file.parent.name}/{label_file.name}" if label_file.name == LABEL_FILE else label_file.name
+
+
+def _is_header(row: list[str]) -> bool:
+    return row[-1].strip().lower() == "nf" or row[0].strip().lower() in ("usage", "image name", "name")
+
+
+def _votes(cells: list[str], file_name: str, line: int, skipped: list[str]) -> np.ndarray | None:
+    """Ten whole vote counts >= 0, or None (the reason appended to skipped)."""
+    cells = [cell.strip() for cell in cells]
+    if not all(cell.isdigit() and len(cell) < 6 for cell in cells):
+        bad = next(cell for cell in cells if not (cell.isdigit() and len(cell) < 6))
+        skipped.append(f"{file_name} line {line}: the vote '{bad[:20]}' is not a whole number of votes (0 or more)")
+        return None
+    return np.array([int(cell) for cell in cells], dtype=np.int64)
