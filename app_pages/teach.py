@@ -27,8 +27,8 @@ st.subheader("1. Classes and examples")
 show_notice()
 left, right = st.columns(2)
 person = left.text_input("Who is in the examples you add", "me", key="teach_person",
-                         help="Saved in each file name (me__12.png), so that training holds out whole people to "
-                              "score the model: add other people's examples under their names.")
+                         help="Saved in each file name (me__12.png): training scores each person with a model "
+                              "not taught on them, so add other people's examples under their own names.")
 keep_frames = right.toggle("Keep the original frames and pictures too", key="teach_keep_frames",
                            help="Beside the face crops, in a hidden .originals folder that training does not read.")
 add_class_form(captures)

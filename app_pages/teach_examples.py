@@ -8,13 +8,15 @@ import numpy as np
 import streamlit as st
 
 from core.storage.allowed_paths import data_path_refusal
-from core.data.captures import Added, CaptureError, CaptureSet, data_dir, new_session_id, session_folder
+from core.data.captures import (Added, CaptureError, CaptureSet, data_dir, new_session_id, session_exists,
+                                session_folder)
 from core.prediction.recording import Recorder
 from core.storage.uploads import PICTURE_TYPES, uploads_to_take
 
 PER_PAGE = 24  # thumbnails shown a class at once (newest first)
 THUMBNAIL_SCALE = 2  # 48x48 faces drawn at 96x96
 TYPED = "(type a path)"
+ADDRESS_KEY = "examples"  # the page address's parameter holding the tab's private id
 
 
 def plain(text: str) -> str:
@@ -23,10 +25,12 @@ def plain(text: str) -> str:
 
 
 def session_captures() -> CaptureSet:
-    """This browser session's capture set, in a private folder of its own (keyed by a random id kept in the
-    session's state only: no other session can find it)."""
+    """This browser tab's capture set, in a private folder of its own, keyed by a random id kept in the tab's
+    address (?examples=...), so that a reload finds it again; no other tab knows the id."""
     if "teach_session" not in st.session_state:
-        st.session_state.teach_session = new_session_id()
+        given = st.query_params.get(ADDRESS_KEY, "")
+        st.session_state.teach_session = given if session_exists(given) else new_session_id()
+    st.query_params[ADDRESS_KEY] = st.session_state.teach_session
     return CaptureSet(session_folder(st.session_state.teach_session))
 
 

@@ -1,5 +1,5 @@
 """Your own classes from one folder of class folders: read, split by person, trained from the shipped model's
-features (--preset quick), and taken by every consumer under their own names."""
+features (--preset quick: scored on each person left out, then taught on everyone), and taken by every consumer under their own names."""
 
 import csv
 import json
@@ -41,11 +41,9 @@ def own_data(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def own_run(own_data, tmp_path_factory) -> Path:
-    """A run trained with the quick preset (cut to 8 epochs of batches of 8, 3 frozen) through the command line."""
+    """A run trained with the quick preset through the command line."""
     run_dir = tmp_path_factory.mktemp("own-runs") / "quick"
-    assert main(["train", str(own_data), "--run-dir", str(run_dir), "--preset", "quick", "--epochs", "8",
-                 "--batch-size", "8",
-                 "--freeze-epochs", "3", "--seed", "0"]) == 0
+    assert main(["train", str(own_data), "--run-dir", str(run_dir), "--preset", "quick", "--seed", "0"]) == 0
     return run_dir
 
 
@@ -91,15 +89,19 @@ def test_the_split_by_person_never_puts_one_person_on_both_sides(seed):
     assert set(labels[held]) == set(range(4))  # stratified: every class held out too
 
 
-def test_a_run_records_its_split_and_nobody_is_on_two_sides(own_run):
+def test_a_quick_run_scores_each_person_left_out_and_keeps_a_model_taught_on_everyone(own_run):
+    people = [f"p{k:02d}" for k in range(6)]
     split = json.loads((own_run / "split.json").read_text())
-    assert split["by"] == "person"
-    sides = [set(split["people"][side]) for side in ("train", "validation", "test")]
-    assert all(sides) and not (sides[0] & sides[1] or sides[0] & sides[2] or sides[1] & sides[2])
+    assert split["people"] == {"train": people, "validation": [], "test": []}
+    assert len(split["pictures"]["train"]) == 54 and split["pictures"]["validation"] == []
     card = json.loads((own_run / "card.json").read_text())
     assert card["classes"] == list(CLASSES) and card["config"]["classes"] == list(CLASSES)
-    assert card["split"]["people"] == {side: len(people) for side, people in zip(("train", "validation", "test"), sides)}
-    assert card["config"]["arch"] == "transfer" and card["config"]["preset"] == "quick"
+    assert card["config"]["arch"] == "features" and card["config"]["preset"] == "quick"
+    report = card["new_people"]
+    assert report["scored"] and sorted(report["per_person"]) == people and report["to_add"] == []
+    assert all(row["faces"] == 9 for row in report["per_person"].values())  # 3 classes of 3 different faces each
+    assert card["validation"]["images"] == report["faces"] == 54 and card["validation"]["split"].startswith("people")
+    assert card["validation"]["accuracy"] == report["accuracy"] > report["majority_baseline"]
 
 
 # --- every consumer takes the model's own classes ------------------------------------------------

@@ -15,6 +15,7 @@ command line uses). Until saved, a browser session's set lives in a private temp
 Example: captures = CaptureSet(session_folder(new_session_id())); captures.add_class("thumbs up")
 """
 
+import hashlib
 import io
 import os
 import re
@@ -83,6 +84,16 @@ def data_dir() -> Path:
 def new_session_id() -> str:
     """A random id for one browser session's capture folder (kept in that session's state only)."""
     return secrets.token_hex(16)
+
+
+def session_exists(session_id: str, root: Path | None = None) -> bool:
+    """Whether a session id is one of new_session_id's whose folder is still kept (not expired)."""
+    return bool(_SESSION_ID.match(session_id or "")) and ((Path(root) if root else sessions_root()) / session_id).is_dir()
+
+
+def session_mark(session_id: str) -> str:
+    """What a run started from a session's examples keeps to say whose it is, without giving the id away."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def sessions_root() -> Path:

@@ -1,7 +1,7 @@
 """What the shipped networks learned, as numbers a small head can learn new classes from: each member's
-penultimate layer (the 256 or 384 units before its own dropout and softmax), side by side.
+penultimate layer (the 256 units before its own dropout and softmax), side by side.
 
-Example: face_features(feature_network(load_model("models/default")), faces).shape -> (N, 1024)
+Example: face_features(feature_network(load_model("models/default")), faces).shape -> (N, 768)
 """
 
 import numpy as np

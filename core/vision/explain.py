@@ -64,8 +64,11 @@ def heatmaps(model: keras.Model, faces: np.ndarray, classes: np.ndarray | None =
 
 
 def members(model: keras.Model) -> list[keras.Model]:
-    """The networks an ensemble averages, or [model] for a single network."""
-    return [layer for layer in model.layers if isinstance(layer, keras.Model)] or [model]
+    """The networks an ensemble averages, or [model] for a single network (a network of several networks'
+    features side by side, core.models.features, is one network: its head decides)."""
+    nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    averaged = any(isinstance(layer, layers.Average) for layer in model.layers)
+    return nested if nested and averaged else [model]
 
 
 def overlay(face: np.ndarray, heatmap: np.ndarray, side: int = OVERLAY_SIDE) -> np.ndarray:
