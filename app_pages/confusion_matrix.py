@@ -1,4 +1,4 @@
-"""Not a page: the Evaluate page's confusion matrix as a plotly figure: a square a cell (so a click selects
+"""Not a page: the confusion matrix every page draws (Evaluate, Teach) as a plotly figure: a square a cell (so a click selects
 it), holding its count and its share of the true class's faces, coloured by that share, the diagonal framed."""
 
 import numpy as np
@@ -27,6 +27,7 @@ def confusion_figure(matrix: np.ndarray, classes: list[str]):
                          textposition="middle center",
                          textfont={"color": ["white" if share > DARK_CELL_SHARE else "#1f2937"
                                              for share in cells["share"]], "size": 11 if side >= 40 else 9})
-    figure.update_yaxes(autorange="reversed")  # the first class on top, as a matrix is read
+    # The first class on top, as a matrix is read: a category axis runs upwards, so the classes are given last first.
+    figure.update_yaxes(categoryorder="array", categoryarray=classes[::-1], autorange=True)
     figure.update_layout(height=max(360, side * len(classes) + 160))
     return figure

@@ -5,6 +5,7 @@ second visit, also after a restart, shows it without classifying again, until th
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,8 @@ from core.evaluation.scores import evaluate_model
 from core.models.store import load_model
 from tests.app_fixtures import make_dataset
 from tests.test_app import environment, page, texts  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -173,7 +176,26 @@ def test_the_confusion_matrix_shows_counts_and_row_shares_with_the_diagonal_fram
     assert list(trace.text[:3]) == ["8<br>80%", "2<br>20%", "0<br>0%"] and trace.text[4] == "1<br>50%"
     assert list(trace.marker.line.width) == [3, 0, 0, 0, 3, 0, 0, 0, 3]
     assert figure.layout.xaxis.title.text.startswith("Predicted class") and figure.layout.yaxis.title.text == "True class"
-    assert figure.layout.yaxis.autorange == "reversed" and list(trace.textfont.color[:2]) == ["white", "#1f2937"]
+    assert rows_top_down(json.loads(figure.to_json())) == ["bored", "confused", "focused"]
+    assert list(trace.textfont.color[:2]) == ["white", "#1f2937"]
+
+
+def rows_top_down(figure: dict) -> list[str]:
+    """The rows of a plotly figure (as the browser gets it) from the top down: a category axis runs upwards,
+    from the bottom, unless its range is reversed."""
+    axis = figure["layout"]["yaxis"]
+    order = list(axis["categoryarray"])
+    return order if axis.get("autorange") == "reversed" else order[::-1]
+
+
+def test_every_page_draws_its_confusion_matrix_with_the_one_drawing():
+    """Teach drew its own (a heatmap); Evaluate drew the shared one upside down: one drawing, first class on top."""
+    drawers = [path for path in sorted((ROOT / "app_pages").glob("*.py"))
+               if "confusion_matrix\"]" in path.read_text() and "plotly_chart" in path.read_text()]
+    assert {path.name for path in drawers} >= {"evaluate.py", "teach_training.py"}
+    for path in drawers:
+        source = path.read_text()
+        assert "confusion_figure(" in source and "imshow(" not in source and "Heatmap(" not in source, path.name
 
 
 @pytest.mark.parametrize("accuracy, colour", [(0.75, "off"), (0.7501, "off"), (0.755, "off"), (0.90, "normal"),
