@@ -33,6 +33,18 @@ def percent(metrics: dict, key: str = "accuracy") -> str:
     return f"{metrics[key]:.1%}" if key in metrics else "n/a"
 
 
+def agreement_caption(report: dict, voted: bool) -> str:
+    """What the accuracy is measured against, and what was left out or answered outside the data's classes."""
+    parts = ["Against the class most of the people who labelled each face chose" if voted else "Against the labels"]
+    if "plausible" in report:
+        parts.append(f"{report['plausible']:.1%} of answers were given by at least 3 of the 10 people")
+    if report.get("left_out"):
+        parts.append("not scored: " + ", ".join(f"{count:,} {reason}" for reason, count in report["left_out"].items()))
+    if report.get("answers_outside_data"):
+        parts.append(f"{report['answers_outside_data']:,} answers in classes the data has no face of (counted wrong)")
+    return "; ".join(parts) + "."
+
+
 st.title("Evaluate")
 models = available_models()
 if not models:
@@ -83,13 +95,17 @@ try:
     sample = sample_column.selectbox("Faces scored", sizes, index=sizes.index(default),
                                      format_func=lambda size: f"{size:,}, a stratified sample" if size
                                      else f"all {split_size:,}")
-    reports = {model_name: stored_report(path, dataset, split, views, runtime, sample)
+    only_known = st.checkbox("Leave out faces of classes a model lacks (counted), instead of refusing the data",
+                             help="For example FER+'s contempt for a model trained on FER-2013's seven emotions.")
+    reports = {model_name: stored_report(path, dataset, split, views, runtime, sample, only_known)
                for model_name, path in chosen.items()}
     unscored = [model_name for model_name, report in reports.items() if report is None]
-    if unscored and not asked((str(data), split, views, runtime, sample, *unscored), unscored, sample or split_size):
+    if unscored and not asked((str(data), split, views, runtime, sample, only_known, *unscored), unscored,
+                              sample or split_size):
         st.stop()
     for model_name in unscored:
-        reports[model_name] = classify(model_name, chosen[model_name], dataset, split, views, runtime, sample)
+        reports[model_name] = classify(model_name, chosen[model_name], dataset, split, views, runtime, sample,
+                                       only_known)
 except FileNotFoundError:
     st.error(f"The evaluation failed: {no_dataset(data)}")
     st.stop()
@@ -104,6 +120,7 @@ for column, (model_name, report) in zip(st.columns(len(reports)), reports.items(
     if warning := baseline_warning(report):
         column.warning(f"{model_name}: {warning}")
     f1.metric("Macro F1", percent(report, "macro_f1"))
+    column.caption(agreement_caption(report, dataset.split(split).votes is not None))
 report = reports[name]
 classes = report["classes"]  # the model's own, in its order
 colors = hex_colors(classes)

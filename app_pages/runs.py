@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.models.store import ModelError, active_run, set_active_run
-from core.evaluation.comparison import run_summary, shipped_summary, validation_curves
+from core.evaluation.comparison import run_summary, shipped_summaries, validation_curves
 from core.storage.runs import list_runs
 
 CURVES = {"Validation accuracy": "val_accuracy", "Validation loss": "val_loss"}
@@ -18,7 +18,7 @@ COLUMNS = {"recipe": st.column_config.TextColumn("recipe", width="large"),
 st.title("Runs")
 runs = {run.name: run for run in list_runs()}
 if not runs:
-    st.dataframe(pd.DataFrame([shipped_summary()]), hide_index=True, column_config=COLUMNS)
+    st.dataframe(pd.DataFrame(shipped_summaries()), hide_index=True, column_config=COLUMNS)
     st.info("No training run yet: start one on the Train page, then compare runs here with the shipped model.")
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
@@ -36,7 +36,7 @@ if curves.empty:
 else:
     figure = px.line(curves, x="epoch", y=CURVES[curve], color="run", markers=True, labels={CURVES[curve]: curve})
     st.plotly_chart(figure)
-st.dataframe(pd.DataFrame([shipped_summary(), *summaries]), hide_index=True, column_config=COLUMNS)
+st.dataframe(pd.DataFrame([*shipped_summaries(), *summaries]), hide_index=True, column_config=COLUMNS)
 st.caption("Click a column's name to sort by it. best validation (training): the best epoch as logged while "
            "training, one view; validation and test (model): the finished model's scores, with the test-time "
            "views, from its card; learned little: within 5 points of always answering the commonest class.")

@@ -48,7 +48,7 @@ def cancel() -> None:
 
 
 def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: str, runtime: str,
-             sample: int = 0) -> dict:
+             sample: int = 0, only_known: bool = False) -> dict:
     """Score a model (on a stratified sample of its split's faces, 0: all) with a progress bar and a Cancel
     button, and store the report."""
     scorer = scorer_of(path, runtime)
@@ -62,7 +62,7 @@ def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: s
         left = (time.monotonic() - start) / done * (total - done)
         bar.progress(done / total, text=f"{model_name}: classified {done:,} of {total:,} faces ({views} views), "
                                         f"about {left:.0f} s left")
-    report = evaluate_and_store(scorer, path, dataset, split, views, runtime, follow, sample)
+    report = evaluate_and_store(scorer, path, dataset, split, views, runtime, follow, sample, only_known)
     stop.empty()
     bar.progress(1.0, text=f"{model_name}: classified {report['images']:,} of {report['images']:,} faces in "
                            f"{time.monotonic() - start:.0f} s; the report is stored, so it shows at once from now on")

@@ -30,7 +30,7 @@ def test_exporting_over_the_shipped_model_is_refused(capsys, shipped, tiny_data)
 def test_exporting_beside_the_shipped_model_is_refused_unless_maintaining_it(capsys, shipped, tiny_data, monkeypatch):
     line = refused(capsys, "export", "models/default", "--format", "onnx", "--data", tiny_data,
                    match="models/default/model.onnx")
-    assert "the shipped model, which no command changes" in line
+    assert "the shipped models, which no command changes" in line
     monkeypatch.setenv(protected_paths.MAINTAINER_VARIABLE, "1")
     check_writable(DEFAULT_MODEL_DIR / "model.onnx", [DEFAULT_MODEL_DIR / "model.keras"])  # allowed then
     check_model_folder(DEFAULT_MODEL_DIR, [tiny_data / "a.keras"])  # an ensemble rebuilt over it too
@@ -78,7 +78,7 @@ def test_a_hard_link_to_an_input_is_the_input(tmp_path):
 def test_a_training_run_folder_is_checked_like_an_ensemble_folder(tmp_path, tiny_model, tiny_data):
     """The check core.training.job._check_new_run makes (one line: check_model_folder(run.path, inputs))."""
     inputs = [str(tiny_data), str(tiny_model / "model.keras")]
-    for run_dir, match in ((DEFAULT_MODEL_DIR, "the shipped model"), (tiny_model, "is one of this command's inputs"),
+    for run_dir, match in ((DEFAULT_MODEL_DIR, "the shipped models"), (tiny_model, "is one of this command's inputs"),
                            (tiny_data / "runs", "inside")):
         with pytest.raises(ProtectedPath, match=match):
             check_model_folder(run_dir, inputs)

@@ -71,9 +71,10 @@ def check_trainable(classes: list[str], counts: list[int]) -> None:
         raise ClassError(f"no usable pictures in the class(es) {', '.join(empty)}: add pictures or remove the folder")
 
 
-# One readable colour per FER-2013 emotion (RGB), and a palette for any other classes, in their order.
+# One readable colour per FER-2013 and FER+ emotion (RGB), and a palette for any other classes, in their order.
 _EMOTION_COLORS = {"angry": (239, 83, 80), "disgust": (124, 179, 66), "fear": (171, 71, 188), "happy": (255, 202, 40),
-                   "neutral": (189, 189, 189), "sad": (66, 165, 245), "surprise": (255, 112, 67)}
+                   "neutral": (189, 189, 189), "sad": (66, 165, 245), "surprise": (255, 112, 67),
+                   "contempt": (0, 150, 136)}  # FER+'s eighth
 _PALETTE = ((31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
             (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
 

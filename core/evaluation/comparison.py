@@ -6,7 +6,7 @@ Example: run_summary(RunFolder("runs/B"))["best_val_accuracy"] -> 0.685
 
 import math
 
-from core.storage.runs import DEFAULT_MODEL_DIR, RunFolder, read_json
+from core.storage.runs import DEFAULT_MODEL_DIR, FER2013_MODEL_DIR, RunFolder, read_json
 
 TRAIN_COMMAND = "python -m core train "
 
@@ -31,10 +31,17 @@ def run_summary(run: RunFolder) -> dict:
             "note": _note(card)}
 
 
-def shipped_summary() -> dict:
-    """The shipped model (models/default) as a row of the same table, from its card."""
-    card = read_json(DEFAULT_MODEL_DIR / "card.json") or {}
-    return {"run": "shipped (models/default)", "state": "shipped", "classes": ", ".join(card.get("classes", [])),
+def shipped_summaries() -> list[dict]:
+    """The shipped models (models/default, and models/fer2013 when there) as rows of the same table, from their cards."""
+    rows = [_shipped_row("shipped (models/default)", DEFAULT_MODEL_DIR)]
+    if (FER2013_MODEL_DIR / "card.json").exists():
+        rows.append(_shipped_row("shipped: FER-2013 labels (models/fer2013)", FER2013_MODEL_DIR))
+    return rows
+
+
+def _shipped_row(name: str, folder) -> dict:
+    card = read_json(folder / "card.json") or {}
+    return {"run": name, "state": "shipped", "classes": ", ".join(card.get("classes", [])),
             "recipe": card.get("architecture", ""), "epochs": "", "minutes": round(card.get("training_seconds", 0) / 60, 1),
             "hardware": card.get("hardware", ""), "best_val_accuracy": None,
             "validation": card.get("validation", {}).get("accuracy"), "test": card.get("test", {}).get("accuracy"),

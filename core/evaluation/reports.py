@@ -31,20 +31,21 @@ def reports_dir() -> Path:
 
 
 def report_file(model_file: Path, dataset: Dataset, split: str, views: str, runtime: str = "fast",
-                sample: int = 0) -> Path:
+                sample: int = 0, only_known: bool = False) -> Path:
     """The file that holds (or will hold) this model's report on this split of this dataset."""
     stat = Path(model_file).stat()
     export = fast_export_file(model_file) if runtime == "fast" else None
     exported = [export.stat().st_size, export.stat().st_mtime_ns] if export and export.exists() else None
     spec = [REPORT_VERSION, str(Path(model_file).resolve()), stat.st_size, stat.st_mtime_ns, dataset.source,
-            dataset.key, split, views, runtime, exported] + ([sample] if sample else [])
+            dataset.key, split, views, runtime, exported] + ([sample] if sample else []) + (["only known"] if only_known
+                                                                                            else [])
     return reports_dir() / (hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:24] + ".json")
 
 
 def stored_report(model_file: Path, dataset: Dataset, split: str, views: str, runtime: str = "fast",
-                  sample: int = 0) -> dict | None:
-    """The stored report (see core.evaluation.scores.score_predictions), or None when it was never made."""
-    return read_json(report_file(model_file, dataset, split, views, runtime, sample))
+                  sample: int = 0, only_known: bool = False) -> dict | None:
+    """The stored report (see score_split), or None when it was never made."""
+    return read_json(report_file(model_file, dataset, split, views, runtime, sample, only_known))
 
 
 def score_split(runner, dataset: Dataset, split: str, classes: list[str], views: str, progress: Progress | None = None,
@@ -65,18 +66,19 @@ def score_split(runner, dataset: Dataset, split: str, classes: list[str], views:
 
 
 def evaluate_and_store(scorer: tuple[object, str], model_file: Path, dataset: Dataset, split: str, views: str,
-                       runtime: str = "fast", progress: Progress | None = None, sample: int = 0) -> dict:
+                       runtime: str = "fast", progress: Progress | None = None, sample: int = 0,
+                       only_known: bool = False) -> dict:
     """Score the model on the split, or on a stratified sample of `sample` of its faces, with scorer,
     core.evaluation.export.classifier(model_file, runtime)'s (runner, runtime name), store the report and return it
     (progress as in core.evaluation.scores.evaluate_model). Its "indices" are the split's faces it scored, in the
     order of its "predicted" (a mistake's "index" counts in that order). Nothing is stored when progress
-    raises (a cancel). ValueError when the data has classes the model does not know; the report's labels
-    index the model's classes."""
+    raises (a cancel). ValueError when the data has classes the model does not know, unless only_known (their
+    faces are then left out and counted); the report's labels index the model's classes."""
     runner, name = scorer
-    report = score_split(runner, dataset, split, model_classes(model_file), views, progress, sample)
+    report = score_split(runner, dataset, split, model_classes(model_file), views, progress, sample, 0, only_known)
     report |= {"model": str(model_file), "data": dataset.source, "runtime": name,
                "scored": time.strftime("%Y-%m-%d %H:%M")}
-    path = report_file(model_file, dataset, split, views, runtime, sample)
+    path = report_file(model_file, dataset, split, views, runtime, sample, only_known)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json(path, report)
     return report

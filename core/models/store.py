@@ -11,21 +11,24 @@ from core.data.classes import MAX_CLASSES, MIN_CLASSES
 from core.data.emotions import EMOTIONS
 from core.vision.imaging import FACE_SIZE
 from core.models.checks import ModelError, check_model_archive
-from core.storage.runs import (DEFAULT_MODEL_DIR, RunFolder, atomic_path, list_runs, read_json, recorded_path, runs_dir,
-                       write_json)
+from core.storage.runs import (DEFAULT_MODEL_DIR, FER2013_MODEL_DIR, RunFolder, atomic_path, list_runs, read_json,
+                               recorded_path, runs_dir, write_json)
 
 WEIGHTS_ENTRY = "model.weights.h5"  # where a .keras archive keeps the weights
 
 
 def model_file(spec: str | Path) -> Path:
     """Resolve a model spec: "default" (the run made the default, else the shipped model), "shipped"
-    (models/default), a run folder, a folder holding model.keras, or a .keras file."""
+    (models/default), "shipped-fer2013" (models/fer2013), a run folder, a folder holding model.keras, or a
+    .keras file."""
     path = Path(spec)
     if str(spec) == "default":
         active = active_run()
         path = active.path if active else DEFAULT_MODEL_DIR
     elif str(spec) == "shipped":
         path = DEFAULT_MODEL_DIR
+    elif str(spec) == "shipped-fer2013":
+        path = FER2013_MODEL_DIR
     if path.is_dir():
         path = path / "model.keras"
     if not path.exists():
@@ -174,8 +177,11 @@ def architecture_label(card: dict) -> str:
     return f"ensemble of {len(members)}" if members else card.get("architecture", "?")
 
 
+FER2013_NAME = "shipped: FER-2013 labels"  # how pages name models/fer2013
+
+
 def available_models() -> dict[str, Path]:
-    """Display name -> model file: the default first, the shipped model, and every finished run."""
+    """Display name -> model file: the default first, the shipped models, and every finished run."""
     models = {}
     shipped = DEFAULT_MODEL_DIR / "model.keras"
     active = active_run()
@@ -183,6 +189,8 @@ def available_models() -> dict[str, Path]:
         models["default"] = active.model_file if active else shipped
     if active and shipped.exists():
         models["shipped"] = shipped
+    if (FER2013_MODEL_DIR / "model.keras").exists():
+        models[FER2013_NAME] = FER2013_MODEL_DIR / "model.keras"
     for run in list_runs():
         if run.model_file.exists():
             models[f"run: {run.name}"] = run.model_file

@@ -9,7 +9,7 @@ Example: check_writable("models/default/model.keras", ["runs/a/model.keras"])
 import os
 from pathlib import Path
 
-from core.storage.runs import DEFAULT_MODEL_DIR
+from core.storage.runs import MODELS_DIR, portable_path
 
 # Set to 1 by whoever rebuilds the shipped model (README "The shipped model"): writes into models/default, over
 # its files too, are then allowed, still never over the command's own inputs.
@@ -41,12 +41,12 @@ def check_writable(target: str | Path, inputs: list[str | Path | None] = ()) -> 
         if source.is_dir() and resolved.is_relative_to(source):
             raise ProtectedPath(f"{target} is inside {given}, one of this command's inputs: choose an output "
                                 "outside it (nothing was changed)")
-    shipped = _resolved(DEFAULT_MODEL_DIR)
+    shipped = _resolved(MODELS_DIR)
     if resolved == shipped or resolved.is_relative_to(shipped):
         if os.environ.get(MAINTAINER_VARIABLE) == "1":
-            return  # rebuilding the shipped model: its files are replaced on purpose
-        raise ProtectedPath(f"{target} is in {DEFAULT_MODEL_DIR}, the shipped model, which no command changes: "
-                            "choose another output (nothing was changed)")
+            return  # rebuilding a shipped model: its files are replaced on purpose
+        raise ProtectedPath(f"{target} is in {portable_path(MODELS_DIR)}, the shipped models, which no command "
+                            "changes: choose another output (nothing was changed)")
     if target.exists() and target.suffix == ".keras":
         raise ProtectedPath(f"{target} is an existing model: writing over it would destroy it; choose another "
                             "output or remove it yourself (nothing was changed)")

@@ -19,7 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # core/storage/runs.py -> the project
-DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "default"
+MODELS_DIR = PROJECT_ROOT / "models"  # the shipped models: no command writes into it
+DEFAULT_MODEL_DIR = MODELS_DIR / "default"  # the default: trained on FER+'s votes, eight classes
+FER2013_MODEL_DIR = MODELS_DIR / "fer2013"  # trained on FER-2013's own labels, for comparison with its papers
 
 
 CHECKPOINT_STATE_ENTRY = "fer-state.json"  # the run's state inside checkpoint.keras

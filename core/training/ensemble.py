@@ -5,6 +5,7 @@ is more accurate than any one of them. The members must share one validation spl
 ensemble's validation score would count images that some member trained on.
 """
 
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from core.training.config import TrainConfig
 from core.training.data import prepare_training_data
 
 # What the members' training configs must agree on for one validation split to fit them all.
-SPLIT_KEYS = ("train_split", "val_fraction", "seed", "max_images")
+SPLIT_KEYS = ("train_split", "val_fraction", "seed", "max_images", "test_split", "test_fraction")
 
 
 def combine(models: list[keras.Model]) -> keras.Model:
@@ -47,14 +48,15 @@ def shared_classes(specs: list[str]) -> list[str]:
 def shared_split(cards: list[dict], names: list[str]) -> dict:
     """The split settings every member was trained with; ValueError naming the first that differs."""
     configs = [card.get("config") or {} for card in cards]
+    defaults = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
     for name, config in zip(names, configs):
         if not config:
             raise ValueError(f"{name} has no training config in its card.json, so its validation images are unknown")
         for key in SPLIT_KEYS:
-            if config.get(key) != configs[0].get(key):
-                raise ValueError(f"{name} was trained with {key}={config.get(key)} but {names[0]} with "
-                                 f"{configs[0].get(key)}: their validation splits differ")
-    return {key: configs[0].get(key) for key in SPLIT_KEYS} | {"data": configs[0].get("data")}
+            if config.get(key, defaults[key]) != configs[0].get(key, defaults[key]):
+                raise ValueError(f"{name} was trained with {key}={config.get(key, defaults[key])} but {names[0]} "
+                                 f"with {configs[0].get(key, defaults[key])}: their validation splits differ")
+    return {key: configs[0].get(key, defaults[key]) for key in SPLIT_KEYS} | {"data": configs[0].get("data")}
 
 
 def build_ensemble(specs: list[str], out_dir: str | Path, data: str | None = None, views: str = DEFAULT_VIEWS) -> dict:
