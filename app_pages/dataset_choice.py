@@ -7,11 +7,14 @@ import streamlit as st
 
 from core.storage.allowed_paths import PathNotAllowed, check_allowed_data_path
 from core.data.dataset import DatasetError, check_dataset
+from core.storage.runs import portable_path
 
 
 def shown_name(path: str) -> str:
-    """How the app names a dataset: an upload by the user's own file name, anything else by its path."""
-    return st.session_state.get("upload_names", {}).get(path, path)
+    """How the app names a dataset: an upload by the user's own file name, anything else by a path that names
+    no server folder (core.storage.runs.portable_path: `../shared/datasets/fer2013`, or its own name)."""
+    uploaded = st.session_state.get("upload_names", {}).get(path)
+    return uploaded or portable_path(path)
 
 
 def checked_dataset(given: str) -> str:

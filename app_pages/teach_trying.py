@@ -13,7 +13,7 @@ from core.data.captures import CaptureError, CaptureSet, data_dir
 from core.data.classes import hex_colors
 from core.models.store import ModelError, active_run, set_active_run
 from core.prediction.recording import LivePredictor
-from core.storage.runs import RunFolder
+from core.storage.runs import RunFolder, portable_path
 from core.storage.uploads import PICTURE_TYPES, uploads_to_take
 
 
@@ -67,7 +67,7 @@ def keep_section(captures: CaptureSet, run: RunFolder | None) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**The examples** ({sum(captures.counts().values())} faces) are this browser tab's own until "
-                    f"saved into the data folder ({data_dir()}).")
+                    f"saved into the data folder ({portable_path(data_dir())}).")
         name = st.text_input("Save as", "my-classes", key="teach_save_name")
         originals = st.toggle("With the original frames and pictures (where kept)", key="teach_save_originals")
         if st.button("Save the examples", key="teach_save", disabled=not captures.classes()):
@@ -76,8 +76,9 @@ def keep_section(captures: CaptureSet, run: RunFolder | None) -> None:
             except (CaptureError, OSError) as error:
                 st.error(f"Not saved: {error}")
             else:
-                st.success(f"Saved in {folder}: a folder of class folders. Train on it from the command line with "
-                           f"`python -m core train {folder} --run-dir runs/{folder.name} --preset quick`, or "
+                shown = portable_path(folder)  # the server's folders are no visitor's business
+                st.success(f"Saved in {shown}: a folder of class folders. Train on it from the command line with "
+                           f"`python -m core train {shown} --run-dir runs/{folder.name} --preset quick`, or "
                            "bring it back here later (Add the faces of a folder).")
         st.download_button("Download the examples (.zip)", lambda: captures.as_zip(name), file_name=f"{name}.zip",
                            mime="application/zip", on_click="ignore", disabled=not captures.classes())

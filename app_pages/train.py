@@ -15,7 +15,7 @@ from core.data.balance import STRATEGIES
 from core.data.dataset import DatasetError, check_dataset
 from core.evaluation.scores import baseline_warning
 from core.models.store import available_models, read_card
-from core.storage.runs import RunBusy, RunFolder, list_runs, new_run_dir
+from core.storage.runs import RunBusy, RunFolder, list_runs, new_run_dir, portable_path, recorded_path
 
 
 FORM = {"arch": next(iter(ARCHITECTURES)), "epochs": 40, "batch_size": 128, "learning_rate": 0.0,
@@ -124,8 +124,8 @@ def show_run(run: RunFolder, was_live: bool) -> None:
     history = epoch_history(status)
     epochs = (status["start"] or {}).get("epochs") or config.get("epochs") or 1
     done = history[-1]["epoch"] if history else (status["start"] or {}).get("initial_epoch", 0)
-    st.markdown(f"**{run.name}**: {state}" + (f" ({config.get('arch')}, {epochs} epochs, data {config.get('data')})"
-                                             if config else ""))
+    data = portable_path(recorded_path(config["data"])) if config.get("data") else "?"  # no server folder named
+    st.markdown(f"**{run.name}**: {state}" + (f" ({config.get('arch')}, {epochs} epochs, data {data})" if config else ""))
     if starting(run, status) or (state == "running" and not status["start"]):
         st.info("Starting the training process (loading TensorFlow and the data)...")
     if state == "running" and status["start"]:

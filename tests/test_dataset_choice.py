@@ -10,6 +10,7 @@ import streamlit as st
 
 import app_pages.dataset_reading
 import core.data.dataset
+from core.storage.runs import portable_path
 from tests.test_app import environment, page, texts  # noqa: F401 (environment: a fixture)
 
 
@@ -29,7 +30,7 @@ def test_a_dataset_chosen_in_the_sidebar_is_checked_at_once_used_by_every_page_a
     files = {split: sum(1 for path in (synthetic / split).rglob("*") if path.is_file()) for split in ("train", "test")}
     assert not at.sidebar.error and texts(at.sidebar.caption) == (
         f"{synthetic.name}: 2 splits (train {files['train']}, test {files['test']} files), 7 classes")
-    assert f"Dataset: {synthetic}; the Dataset, Train and Evaluate pages" in texts(at.success)
+    assert f"Dataset: {portable_path(synthetic)}; the Dataset, Train and Evaluate pages" in texts(at.success)
 
     at.switch_page("app_pages/train.py").run()
     assert at.text_input(key="data").value == str(synthetic)
@@ -49,6 +50,6 @@ def test_dataset_page_shows_its_reading_then_a_revisit_reads_nothing(monkeypatch
     monkeypatch.setattr(app_pages.dataset_reading, "load_dataset", lambda *a, **k: reads.append(a) or real(*a, **k))
     at = page("dataset")
     [status] = at.status
-    assert status.label.startswith(f"Read {7 * 11} images from {synthetic}") and len(reads) == 1
+    assert status.label.startswith(f"Read {7 * 11} images from {portable_path(synthetic)}") and len(reads) == 1
     again = page("dataset")  # another visit
     assert not again.status and len(reads) == 1 and {m.label for m in again.metric} == {"train", "test"}
