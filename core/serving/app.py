@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from core.models.inference import DEFAULT_VIEWS
+from core.models.inference import DEFAULT_VIEWS, VIEWS
 from core.prediction.pictures import FacePrediction, FacePredictor
 from core.serving.batching import MAX_WAIT_SECONDS, FaceBatcher
 from core.serving.limits import (InFlight, Limits, Refusal, body_over_limit, bounded_receive, declared_length,
@@ -110,7 +110,7 @@ def create_app(predictor: FacePredictor, limits: Limits = Limits(), token: str |
     @app.post("/v1/predict", dependencies=[Depends(signed_in)], response_model=Prediction, responses=ERRORS,
               openapi_extra=REQUEST_BODY, summary="Every face in each picture, with each class's probability")
     async def predict(request: Request,
-                      views: Literal["single", "mirror", "shifted"] = Query(
+                      views: Literal[VIEWS] = Query(
                           DEFAULT_VIEWS, description="test-time views averaged: the face; + its mirror; "
                                                      "+ both shifted 2 px (10 pictures a face, the default)"),
                       largest_only: bool = Query(False, description="only the largest face of each picture")):
