@@ -6,7 +6,8 @@ built from a FER+ split folder (default ../shared/datasets/ferplus/FER2013Valid)
 - clear faces: those at least 9 of the 10 people agreed on, the nearest this data has to posed, lab-style faces;
 - full-frame portraits: each face enlarged on a larger frame (bench/portraits.py), found and aligned as Predict does.
 Prints a markdown table for docs/benchmarks.md: accuracy against the majority, macro F1, contempt's recall and the
-share of answers at least three of the ten people gave.
+share of answers at least three of the ten people gave; then each model's cost per face as predictions run it
+(its checked int8 export, the webcam's views), timed side by side in one process.
 
 Example: python bench/agreement.py models/fer2013 models/default --portraits-per-class 30
 """
@@ -15,7 +16,10 @@ import argparse
 import csv
 import json
 import shutil
+import statistics
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import cv2
@@ -59,6 +63,25 @@ def score(model: str, data: Path) -> dict:
     return json.loads(out) | {"seconds": seconds}
 
 
+def live_cost_ms(models: list[str], repeats: int = 300) -> dict[str, float]:
+    """Median ms to classify one face with the webcam's views, each model in turn on every repeat."""
+    sys.path.insert(0, str(PROJECT))
+    import numpy as np
+
+    from core.models.inference import LIVE_VIEWS
+    from core.prediction.pictures import FacePredictor
+
+    predictors = {model: FacePredictor(model) for model in models}
+    face = np.random.default_rng(0).integers(0, 255, (1, 48, 48), dtype=np.uint8)
+    times = {model: [] for model in models}
+    for _ in range(repeats):
+        for model, predictor in predictors.items():
+            started = time.perf_counter()
+            predictor.classify_faces(face, LIVE_VIEWS)
+            times[model].append((time.perf_counter() - started) * 1000)
+    return {model: statistics.median(values[10:]) for model, values in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+")
@@ -81,6 +104,9 @@ def main() -> None:
                 print(f"| {model} | {name} | {report['images']} | {sum(report['left_out'].values())} "
                       f"| {report['accuracy']:.3f} | {report['macro_f1']:.3f} | {shown['contempt']} "
                       f"| {shown['plausible']} | {report['seconds']:.0f} |")
+    print("\n| model | ms a face live (int8, face + mirror), side by side |\n| --- | ---: |")
+    for model, cost in live_cost_ms(args.models).items():
+        print(f"| {model} | {cost:.2f} |")
 
 
 if __name__ == "__main__":

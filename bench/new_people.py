@@ -27,7 +27,7 @@ from core.data.emotions import EMOTIONS  # noqa: E402
 from core.evaluation.new_people import calibrated, fit_head, held_out_probabilities, fit_temperature  # noqa: E402
 from core.models.features import face_features, feature_network, members  # noqa: E402
 from core.models.store import load_model  # noqa: E402
-from core.storage.runs import DEFAULT_MODEL_DIR  # noqa: E402
+from core.models.architectures import FEATURES_MODEL_DIR  # noqa: E402
 
 SETTINGS = {"2 classes": ["happy", "surprise"], "3 classes": ["happy", "neutral", "surprise"]}
 POOL = 400  # faces read a class
@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    model = load_model(DEFAULT_MODEL_DIR)
+    model = load_model(FEATURES_MODEL_DIR)
     emotions = sorted({e for classes in SETTINGS.values() for e in classes})
     faces = {emotion: read_faces(Path(args.data), emotion, POOL, rng) for emotion in emotions}
     network, heads = feature_network(model), [member.layers[-1].get_weights() for member in members(model)]

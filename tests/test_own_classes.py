@@ -13,6 +13,7 @@ from core.data.balance import split_by_person
 from core.cli import main
 from core.data.dataset import load_dataset
 from core.data.emotions import EMOTIONS
+from core.data.votes import CLASSES as FERPLUS_CLASSES
 from core.models.store import model_classes
 from core.prediction.pictures import FacePredictor, draw_predictions
 from core.storage.runs import RunFolder
@@ -161,8 +162,9 @@ def test_a_model_of_other_classes_than_the_data_is_refused_clearly(own_run, own_
     refused(capsys, "evaluate", own_run, tiny_data / "test", match="which the model does not know")
 
 
-def test_the_shipped_model_keeps_its_seven(tmp_path):
-    assert model_classes("models/default") == list(EMOTIONS)
+def test_the_shipped_models_keep_their_classes(tmp_path):
+    assert model_classes("models/fer2013") == list(EMOTIONS)
+    assert model_classes("models/default") == list(FERPLUS_CLASSES)
 
 
 # --- faces at ingest -----------------------------------------------------------------------------
@@ -191,7 +193,7 @@ def test_evaluate_on_full_frames_scores_the_faces_predict_finds(tmp_path, capsys
     report = json.loads(capsys.readouterr().out)
     predictor = FacePredictor("models/default")
     predicted = [predictor.predict_file(happy / f"frame{index}.jpg")[1][0].emotion for index in range(3)]
-    assert report["images"] == 3 and [EMOTIONS[i] for i in report["predicted"]] == predicted
+    assert report["images"] == 3 and [report["classes"][i] for i in report["predicted"]] == predicted
 
 
 # --- bad input: a clear line, nothing written ---------------------------------------------------

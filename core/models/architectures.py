@@ -3,7 +3,7 @@
 Every network takes (48, 48, 1) pixels in 0-255 and returns one softmax probability per class in
 float32; scaling is a layer inside the model, so a face is prepared the same way for training,
 evaluation and prediction. Training-time augmentation is the training step's (core.training.recipes).
-"transfer" starts from the shipped model's learned features (models/default) with a new head.
+"transfer" and "features" start from the FER-2013 ensemble's learned features (models/fer2013) with a new head.
 """
 
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ import keras
 from keras import layers
 
 from core.vision.imaging import FACE_SIZE
-from core.storage.runs import DEFAULT_MODEL_DIR
+from core.storage.runs import FER2013_MODEL_DIR
 
 INPUT_SHAPE = (FACE_SIZE, FACE_SIZE, 1)
 
@@ -100,17 +100,20 @@ def build_resnet(classes: int) -> keras.Model:
     return keras.Model(inputs, outputs, name="resnet")
 
 
-SHIPPED_MEMBER = "member_2"  # the shipped ensemble's vgg: its features for "transfer"
+# Own classes start from the FER-2013 ensemble's networks (models/fer2013): their features are what
+# bench/new_people.py and bench/own_classes.py measured; member_2 is its vgg, the features of "transfer".
+FEATURES_MODEL_DIR = FER2013_MODEL_DIR
+SHIPPED_MEMBER = "member_2"
 HEAD_LAYERS = ("head_dropout", "head")  # a transfer network's new layers; the others are its features
 
 
 def build_transfer(classes: int) -> keras.Model:
-    """The shipped model's vgg member up to its 256-wide features (learned on 28,709 FER-2013 faces), with
+    """The FER-2013 ensemble's vgg member up to its 256-wide features (learned on 28,709 FER-2013 faces), with
     a new dropout and softmax head for these classes: ~1.7M params, ~0.24 GFLOP a face. One flat network,
     so Grad-CAM and the exports see it as any other."""
     from core.models.store import load_model  # the model store imports this registry
 
-    member = load_model(DEFAULT_MODEL_DIR).get_layer(SHIPPED_MEMBER)
+    member = load_model(FEATURES_MODEL_DIR).get_layer(SHIPPED_MEMBER)
     features = member.layers[-3].output  # before the member's own dropout and 7-way softmax
     x = layers.Dropout(0.3, name=HEAD_LAYERS[0])(features)
     outputs = layers.Dense(classes, activation="softmax", dtype="float32", name=HEAD_LAYERS[1])(x)
@@ -124,7 +127,7 @@ def build_features(classes: int) -> keras.Model:
     from core.models.features import feature_network
     from core.models.store import load_model
 
-    features = feature_network(load_model(DEFAULT_MODEL_DIR))
+    features = feature_network(load_model(FEATURES_MODEL_DIR))
     outputs = layers.Dense(classes, activation="softmax", dtype="float32", name=HEAD_LAYERS[1])(features.output)
     return keras.Model(features.inputs[0], outputs, name="features")
 
@@ -164,7 +167,7 @@ ARCHITECTURES = {
                            learning_rate=2e-3, schedule="cosine", label_smoothing=0.1),
     "seed": Architecture(build_seed, "The original notebook's small CNN (reference), Adam 1e-3",
                          learning_rate=1e-3, schedule="constant", label_smoothing=0.0),
-    "transfer": Architecture(build_transfer, "The shipped model's learned features with a new head for your "
+    "transfer": Architecture(build_transfer, "The FER-2013 model's learned features with a new head for your "
                              "classes, ~1.7M params, Adam", learning_rate=1e-3, schedule="constant",
                              label_smoothing=0.1, pretrained=True),
     "features": Architecture(build_features, "The three shipped networks' features with a logistic regression "

@@ -1,7 +1,7 @@
 """What the shipped networks learned, as numbers a small head can learn new classes from: each member's
 penultimate layer (the 256 units before its own dropout and softmax), side by side.
 
-Example: face_features(feature_network(load_model("models/default")), faces).shape -> (N, 768)
+Example: face_features(feature_network(load_model("models/fer2013")), faces).shape -> (N, 768)
 """
 
 import numpy as np
