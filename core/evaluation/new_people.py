@@ -17,6 +17,7 @@ NEAR_REPEAT_MAD = 2.0  # mean absolute pixel difference under which a face repea
 MIN_PEOPLE = 2  # people a class needs for a score on people not taught
 MIN_CLASS_FACES = 6  # different faces a class needs for a score
 MIN_PERSON_FACES = 4  # different faces a person needs for a percentage of their own
+MAX_FOLDS = 20  # with more people than this, people are left out a few at a time (every one still untaught)
 TEMPERATURES = np.geomspace(0.25, 8.0, 61)  # the temperatures tried on the held-out probabilities
 
 
@@ -76,16 +77,20 @@ def dense_weights(features: np.ndarray, labels: np.ndarray, classes: int, temper
 def held_out_probabilities(features: np.ndarray, labels: np.ndarray, people: list[str], classes: int,
                            extra: np.ndarray | None = None, regularization: float = REGULARIZATION) -> np.ndarray:
     """(N, classes) probabilities of each named person's faces from a head taught without them (rows of
-    unnamed faces stay NaN: they only ever teach). extra: more features of the same faces (mirror images)
+    unnamed faces stay NaN: they only ever teach); past MAX_FOLDS people, MAX_FOLDS heads each leave out every
+    MAX_FOLDS-th person. extra: more features of the same faces (mirror images)
     added to each head's teaching."""
     people = np.asarray(people, dtype=object)
+    named = sorted(set(people) - {""})
+    fold_of = {person: index % MAX_FOLDS for index, person in enumerate(named)}  # over MAX_FOLDS: a few at once
+    folds = np.array([fold_of.get(person, -1) for person in people])
     result = np.full((len(labels), classes), np.nan)
-    for person in sorted(set(people) - {""}):
-        taught = people != person
+    for fold in sorted(set(fold_of.values())):
+        taught, scored = folds != fold, folds == fold
         x, y = features[taught], labels[taught]
         if extra is not None:
             x, y = np.concatenate([x, extra[taught]]), np.concatenate([y, y])
-        result[people == person] = fit_head(x, y, classes, regularization)(features[people == person])
+        result[scored] = fit_head(x, y, classes, regularization)(features[scored])
     return result
 
 
