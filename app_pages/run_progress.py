@@ -29,12 +29,15 @@ def starting(run: RunFolder, status: dict) -> bool:
             and (status["start"] is None or status["start"]["time"] < launched_at))
 
 
-def starting_twin(arguments: list[str]) -> str | None:
-    """The run this tab launched with these very arguments that has not begun yet (a second click), or None."""
+def launched_twin(arguments: list[str]) -> str | None:
+    """The run this tab launched with these very arguments that is starting or running (a second click, however
+    fast the first run began), or None."""
     for path, (_, launched_with) in st.session_state.get("launched", {}).items():
         run = RunFolder(path)
-        if launched_with == arguments and run.path.is_dir() and starting(run, run.status()):
-            return run.name
+        if launched_with == arguments and run.path.is_dir():
+            status = run.status()
+            if status["state"] == "running" or starting(run, status):
+                return run.name
     return None
 
 

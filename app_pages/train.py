@@ -7,8 +7,8 @@ import streamlit as st
 from app_pages.accuracy_metric import accuracy_metric
 from app_pages.dataset_choice import shown_name
 from app_pages.tab_memory import keep, recall
-from app_pages.run_progress import (duration, epoch_history, launch, show_curves, show_progress, starting,
-                                    starting_twin)
+from app_pages.run_progress import (duration, epoch_history, launch, launched_twin, show_curves, show_progress,
+                                    starting)
 from core.storage.allowed_paths import data_path_refusal
 from core.models.architectures import ARCHITECTURES
 from core.data.balance import STRATEGIES
@@ -90,8 +90,8 @@ if submitted:
             st.error(f"Not started: {error}")
         else:
             arguments = training_arguments(data, starts)
-            if twin := starting_twin(arguments):
-                st.info(f"This training is already starting as {twin}: one click, one run.")
+            if twin := launched_twin(arguments):
+                st.info(f"This training is already starting or running as {twin}: one click, one run.")
             else:
                 try:
                     run_dir = new_run_dir(arch)

@@ -1,10 +1,11 @@
 """The Train page's form: a path that is no dataset is refused at once, before any run exists; a second
-click while the first run is starting starts nothing; the settings stay for this tab across pages."""
+click while the first run is starting or running starts nothing; the settings stay for this tab across pages."""
 
+import fcntl
 import shutil
 
 import app_pages.run_progress
-from core.storage.runs import list_runs, runs_dir
+from core.storage.runs import RunFolder, list_runs, runs_dir
 from tests.test_app import environment, page, texts  # noqa: F401 (environment: a fixture)
 
 
@@ -52,3 +53,25 @@ def test_the_settings_stay_for_this_tab_across_pages(synthetic):
     assert at.selectbox(key="arch").value == "seed" and at.number_input(key="epochs").value == 7
     assert at.toggle(key="augment").value is False
     assert page("train").number_input(key="epochs").value == 40  # another tab starts from the defaults
+
+
+def test_a_second_click_once_the_run_has_begun_starts_nothing(monkeypatch, synthetic):
+    """A small dataset: the training process holds its run before the second click (1.5 s later) comes."""
+    held = []
+
+    def begin_at_once(run_dir, arguments):
+        handle = open(RunFolder(run_dir).running_file, "w")
+        fcntl.flock(handle, fcntl.LOCK_EX)  # what the training process holds while it runs
+        held.append(handle)
+
+    monkeypatch.setattr(app_pages.run_progress, "start_training_process", begin_at_once)
+    at = page("train")
+    at.text_input(key="data").set_value(str(synthetic))
+    start(at)
+    [run_dir] = [path for path in runs_dir().iterdir() if path.is_dir()]
+    assert RunFolder(run_dir).status()["state"] == "running"  # begun: no longer starting
+    start(at)
+    assert len(held) == 1 and "already starting or running" in texts(at.info)
+    for handle in held:
+        handle.close()
+
