@@ -43,6 +43,7 @@ def environment(monkeypatch, tmp_path):
     monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+    monkeypatch.setattr(core.models.store, "FER2013_MODEL_DIR", tmp_path / "no-fer2013-model")
 
 
 def page(name: str) -> AppTest:

@@ -65,7 +65,7 @@ def test_a_shipped_model_reaches_its_target_on_a_sample_of_its_judges_split(spec
     assert report["accuracy"] >= target - 3 * error
     # The card's full-split figure, measured when the model was made, agrees within the same margin.
     assert report["accuracy"] == pytest.approx(read_card(spec)["test"]["accuracy"], abs=3 * error)
-    assert report["majority_baseline"] < 0.4 < report["accuracy"] - 0.3
+    assert report["accuracy"] > report["majority_baseline"] + 0.25  # far above always answering the commonest class
 
 
 @pytest.mark.parametrize("spec", SHIPPED)

@@ -32,6 +32,7 @@ def predict_page(monkeypatch, tmp_path, tiny_model) -> AppTest:
     monkeypatch.setenv("FER_RUNS_DIR", str(tiny_model.parent))
     monkeypatch.setenv("FER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+    monkeypatch.setattr(core.models.store, "FER2013_MODEL_DIR", tmp_path / "no-fer2013-model")
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     at.switch_page("app_pages/predict.py").run()

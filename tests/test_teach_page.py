@@ -39,6 +39,7 @@ def environment(monkeypatch, tmp_path):
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+    monkeypatch.setattr(core.models.store, "FER2013_MODEL_DIR", tmp_path / "no-fer2013-model")
 
 
 class FakeWebcam:

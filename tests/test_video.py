@@ -147,6 +147,7 @@ def test_a_file_that_is_not_a_video_is_a_clear_error(predictor, tiny_model, tmp_
 def video_page(monkeypatch, tmp_path, runs: Path | None) -> AppTest:
     monkeypatch.setenv("FER_RUNS_DIR", str(runs or tmp_path / "no-runs"))
     monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")
+    monkeypatch.setattr(core.models.store, "FER2013_MODEL_DIR", tmp_path / "no-fer2013-model")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the page keeps its outputs
     at = AppTest.from_file(APP, default_timeout=180)
     at.run()

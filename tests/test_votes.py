@@ -214,7 +214,7 @@ def test_the_vote_loss_learns_how_people_split_where_majority_labels_teach_certa
     from core.training.job import train
 
     rng = np.random.default_rng(8)
-    partner = {"angry": "sad", "happy": "surprise"}
+    partner = {"angry": "happy", "happy": "angry"}  # each the other's minority: both classes are learned
     rows = [(face_pattern(index, rng), counts(**{COLUMN_OF_CLASS[name]: 7,
                                                    COLUMN_OF_CLASS[partner[name]]: 3}))
             for index, name in enumerate(partner) for _ in range(40)]

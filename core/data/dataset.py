@@ -467,6 +467,8 @@ def _read_voted(layout) -> Dataset:
                                "skipped)")
         dataset.splits[name] = Split(split.images, split.labels, split.sources, votes=split.votes)
         dataset.left_out[name] = split.left_out
+    labelled = set().union(*(split.labels.tolist() for split in dataset.splits.values()))
+    dataset.present = [name for index, name in enumerate(VOTED_CLASSES) if index in labelled]  # the majorities there
     return dataset
 
 
