@@ -108,7 +108,8 @@ def test_every_network_the_product_builds_is_counted_exactly(tmp_path):
 
 
 def test_the_shipped_model_and_a_runs_checkpoint_pass(tiny_model):
-    assert check_model_archive(PROJECT_ROOT / "models" / "default" / "model.keras")["parameters"] == 8_819_349
+    for shipped, parameters in (("fer2013", 8_819_349), ("default", 1_766_696)):
+        assert check_model_archive(PROJECT_ROOT / "models" / shipped / "model.keras")["parameters"] == parameters
     check_model_archive(tiny_model / "checkpoint.keras", checkpoint=True)  # the training wrapper, its optimiser
     with pytest.raises(ModelError, match="core.training.recipes.TrainingModel"):
         check_model_archive(tiny_model / "checkpoint.keras")  # never as a model to predict with
