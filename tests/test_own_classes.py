@@ -139,7 +139,8 @@ def test_video_rows_and_grad_cam_use_the_own_classes(own_run, tmp_path, capsys):
         assert next(csv.reader(file)) == columns(list(CLASSES))
     Image.fromarray(astronaut_frame()).save(tmp_path / "photo.png")
     assert main(["explain", str(own_run), str(tmp_path / "photo.png"), "--out", str(tmp_path / "why")]) == 0
-    assert any(name in capsys.readouterr().out for name in CLASSES)
+    out = capsys.readouterr().out
+    assert any(name in out for name in CLASSES), out
     assert len(list((tmp_path / "why").glob("*.png"))) == 1
 
 

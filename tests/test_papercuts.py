@@ -112,10 +112,10 @@ def test_frame_rate_tells_a_stalled_video_from_one_not_started():
 
 
 def test_train_page_names_an_ensembles_architecture_without_a_ensemble(monkeypatch, synthetic):
-    monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", core.storage.runs.DEFAULT_MODEL_DIR)  # the shipped ensemble
+    monkeypatch.setattr(core.models.store, "FER2013_MODEL_DIR", core.storage.runs.FER2013_MODEL_DIR)  # an ensemble
     at = page("train")
     at.selectbox(key="init_from").set_value(next(o for o in at.selectbox(key="init_from").options
-                                                 if o.startswith("default")))
+                                                 if o.startswith(core.models.store.FER2013_NAME)))
     at.text_input(key="data").set_value(str(synthetic))
     next(button for button in at.button if button.label == "Start training").click().run()
     error = texts(at.error)

@@ -457,7 +457,7 @@ def _read_split_folders(root: Path, split_dirs: dict[str, Path], progress: Progr
 def _read_voted(layout) -> Dataset:
     """FER+ (core.data.votes): each split's faces with a majority, their votes, and the faces left out."""
     try:
-        voted, skipped = read_votes(layout)
+        voted, skipped = read_votes(layout, read_csv)
     except VotesError as error:
         raise DatasetError(str(error)) from None
     dataset = Dataset(source="", splits={}, skipped=skipped, classes=list(VOTED_CLASSES))

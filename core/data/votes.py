@@ -49,10 +49,11 @@ class VotedSplit:
     left_out: dict[str, list[str]] = field(default_factory=dict)
 
 
-def read_votes(layout: dict[str, Path] | tuple[Path, Path]) -> tuple[dict[str, VotedSplit], list[str]]:
-    """Every split of a voted_layout, and the rows and files skipped (each naming its file and line)."""
+def read_votes(layout: dict[str, Path] | tuple[Path, Path], read_pixels) -> tuple[dict[str, VotedSplit], list[str]]:
+    """Every split of a voted_layout, and the rows and files skipped (each naming its file and line).
+    read_pixels reads fer2013.csv for the pair (core.data.dataset.read_csv, which dispatches here)."""
     if isinstance(layout, tuple):
-        return read_pair(*layout)
+        return read_pair(*layout, read_pixels)
     splits, skipped = {}, []
     for name, folder in layout.items():
         splits[name] = read_split_folder(folder, skipped)
@@ -148,15 +149,10 @@ def read_split_folder(folder: Path, skipped: list[str]) -> VotedSplit:
 _USAGE = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 
 
-def read_pair(pixels_file: Path, votes_file: Path) -> tuple[dict[str, VotedSplit], list[str]]:
-    """Read fer2013.csv (emotion,pixels,Usage) with fer2013new.csv (Usage, Image name, ten votes), row by row;
-    rows FER+ judged not to be faces (no image name) are left out as "not a face"."""
-    from core.data.dataset import DatasetError, read_csv  # the FER-2013 reader decodes the pixel rows
-
-    try:
-        faces = read_csv(pixels_file)
-    except DatasetError as error:
-        raise VotesError(str(error)) from None
+def read_pair(pixels_file: Path, votes_file: Path, read_pixels) -> tuple[dict[str, VotedSplit], list[str]]:
+    """Read fer2013.csv (emotion,pixels,Usage, decoded by read_pixels) with fer2013new.csv (Usage, Image name, ten
+    votes), row by row; rows FER+ judged not to be faces (no image name) are left out as "not a face"."""
+    faces = read_pixels(pixels_file)
     rows, skipped = _rows(votes_file, 12)
     pixel_rows = sum(len(split) for split in faces.splits.values()) + len(faces.skipped)
     if len(rows) != pixel_rows:
