@@ -65,14 +65,21 @@ def camera_page(playwright, video: Path):
 
 
 def screenshot(page, name: str) -> None:
+    """A picture of the page for whoever reads a failure: never itself a failure (a starved machine can take
+    longer than Playwright's 30 s to draw a long page, and a failed test's own error must not be hidden)."""
+    from playwright.sync_api import Error as PlaywrightError
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    height = page.evaluate("""() => Math.max(window.innerHeight, ...Array.from(
-        document.querySelectorAll("[data-testid='stMain'], [data-testid='stAppViewContainer']"))
-        .map(element => element.scrollHeight))""")
     size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 9000)})
-    page.screenshot(path=SCREENSHOTS / f"teach-{name}.png", full_page=True)
-    page.set_viewport_size(size)
+    try:
+        height = page.evaluate("""() => Math.max(window.innerHeight, ...Array.from(
+            document.querySelectorAll("[data-testid='stMain'], [data-testid='stAppViewContainer']"))
+            .map(element => element.scrollHeight))""")
+        page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 9000)})
+        page.screenshot(path=SCREENSHOTS / f"teach-{name}.png", full_page=True)
+        page.set_viewport_size(size)
+    except PlaywrightError as error:
+        warnings.warn(f"no screenshot 'teach-{name}': {error.message.splitlines()[0]}")
 
 
 def diagnostics(page) -> str:
