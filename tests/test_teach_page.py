@@ -235,7 +235,7 @@ def test_one_click_trains_shows_scores_and_the_model_is_tried_and_kept(monkeypat
     per_class, per_person = (frame.value for frame in at.dataframe)
     assert list(per_class.index) == ["thumbs up", "wave"] and per_class["faces"].tolist() == [8, 8]
     assert list(per_person.index) == ["anna", "bob"] and per_person["faces"].tolist() == [8, 8]
-    assert any("predicted" in chart.proto.spec for chart in at.get("plotly_chart"))
+    assert any("Predicted class" in chart.proto.spec for chart in at.get("plotly_chart"))  # the confusion matrix
     assert "'wave' was emptied" in texts(at.info)  # still said, the run unchanged by it
     faces = load_dataset(f"{run_dir}/faces", cache_dir=tmp_path / "c")
     assert faces.classes == ["thumbs up", "wave"] and len(faces.split("faces")) == 16
