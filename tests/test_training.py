@@ -181,7 +181,9 @@ def test_every_architecture_maps_faces_to_class_probabilities_within_the_size_bu
     model = ARCHITECTURES[name].build(classes)
     probabilities = np.asarray(model(np.full((2, 48, 48, 1), 128, np.float32), training=False))
     assert probabilities.shape == (2, classes) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-5)
-    assert model.count_params() * 4 < 20e6, "float32 weights must fit a 20 MB model file"
+    # "features" holds the three shipped FER-2013 networks (8.8M weights, shipped as 16 MB in float16) under a head
+    bytes_a_weight = 2 if name == "features" else 4
+    assert model.count_params() * bytes_a_weight < 20e6, "the weights must fit a 20 MB model file"
 
 
 def test_bad_config_and_missing_data_are_clear_errors(tmp_path):
