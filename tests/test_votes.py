@@ -205,30 +205,6 @@ def test_training_targets_are_each_faces_share_of_votes_and_balancing_follows_th
     assert set(np.unique(majority_only["targets"]).tolist()) == {0.0, 1.0} and not majority_only["voted"]
 
 
-def test_the_vote_loss_learns_how_people_split_where_majority_labels_teach_certainty(tmp_path):
-    """Faces whose votes split 7 to 3 between two classes, always alike: a network trained on the votes answers
-    the top class with about 0.7; one trained on majority labels with far more."""
-    from core.models.inference import face_probabilities
-    from core.models.store import load_model
-    from core.training.config import TrainConfig
-    from core.training.job import train
-
-    rng = np.random.default_rng(8)
-    partner = {"angry": "happy", "happy": "angry"}  # each the other's minority: both classes are learned
-    rows = [(face_pattern(index, rng), counts(**{COLUMN_OF_CLASS[name]: 7,
-                                                   COLUMN_OF_CLASS[partner[name]]: 3}))
-            for index, name in enumerate(partner) for _ in range(40)]
-    write_split_folder(tmp_path / "data" / "FER2013Train", rows)
-    top = {}
-    for targets in ("votes", "majority"):
-        run = tmp_path / targets
-        train(run, TrainConfig(data=str(tmp_path / "data"), arch="seed", epochs=12, batch_size=4, augment=False,
-                               val_fraction=0.1, test_split=None, targets=targets))
-        faces = np.stack([pixels for pixels, _ in rows])
-        top[targets] = float(face_probabilities(load_model(run), faces, "single").max(axis=1).mean())
-    assert 0.6 <= top["votes"] <= 0.8 < top["majority"]
-
-
 def test_a_warm_start_from_an_ensemble_network_keeps_the_columns_of_the_classes_both_know(tiny_model, tmp_path):
     from core.models.architectures import build_seed
     from core.models.store import load_model, save_model
