@@ -31,17 +31,22 @@ KEPT = 6  # faces recorded a class (the page needs 5 to train)
 CAMERA_ON = "The camera is on: turn on a class's Record toggle below."
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app with empty runs and data folders and its own temporary folder (where sessions keep examples)."""
+def teach_server(tmp_path_factory, name: str, log: Path):
+    """The app with empty runs and data folders and its own temporary folder (where sessions keep examples):
+    yields (url, root)."""
     require_browser()
-    root = tmp_path_factory.mktemp("teach-browser")
-    for name in ("runs", "data", "tmp"):
-        (root / name).mkdir()
+    root = tmp_path_factory.mktemp(name)
+    for folder in ("runs", "data", "tmp"):
+        (root / folder).mkdir()
     OUTPUT.mkdir(exist_ok=True)
     env = {"FER_RUNS_DIR": str(root / "runs"), "FER_DATA_DIR": str(root / "data"), "TMPDIR": str(root / "tmp")}
-    with streamlit_server(env, SERVER_LOG) as url:
+    with streamlit_server(env, log) as url:
         yield url, root
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from teach_server(tmp_path_factory, "teach-browser", SERVER_LOG)
 
 
 @pytest.fixture(scope="module")

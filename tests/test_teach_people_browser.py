@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser import CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, streamlit_server, wait_for_app
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, wait_for_app
 from tests.test_teach_browser import (CAMERA_MS, LOAD_MS, OUTPUT, TRAIN_MS, VIEWPORT, add_class, click_until,
                                       diagnostics, no_exceptions, open_teach, screenshot, start_camera, stop_camera,
-                                      text_shown, toggle, wait_for_text)
+                                      teach_server, text_shown, toggle, wait_for_text)
 
 FER = PROJECT.parent / "shared" / "datasets" / "fer2013" / "test"
 SERVER_LOG = OUTPUT / "teach-people-server.log"
@@ -48,13 +48,7 @@ def server(tmp_path_factory):
     require_browser()
     if not FER.is_dir():
         pytest.skip("FER-2013 is not at ../shared/datasets/fer2013")
-    root = tmp_path_factory.mktemp("teach-people")
-    for name in ("runs", "data", "tmp"):
-        (root / name).mkdir()
-    OUTPUT.mkdir(exist_ok=True)
-    env = {"FER_RUNS_DIR": str(root / "runs"), "FER_DATA_DIR": str(root / "data"), "TMPDIR": str(root / "tmp")}
-    with streamlit_server(env, SERVER_LOG) as url:
-        yield url, root
+    yield from teach_server(tmp_path_factory, "teach-people", SERVER_LOG)
 
 
 @pytest.fixture(scope="module")

@@ -84,6 +84,7 @@ def test_the_fer2013_csv_pair_reads_row_by_row_with_not_faces_counted(tmp_path):
             (face_pattern(2, rng), votes_for("sad", 8, rng), "PublicTest"),
             (face_pattern(3, rng), votes_for("fear", 5, rng), "PrivateTest")]
     folder = write_pair(tmp_path / "pair", rows)
+    assert check_dataset(folder) == "FER+ with ten votes a face: 3 split(s) (train 2, val 1, test 1 faces), 8 classes"
     dataset = load_dataset(folder)
     assert {name: [CLASSES[i] for i in split.labels] for name, split in dataset.splits.items()} == \
         {"train": ["angry"], "val": ["sad"], "test": ["fear"]}

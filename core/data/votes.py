@@ -111,7 +111,7 @@ def voted_layout(path: Path) -> dict[str, Path] | tuple[Path, Path] | None:
 def count_rows(layout: dict[str, Path] | tuple[Path, Path]) -> dict[str, int]:
     """Faces per split from the label files alone (nothing decoded), for a quick description."""
     if isinstance(layout, tuple):
-        usage = [row[0] for row in _rows(layout[1], 12)[0]]
+        usage = [cells[0].strip() for _, cells in _rows(layout[1], 12)[0]]
         return {name: usage.count(value) for value, name in _USAGE.items() if value in usage}
     return {name: len(_rows(folder / LABEL_FILE, 12)[0]) for name, folder in layout.items()}
 
