@@ -18,7 +18,8 @@ HOLD_POLL_S = 0.2
 
 def held(evaluate_and_store):
     @wraps(evaluate_and_store)
-    def evaluate_and_store_held(scorer, model_file, dataset, split, views, runtime="fast", progress=None, sample=0):
+    def evaluate_and_store_held(scorer, model_file, dataset, split, views, runtime="fast", progress=None,
+                                *args, **kwargs):
         hold = Path(model_file).parent / HOLD
 
         def follow(done: int, total: int) -> None:
@@ -28,7 +29,7 @@ def held(evaluate_and_store):
                 progress(done, total)
 
         return evaluate_and_store(scorer, model_file, dataset, split, views, runtime, follow if progress else None,
-                                  sample)
+                                  *args, **kwargs)
     return evaluate_and_store_held
 
 

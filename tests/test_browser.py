@@ -26,7 +26,8 @@ import pytest
 from PIL import Image
 
 from core.data.emotions import EMOTIONS
-from core.storage.runs import RunFolder, list_runs
+from core.models.store import model_classes
+from core.storage.runs import DEFAULT_MODEL_DIR, RunFolder, list_runs, portable_path
 from tests.browser import (CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, streamlit_server, wait_for_app,
                            write_y4m)
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
@@ -372,7 +373,7 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
         assert counts == sorted(counts), f"the epoch count went down: {seen}"
         assert len(counts) >= 2 and counts[0] < counts[-1] == TRAIN_EPOCHS, f"the chart did not grow live: {seen}"
         assert f"Finished: {TRAIN_EPOCHS} epochs" in finished.first.inner_text()
-        assert page.get_by_text(f"{name}: finished (seed, {TRAIN_EPOCHS} epochs, data {tiny_data})").count()
+        assert page.get_by_text(f"{name}: finished (seed, {TRAIN_EPOCHS} epochs, data {portable_path(tiny_data)})").count()
         assert {path.name for path in runs.iterdir()} - known == {name}, "a double click started two runs"
         wait_for_app(page, LOAD_MS)
         assert exceptions(page) == [], diagnostics(page)
@@ -397,7 +398,9 @@ def test_evaluate_opens_without_scoring_then_a_confusion_matrix_cell_click_shows
     score.click()
     chart = page.locator(".js-plotly-plot").first
     chart.wait_for(timeout=LOAD_MS)
-    cell = chart.locator(".scatterlayer .points path").nth(6 * 7 + 0)  # row 'surprise', column 'angry'
+    classes = model_classes(DEFAULT_MODEL_DIR)  # the matrix's rows and columns, in the model's order
+    cell = chart.locator(".scatterlayer .points path").nth(  # row 'surprise', column 'angry'
+        classes.index("surprise") * len(classes) + classes.index("angry"))
     chart.evaluate("plot => plot.scrollIntoView({block: 'center'})")  # not under the app's sticky header
     page.wait_for_timeout(500)
     box = cell.bounding_box()  # plotly finds the point under the mouse itself (its drag layer is on top)
