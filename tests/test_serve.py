@@ -272,6 +272,17 @@ def test_beyond_the_in_flight_limit_it_answers_503_with_retry_after(shipped):
     assert shipped.client.post("/v1/predict", content=jpeg(astronaut_frame())).status_code == 200
 
 
+def test_a_request_past_the_time_limit_is_answered_504_and_frees_its_place(own_model):
+    """The held request's body never completes, so no machine can answer it within the limit: the server's own
+    timer answers it 504 and frees its place."""
+    with serving(own_model, "--timeout", "1") as server:
+        held = server.held_request(jpeg(astronaut_frame()))
+        response = held.connection.getresponse()  # without the rest of the body
+        assert response.status == 504 and b"not answered within 1 s" in response.read()
+        wait_until(lambda: server.in_flight() == 0, "the timed-out request left its place")
+        assert server.client.get("/v1/model").status_code == 200
+
+
 # --- a model of one's own classes -----------------------------------------------------------------------------
 def test_a_model_of_own_classes_answers_by_their_names_and_lists_allowed_origins(own_model):
     origin = "https://app.example"
