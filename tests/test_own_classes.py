@@ -103,6 +103,7 @@ def test_a_quick_run_scores_each_person_left_out_and_keeps_a_model_taught_on_eve
     assert all(row["faces"] == 9 for row in report["per_person"].values())  # 3 classes of 3 different faces each
     assert card["validation"]["images"] == report["faces"] == 54 and card["validation"]["split"].startswith("people")
     assert card["validation"]["accuracy"] == report["accuracy"] > report["majority_baseline"]
+    assert (own_run / "model.keras").stat().st_size < 20_000_000  # kept as small as the shipped networks
 
 
 # --- every consumer takes the model's own classes ------------------------------------------------
