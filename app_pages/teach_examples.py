@@ -85,7 +85,7 @@ def add_class_form(captures: CaptureSet) -> None:
         st.session_state.teach_new_class = ""
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     left.text_input("New class", key="teach_new_class", placeholder="e.g. thumbs up, wave, focused",
-                    help="Any name; FER-2013's emotion names (happy, Fearful...) become that emotion.")
+                    help="Any name, kept as you type it (spaces tidied).")
     right.button("Add class", on_click=add, key="teach_add_class")
 
 

@@ -67,15 +67,15 @@ def captures(tmp_path) -> CaptureSet:
 def test_classes_are_added_renamed_and_deleted_with_their_examples(captures):
     assert captures.add_class("  thumbs   up ") == "thumbs up"
     assert captures.add_class("Wave") == "Wave"
-    assert captures.add_class("Fearful") == "fear"  # FER-2013's spellings are its emotions
-    assert captures.classes() == ["fear", "thumbs up", "Wave"]  # the order a model trained on them has
+    assert captures.add_class("Fearful") == "Fearful"  # own classes keep their names as typed
+    assert captures.classes() == ["Fearful", "thumbs up", "Wave"]  # the order a model trained on them has
     captures.add_face("Wave", faces(1)[0], "me", original=one_face())
     assert captures.rename_class("Wave", "waving") == "waving"
-    assert captures.classes() == ["fear", "thumbs up", "waving"]
+    assert captures.classes() == ["Fearful", "thumbs up", "waving"]
     assert [path.name for path in captures.examples("waving")] == ["me__1.png"]
     assert captures.original(captures.examples("waving")[0]) is not None  # the frame went with it
     assert captures.delete_class("waving") == 1
-    assert captures.classes() == ["fear", "thumbs up"]
+    assert captures.classes() == ["Fearful", "thumbs up"]
     assert not (captures.root / ".originals" / "waving").exists()
 
 
@@ -113,6 +113,27 @@ def test_names_of_people_and_examples_say_who_for_the_split_by_person(captures):
     with pytest.raises(CaptureError, match="48x48"):
         captures.add_face("a", np.zeros((10, 10), np.uint8))
     assert captures.clear_class("a") == 3 and captures.counts() == {"a": 0}
+
+
+def test_class_names_are_kept_as_typed_and_read_back_so_by_the_trainer(captures, tmp_path):
+    for typed in ("Happiness", "surprised", "happy", "sad"):  # FER-2013's spellings, and two emotions exactly
+        assert captures.add_class(typed) == typed
+    assert captures.rename_class("sad", " Sadness  ") == "Sadness"
+    for name in captures.classes():
+        captures.add_faces(name, [(face, "me", None) for face in faces(2, seed=len(name))])
+    with pytest.raises(CaptureError, match="name the same class"):  # only a difference in case is one name
+        captures.add_class("HAPPY")
+    read = load_dataset(captures.export(tmp_path / "copy"), cache_dir=tmp_path / "cache")
+    assert read.present == ["Happiness", "happy", "Sadness", "surprised"]  # as typed, sorted: own classes
+    zipped = tmp_path / "set.zip"
+    zipped.write_bytes(captures.as_zip("mine"))
+    assert load_dataset(zipped, cache_dir=tmp_path / "cache").present == read.present
+    emotions = CaptureSet(tmp_path / "emotions")  # named exactly as FER-2013's emotions: the emotions still
+    for name in ("surprise", "happy"):
+        emotions.add_class(name)
+        emotions.add_faces(name, [(face, "me", None) for face in faces(2, seed=len(name))])
+    read = load_dataset(emotions.export(tmp_path / "emotions-copy"), cache_dir=tmp_path / "cache")
+    assert read.present == ["happy", "surprise"] and read.classes[:4] == ["angry", "disgust", "fear", "happy"]
 
 
 # --- counts, what stops training, warnings -----------------------------------------------------------------
@@ -214,7 +235,8 @@ def test_a_saved_set_is_a_dataset_folder_the_reader_and_the_trainer_take(capture
     with pytest.raises(CaptureError, match="cannot name a folder"):
         captures.save("../elsewhere")
     with zipfile.ZipFile(io.BytesIO(captures.as_zip("mine"))) as archive:
-        assert sorted(archive.namelist())[0] == "mine/thumbs up/me__1.png" and len(archive.namelist()) == 5
+        names = sorted(archive.namelist())
+        assert names[:2] == ["mine/.own-classes", "mine/thumbs up/me__1.png"] and len(names) == 6  # marked as own
 
 
 def test_each_session_has_its_own_private_folder(tmp_path):

@@ -375,6 +375,30 @@ def test_a_folder_beside_the_emotions_is_a_class_of_its_own(tmp_path, split):
     assert sorted(dataset.classes[label] for label in only.labels) == ["contempt", "contempt", "happy"]
 
 
+def test_fer_spellings_are_read_only_in_a_folder_of_emotions_alone_that_is_not_marked_own(tmp_path):
+    make_folders(tmp_path / "fer", {"": {"Happiness": 1, "surprised": 1, "Anger": 1}})
+    assert load_dataset(tmp_path / "fer", cache_dir=tmp_path / "cache").present == ["angry", "happy", "surprise"]
+    make_folders(tmp_path / "mixed", {"train": {"Happiness": 1, "surprised": 1}, "test": {"wave": 1}})
+    mixed = load_dataset(tmp_path / "mixed", cache_dir=tmp_path / "cache")  # a class of its own: names as folders
+    assert mixed.classes == mixed.present == ["Happiness", "surprised", "wave"]
+    (tmp_path / "fer" / ".own-classes").write_text("")  # marked (a Teach page's set): names as folders
+    own = load_dataset(tmp_path / "fer", cache_dir=tmp_path / "cache")  # read again, not taken from the cache
+    assert own.classes == own.present == ["Anger", "Happiness", "surprised"]
+    assert sorted(own.classes[label] for label in own.split("fer").labels) == ["Anger", "Happiness", "surprised"]
+
+
+@pytest.mark.parametrize("folders, refused", [({"happy": 1, "Happiness": 1}, True), ({"Happy": 1, "happy": 1}, True),
+                                              ({"happy": 1, "Happiness": 1, "wave": 1}, False),
+                                              ({"happy": 1, "Happy": 1, "wave": 1}, True)])
+def test_two_folders_are_one_class_only_where_they_are_read_as_one(tmp_path, folders, refused):
+    make_folders(tmp_path / "data", {"": folders})
+    if refused:
+        with pytest.raises(DatasetError, match="name the same class"):
+            load_dataset(tmp_path / "data", cache_dir=tmp_path / "cache")
+    else:
+        assert load_dataset(tmp_path / "data", cache_dir=tmp_path / "cache").present == sorted(folders, key=str.lower)
+
+
 @pytest.mark.parametrize("entry", ["../x", "train/../../x", "/tmp/fer-test-absolute-x"])
 def test_zip_with_an_escaping_entry_is_refused_and_writes_nothing(tmp_path, entry):
     archive = tmp_path / "data" / "evil.zip"

@@ -6,6 +6,8 @@ A capture set is a folder of class folders of 48x48 gray face crops, each named 
     ROOT/<class>/<person>__<n>.png      the faces: what load_dataset reads, as for any folder of class folders
     ROOT/.originals/<class>/<stem>.jpg  where asked, the frame or picture each face was found in (hidden:
                                         load_dataset skips it)
+    ROOT/.own-classes                   the mark that the class folders are the user's own classes, named as
+                                        typed (core.data.classes.OWN_CLASSES_MARK): "Happiness" stays "Happiness"
 
 Faces come from webcam frames (core.prediction.recording), from pictures and zips (found and aligned as at ingest:
 core.data.dataset.decode_face) and from a folder of class folders (core.data.dataset.load_dataset, the reader the
@@ -34,7 +36,8 @@ import numpy as np
 from PIL import Image
 
 from core.data.archives import ArchiveError, unpack_zip
-from core.data.classes import MAX_CLASSES, MIN_CLASSES, ClassError, check_class_names, class_of_folder, ordered_classes
+from core.data.classes import (MAX_CLASSES, MIN_CLASSES, OWN_CLASSES_MARK, ClassError, check_class_names, class_names,
+                               ordered_classes)
 from core.data.dataset import (IGNORED_NAMES, IMAGE_SUFFIXES, NO_FACE, SEVERAL_FACES, DatasetError, decode_face,
                           load_dataset)
 from core.vision.imaging import FACE_SIZE, read_image
@@ -132,11 +135,11 @@ def _remove_stale_sessions(root: Path) -> None:
 
 
 def clean_class_name(name: str) -> str:
-    """A class name as its folder is named (FER-2013's spellings become its emotions), or CaptureError.
+    """A class name as typed (spaces tidied), as its folder is named, or CaptureError.
 
-    Example: clean_class_name("  Fearful ") -> "fear"; clean_class_name("a/b") raises CaptureError
+    Example: clean_class_name("  Fearful ") -> "Fearful"; clean_class_name("a/b") raises CaptureError
     """
-    return class_of_folder(folder_name(name, "the class"))
+    return folder_name(name, "the class")
 
 
 def folder_name(name: str, what: str = "the folder") -> str:
@@ -170,6 +173,7 @@ class CaptureSet:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        mark_own_classes(self.root)
 
     # --- classes ------------------------------------------------------------------------------------------
 
@@ -196,7 +200,7 @@ class CaptureSet:
         if len(existing) >= MAX_CLASSES:
             raise CaptureError(f"at most {MAX_CLASSES} classes")
         try:
-            check_class_names([*existing, name])
+            _check_names([*existing, name])
         except ClassError as error:
             raise CaptureError(str(error).replace("class folders", "classes")) from None
         (self.root / name).mkdir()
@@ -212,7 +216,7 @@ class CaptureSet:
         if new in others:
             raise CaptureError(f"there is already a class '{new}': delete or rename that one first")
         try:
-            check_class_names([*others, new])
+            _check_names([*others, new])
         except ClassError as error:
             raise CaptureError(str(error).replace("class folders", "classes")) from None
         folder.rename(self.root / new)
@@ -324,13 +328,13 @@ class CaptureSet:
             raise CaptureError(f"{total:,} faces there: a capture set holds at most {MAX_EXAMPLES:,}")
         used = ordered_classes(dataset.classes[label] for split in dataset.splits.values() for label in
                                np.unique(split.labels))
-        kept_as = {name: clean_class_name(name) for name in used}  # refused here, before anything is written
+        kept_as = {name: clean_class_name(name) for name in used}  # as the reader named them; refused here
         existing = self.classes()
         new = [name for name in dict.fromkeys(kept_as.values()) if name not in existing]
         if len(existing) + len(new) > MAX_CLASSES:
             raise CaptureError(f"{len(new)} more classes: a capture set holds at most {MAX_CLASSES}")
         try:
-            check_class_names(existing + new)
+            _check_names(existing + new)
         except ClassError as error:
             raise CaptureError(str(error).replace("class folders", "classes")) from None
         for name in new:
@@ -407,6 +411,7 @@ class CaptureSet:
         try:
             for name in self.classes():
                 shutil.copytree(self.root / name, partial / name, ignore=shutil.ignore_patterns(".*"))
+            mark_own_classes(partial)
             if originals and (self.root / ORIGINALS).is_dir():
                 shutil.copytree(self.root / ORIGINALS, partial / ORIGINALS)
             os.rename(partial, target)
@@ -419,6 +424,7 @@ class CaptureSet:
         `python -m core train` read)."""
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"{top}/{OWN_CLASSES_MARK}", OWN_CLASSES_NOTE)
             for name in self.classes():
                 for path in self.examples(name):
                     archive.write(path, f"{top}/{name}/{path.name}")
@@ -427,6 +433,21 @@ class CaptureSet:
     def save(self, name: str, originals: bool = False) -> Path:
         """Keep the set as data_dir()/name, a dataset folder that `python -m core train` and the app read."""
         return self.export(data_dir() / folder_name(name, "the saved set"), originals)
+
+
+OWN_CLASSES_NOTE = "The class folders here are own classes, named as typed (not read as FER-2013's spellings).\n"
+
+
+def mark_own_classes(folder: Path) -> None:
+    """Mark a folder's class folders as own classes (core.data.classes.OWN_CLASSES_MARK), once."""
+    mark = Path(folder) / OWN_CLASSES_MARK
+    if not mark.exists():
+        mark.write_text(OWN_CLASSES_NOTE)
+
+
+def _check_names(names: list[str]) -> None:
+    """check_class_names for a capture set's classes: named as typed, so only a difference in case is refused."""
+    check_class_names(names, class_names(names, own=True))
 
 
 def _order(path: Path) -> tuple[int, str]:

@@ -1,14 +1,18 @@
 """The classes a dataset or a model names: FER-2013's seven emotions, or the user's own class folders.
 
-A class folder named like one of FER-2013's emotions (any of its downloads' spellings, any case) is
-that emotion; any other folder is a class of its own, named as the folder. Data made only of
-FER-2013's emotions keeps FER-2013's order; any other set of classes is sorted by name.
+FER-2013's spellings (any of its downloads', any case: "Happiness", "fearful") become its emotions only
+where FER-2013 is read: in a folder whose class folders all name an emotion (FER+'s and CK+'s eighth,
+contempt, included) and that is not marked as holding own classes (OWN_CLASSES_MARK, which the Teach page's
+capture sets write). Anywhere else every class is named as its folder ("Happiness" stays "Happiness"). Data
+made only of FER-2013's emotions keeps FER-2013's order; any other set of classes is sorted by name.
 """
 
 from core.data.emotions import EMOTIONS, FOLDER_ALIASES
 
 MIN_CLASSES = 2  # what a model needs to learn anything
 MAX_CLASSES = 50  # more folders than this are not a dataset of classes (a photo library, a wrong folder)
+OWN_CLASSES_MARK = ".own-classes"  # a hidden file in a dataset folder: its class folders keep their names
+EMOTION_SPELLINGS = {*FOLDER_ALIASES, "contempt"}  # folder names (lower case) of a FER-2013-style dataset
 
 
 class ClassError(ValueError):
@@ -16,12 +20,25 @@ class ClassError(ValueError):
 
 
 def class_of_folder(folder_name: str) -> str:
-    """The class a folder holds: FER-2013's name for an emotion alias, else the folder's own name.
+    """FER-2013's name for a spelling of one of its emotions, else the folder's own name: how a folder of FER-2013
+    (or a download like it) is read; class_names decides where that applies.
 
     Example: class_of_folder("Fearful") -> "fear"; class_of_folder("contempt") -> "contempt"
     """
     name = folder_name.strip()
     return FOLDER_ALIASES.get(name.lower(), name)
+
+
+def class_names(folder_names, own: bool = False) -> dict[str, str]:
+    """Each class folder's class: FER-2013's name for a spelling of an emotion where every folder names one and
+    own is False (FER-2013 or a download like it); otherwise the folder's own name (spaces at its ends left out).
+
+    Example: class_names(["Happiness", "sad"]) -> {"Happiness": "happy", "sad": "sad"};
+             class_names(["Happiness", "wave"]) -> {"Happiness": "Happiness", "wave": "wave"}
+    """
+    folder_names = list(folder_names)
+    emotions = not own and all(name.strip().lower() in EMOTION_SPELLINGS for name in folder_names)
+    return {name: class_of_folder(name) if emotions else name.strip() for name in folder_names}
 
 
 def ordered_classes(names) -> list[str]:
@@ -35,9 +52,11 @@ def ordered_classes(names) -> list[str]:
     return sorted(names, key=lambda name: (name.casefold(), name))
 
 
-def check_class_names(folder_names: list[str]) -> None:
-    """Refuse class folders that cannot be told apart or shown: names that are not UTF-8, names (or
-    their classes) that differ only in case, and more than MAX_CLASSES of them."""
+def check_class_names(folder_names: list[str], classes: dict[str, str] | None = None) -> None:
+    """Refuse class folders that cannot be told apart or shown: names that are not UTF-8, names whose classes
+    differ only in case (or spelling, where FER-2013's spellings are read: class_names), and more than
+    MAX_CLASSES of them. classes: each folder's class where the caller decided it (class_names of these
+    folders otherwise)."""
     for name in folder_names:
         try:
             name.encode("utf-8")
@@ -46,9 +65,10 @@ def check_class_names(folder_names: list[str]) -> None:
             raise ClassError(f"the class folder '{shown}' has a name that is not UTF-8 text: rename it") from None
         if not name.strip():
             raise ClassError("a class folder has a blank name: rename it")
+    classes = classes if classes is not None else class_names(folder_names)
     seen: dict[str, str] = {}
     for name in folder_names:
-        key = class_of_folder(name).casefold()
+        key = classes[name].casefold()
         if key in seen and seen[key] != name:
             raise ClassError(f"the class folders '{seen[key]}' and '{name}' name the same class (they differ only "
                              "in case or spelling): merge them into one folder or rename one")

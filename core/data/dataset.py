@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from core.data.archives import ArchiveError, unpack_zip
-from core.data.classes import MAX_CLASSES, ClassError, check_class_names, check_trainable, class_of_folder, ordered_classes
+from core.data.classes import (MAX_CLASSES, OWN_CLASSES_MARK, ClassError, check_class_names, check_trainable, class_names,
+                                ordered_classes)
 from core.data.emotions import EMOTIONS, label_of_csv_code
 from core.vision.imaging import FACE_SIZE, MAX_DECODED_PIXELS, ImageError, PixelBudget, header_pixels, open_image, \
     to_face_pixels
@@ -33,7 +34,7 @@ from core.data.votes import CLASSES as VOTED_CLASSES, VotesError, count_rows, re
 from core.storage.safe_files import read_regular_file, trim_oldest
 from core.storage.temporary_files import file_content_key, private_folder
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4  # 4: FER-2013's spellings read only in folders of emotions alone (core.data.classes)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".pgm"}
 SPLIT_ALIASES = {"training": "train", "publictest": "test", "privatetest": "private"}
 SPLIT_NAMES = {"train", "test", "val", "validation", "private", *SPLIT_ALIASES}
@@ -327,16 +328,17 @@ class _Listing:
 
 def _split_files(root: Path, split_dirs: dict[str, Path]) -> _Listing:
     files: dict[str, list[tuple[Path, str, str]]] = {}
-    warnings, folder_names, count = [], [], 0
+    warnings, count = [], 0
+    class_dirs = {split_name: _subfolders(split_dir) for split_name, split_dir in split_dirs.items()}
+    own = any((folder / OWN_CLASSES_MARK).is_file() for folder in {root, *split_dirs.values()})
+    names = class_names({class_dir.name for dirs in class_dirs.values() for class_dir in dirs}, own)
     for split_name, split_dir in split_dirs.items():
         files[split_name] = []
-        class_dirs = _subfolders(split_dir)
         try:
-            check_class_names([class_dir.name for class_dir in class_dirs])
+            check_class_names([class_dir.name for class_dir in class_dirs[split_name]], names)
         except ClassError as error:
             raise DatasetError(f"{printable(split_dir.name)}: {error}") from None
-        for class_dir in class_dirs:
-            folder_names.append(class_dir.name)
+        for class_dir in class_dirs[split_name]:
             entries = _class_files(class_dir)
             count += len(entries)
             if count > MAX_FILES:
@@ -344,9 +346,9 @@ def _split_files(root: Path, split_dirs: dict[str, Path]) -> _Listing:
                                    "folder? (at most that many pictures are read)")
             if not entries:
                 warnings.append(f"class folder '{printable(str(class_dir.relative_to(root)))}' is empty")
-            name = class_of_folder(class_dir.name)
+            name = names[class_dir.name]
             files[split_name].extend((file, name, str(file.relative_to(class_dir))) for file in entries)
-    present = ordered_classes(class_of_folder(name) for name in folder_names)
+    present = ordered_classes(names.values())
     classes = list(EMOTIONS) if set(present) <= set(EMOTIONS) else present
     return _Listing(files, classes, present, warnings)
 
