@@ -1,7 +1,7 @@
 """Not a page: the Teach page's webcams. One records examples: its frames go to this session's
 core.prediction.recording.Recorder, and a fragment polling every second adds the faces it kept to the capture set
 and tells what it kept and left out. The other tries a model: a core.prediction.recording.LivePredictor draws its
-latest faces on every frame, and a fragment says what it sees."""
+latest answer on every frame, and a fragment says that same answer (LivePredictor.shown) beside the video."""
 
 import av
 import streamlit as st
@@ -80,16 +80,15 @@ def live_camera(live: LivePredictor) -> None:
 
     @st.fragment(run_every=1 if playing else None)
     def seen() -> None:
-        faces = live.latest()
+        answer = live.shown()  # the answer drawn on the video now: the same prediction as its labels
         if not playing:
             st.caption("Start the camera to see the model's answer on every face, live.")
         elif not live.frames:
             st.caption("Starting: the first frame is being classified...")
-        elif not faces:
+        elif not answer.faces:
             st.markdown("Live: no face in the latest frame")
         else:
-            st.markdown("Live: " + "; ".join(f"face {number}: {plain(face.emotion)} ({face.confidence:.0%})"
-                                             for number, face in enumerate(faces, 1)))
+            st.markdown(f"Live, as drawn on the video: {plain(answer.text())}")
         if live.error:
             st.error(f"Classifying the frames failed: {live.error}")
 

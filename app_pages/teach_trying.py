@@ -46,8 +46,11 @@ def try_section(runs: list[RunFolder]) -> RunFolder | None:
     live = st.session_state.get("teach_live")
     if live is None or live.predictor is not predictor:
         live = st.session_state.teach_live = LivePredictor(predictor)
+    calibrated = (predictor.card.get("new_people") or {}).get("scored")
     st.caption("Live: faces found as in the examples (MTCNN, upright on the eyes), classified a few times a "
-               "second; every frame shows the latest answer.")
+               "second; every frame shows the latest answer, and the line beside it says the same answer in full. "
+               + ("Its percentages are calibrated on the people left out when it was scored."
+                  if calibrated else "Its percentages are not calibrated: there was no score on people not taught."))
     live_camera(live)
     uploads = st.file_uploader("Photos to try it on", type=PICTURE_TYPES, accept_multiple_files=True,
                                key="teach_try_photos") or []

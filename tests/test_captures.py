@@ -332,3 +332,34 @@ def test_live_prediction_draws_the_latest_faces_on_every_frame():
     assert live.settle(10) and live.frames == 1 and live.latest() == [face]
     drawn = live.on_frame(one_face())
     assert not np.array_equal(drawn, one_face())  # the box and "1 b 80%" drawn
+
+
+def test_the_text_beside_the_live_video_is_the_answer_drawn_on_it(monkeypatch):
+    import cv2
+
+    import core.prediction.recording
+    from core.prediction.pictures import FacePrediction
+
+    def answer(smile: float) -> list:
+        return [FacePrediction((90, 40, 220, 220), np.array([smile, 1 - smile]), ["smile", "surprise"])]
+    now = {"faces": answer(0.51)}
+    live = LivePredictor(SimpleNamespace(predict_rgb=lambda picture, detection, views: now["faces"]))
+    drawn = []
+    monkeypatch.setattr(cv2, "putText", lambda canvas, text, *rest, **options: drawn.append(text))
+    live.on_frame(one_face())  # nothing classified yet: nothing drawn, nothing said
+    assert live.settle(10), live.error
+    assert drawn == [] and live.shown().faces == ()
+    live.on_frame(one_face())
+    assert live.settle(10), live.error
+    assert drawn == ["1 smile 51%"]
+    now["faces"] = answer(0.48)
+    live.process(one_face(), None)  # a newer answer, not drawn on the video yet
+    assert live.latest()[0].emotion == "surprise"
+    assert live.shown().text() == "1 smile 51% (surprise 49%)"  # what the video shows now, in full
+    live.on_frame(one_face())
+    assert live.settle(10), live.error
+    assert drawn[-1] == "1 surprise 52%" and live.shown().text() == "1 surprise 52% (smile 48%)"
+    monkeypatch.setattr(core.prediction.recording, "PREDICTION_SHOWN_S", 0.0)  # every answer too old to draw
+    live.on_frame(one_face())
+    assert live.settle(10), live.error
+    assert drawn[-1] == "1 surprise 52%" and live.shown().faces == ()  # nothing drawn, nothing said

@@ -119,6 +119,25 @@ class FacePredictor:
         return picture, self.predict_rgb(picture)
 
 
+def face_label(number: int, prediction: FacePrediction) -> str:
+    """What is drawn on a face, and said of it beside the picture: its number, top class and probability.
+
+    Example: face_label(1, face) -> "1 happy 87%"
+    """
+    return f"{number} {prediction.emotion} {prediction.confidence:.0%}"
+
+
+def face_text(number: int, prediction: FacePrediction) -> str:
+    """face_label, then every other class's probability, likeliest first: the same answer in full.
+
+    Example: face_text(1, face) -> "1 smile 50% (surprise 48%, neutral 2%)"
+    """
+    order = np.argsort(-np.asarray(prediction.probabilities), kind="stable")
+    others = [f"{prediction.classes[index]} {float(prediction.probabilities[index]):.0%}" for index in order
+              if index != int(np.argmax(prediction.probabilities))]
+    return face_label(number, prediction) + (f" ({', '.join(others)})" if others else "")
+
+
 def draw_predictions(picture: np.ndarray, predictions: list[FacePrediction],
                      numbers: list[int] | None = None) -> np.ndarray:
     """A copy of an RGB picture with a box and "1 happy 87%" drawn on each face, numbered in list order
@@ -131,7 +150,7 @@ def draw_predictions(picture: np.ndarray, predictions: list[FacePrediction],
         x, y, w, h = prediction.box
         color = class_colors(prediction.classes)[prediction.emotion]
         cv2.rectangle(canvas, (x, y), (x + w, y + h), color, thickness)
-        label = f"{number} {prediction.emotion} {prediction.confidence:.0%}"
+        label = face_label(number, prediction)
         (text_w, text_h), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         top = max(0, y - text_h - base - 2)
         cv2.rectangle(canvas, (x, top), (x + text_w + 4, top + text_h + base + 2), color, -1)

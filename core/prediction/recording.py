@@ -216,35 +216,65 @@ def draw_recording(picture: np.ndarray, class_name: str | None, tally: Tally, bo
     return canvas
 
 
+@dataclass(frozen=True)
+class LiveAnswer:
+    """One classified frame's faces (core.prediction.pictures.FacePrediction), largest first: what is drawn on the
+    video and what is said beside it. number: which classified frame it is (1, 2, ...; 0 for none)."""
+
+    faces: tuple = ()
+    number: int = 0
+
+    def text(self) -> str:
+        """Each face as drawn on it ("1 smile 50%"), with its other classes' probabilities.
+
+        Example: LiveAnswer((face,), 7).text() -> "1 smile 50% (surprise 48%, neutral 2%)"
+        """
+        from core.prediction.pictures import face_text
+
+        return "; ".join(face_text(number, face) for number, face in enumerate(self.faces, 1))
+
+
 class LivePredictor(FrameWorker):
     """A model tried on live frames: the latest frame classified as fast as it goes (faces found as at ingest),
-    and every frame drawn with the latest faces found. predictor: a core.prediction.pictures.FacePredictor."""
+    and every frame drawn with the latest answer. What a page says beside the video is shown(): the answer drawn
+    on the latest frame, so the text and the labels on the faces are one prediction. predictor: a
+    core.prediction.pictures.FacePredictor; its probabilities are the model's own (a taught model's calibrated
+    by its temperature)."""
 
     def __init__(self, predictor, detection: Detection = PHOTO, views: str = LIVE_VIEWS, idle_s: float = IDLE_S):
         super().__init__(None, idle_s)
         self.predictor, self.detection, self.views = predictor, detection, views
-        self._faces: list = []
+        self._answer, self._shown = LiveAnswer(), LiveAnswer()
         self._when = 0.0
         self.frames = 0  # frames classified
 
     def on_frame(self, picture: np.ndarray) -> np.ndarray:
-        """The video thread's work: hand an RGB frame over; return it with the latest faces drawn."""
+        """The video thread's work: hand an RGB frame over; return it with the latest answer drawn (one
+        PREDICTION_SHOWN_S old at most), which shown() then gives."""
         from core.prediction.pictures import draw_predictions
 
         self.offer(picture)
-        return draw_predictions(picture, self.latest(PREDICTION_SHOWN_S))
+        with self._lock:
+            fresh = time.monotonic() - self._when < PREDICTION_SHOWN_S
+            self._shown = answer = self._answer if fresh else LiveAnswer(number=self._answer.number)
+        return draw_predictions(picture, list(answer.faces))
+
+    def shown(self) -> LiveAnswer:
+        """The answer drawn on the latest frame: what the video shows now."""
+        with self._lock:
+            return self._shown
 
     def latest(self, max_age_s: float | None = None) -> list:
         """The faces (core.prediction.pictures.FacePrediction) of the latest frame classified; [] when it is older than
         max_age_s (None: whatever its age)."""
         with self._lock:
             fresh = max_age_s is None or time.monotonic() - self._when < max_age_s
-            return list(self._faces) if fresh else []
+            return list(self._answer.faces) if fresh else []
 
     def process(self, picture: np.ndarray, context) -> None:
         faces = self.predictor.predict_rgb(picture, self.detection, self.views)
         if context == WARM_UP:
             return
         with self._lock:
-            self._faces, self._when = faces, time.monotonic()
             self.frames += 1
+            self._answer, self._when = LiveAnswer(tuple(faces), self.frames), time.monotonic()
