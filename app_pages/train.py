@@ -44,6 +44,11 @@ st.title("Train")
 starts = {"random weights": None} | {f"{name} ({read_card(path).get('architecture', '?')})": path
                                      for name, path in available_models().items()}
 recall(FORM, {"init_from": starts})  # a model kept from the last visit may be gone
+# The dataset path: the sidebar's, or what was typed here, kept across pages until the sidebar's changes.
+sidebar = st.session_state.get("data_path", "")
+recall({"data": sidebar, "data_from": sidebar})
+if st.session_state.data_from != sidebar:  # another dataset chosen in the sidebar: this field follows it
+    st.session_state.data, st.session_state.data_from = sidebar, sidebar
 st.session_state.teachers = [name for name in st.session_state.teachers if starts.get(name)]
 with st.container(border=True, key="new_run"):  # no st.form: a change is kept even when nothing is started
     st.subheader("New run")
@@ -68,10 +73,11 @@ with st.container(border=True, key="new_run"):  # no st.form: a change is kept e
     middle.slider("Teachers' share of the targets", 0.0, 1.0, step=0.1, key="teacher_weight")
     right.number_input("Weight decay (0: the architecture's own)", 0.0, 1.0, step=1e-3, format="%.4f",
                        key="weight_decay")
-    data = st.text_input("Dataset path", st.session_state.get("data_path", ""), key="data",
-                         help="The dataset chosen in the sidebar, unless changed here for this run.").strip()
+    data = st.text_input("Dataset path", key="data",
+                         help="The dataset chosen in the sidebar, unless changed here: what is typed here stays "
+                              "for this tab until another dataset is chosen in the sidebar.").strip()
     submitted = st.button("Start training", type="primary")
-keep(FORM)
+keep([*FORM, "data", "data_from"])
 if submitted:
     arch, start = st.session_state.arch, st.session_state.init_from
     start_arch = read_card(starts[start]).get("architecture", arch) if starts[start] else arch

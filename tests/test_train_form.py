@@ -1,5 +1,6 @@
 """The Train page's form: a path that is no dataset is refused at once, before any run exists; a second
-click while the first run is starting or running starts nothing; the settings stay for this tab across pages."""
+click while the first run is starting or running starts nothing; the settings stay for this tab across pages, the
+dataset path too (the sidebar's, or one typed here until the sidebar chooses another)."""
 
 import fcntl
 import shutil
@@ -53,6 +54,23 @@ def test_the_settings_stay_for_this_tab_across_pages(synthetic):
     assert at.selectbox(key="arch").value == "seed" and at.number_input(key="epochs").value == 7
     assert at.toggle(key="augment").value is False
     assert page("train").number_input(key="epochs").value == 40  # another tab starts from the defaults
+
+
+def test_a_typed_dataset_path_stays_across_pages_until_the_sidebar_chooses_another(tmp_path, synthetic):
+    at = page("train")
+    assert at.text_input(key="data").value == ""  # none chosen in the sidebar
+    at.text_input(key="data").set_value(str(tmp_path / "typed")).run()
+    for name in ("home", "evaluate", "train"):
+        at.switch_page(f"app_pages/{name}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+    assert at.text_input(key="data").value == str(tmp_path / "typed")
+    at.sidebar.text_input(key="dataset").set_value(str(synthetic)).run()
+    assert at.text_input(key="data").value == str(synthetic)  # the sidebar's new choice, on this page
+    at.text_input(key="data").set_value(str(tmp_path / "typed again")).run()
+    at.switch_page("app_pages/home.py").run()
+    at.sidebar.text_input(key="dataset").set_value("").run()
+    at.switch_page("app_pages/train.py").run()
+    assert at.text_input(key="data").value == ""  # the sidebar's choice changed while away: followed
 
 
 def test_a_second_click_once_the_run_has_begun_starts_nothing(monkeypatch, synthetic):
