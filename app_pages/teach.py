@@ -4,8 +4,8 @@ click, try it live, keep it."""
 import streamlit as st
 
 from app_pages.teach_camera import recording_camera
-from app_pages.teach_examples import (add_class_form, class_section, drain, folder_form, plain, recording_class,
-                                      session_captures, session_recorder, show_notice)
+from app_pages.teach_examples import (PAGE_RUNNING, add_class_form, class_section, drain, folder_form, plain,
+                                      recording_class, session_captures, session_recorder, show_notice)
 from app_pages.teach_training import teach_runs, train_section
 from app_pages.teach_trying import keep_section, try_section
 from core.data.captures import CaptureError, MIN_EXAMPLES
@@ -21,7 +21,9 @@ except (CaptureError, OSError) as error:
     st.error(f"No folder for the examples: {error}")
     st.stop()
 recorder = session_recorder()
-drain(recorder, captures)  # faces recorded since the last run
+st.session_state[PAGE_RUNNING] = True  # the recording status below leaves adding faces to this run
+drain(recorder, captures)  # faces recorded since the last run: added here only, then counted once
+counts = captures.counts()  # every count of examples on the page is this one
 
 st.subheader("1. Classes and examples")
 show_notice()
@@ -40,9 +42,9 @@ else:
 st.caption("Faces are found as when a dataset is read and as Predict finds them in photos: MTCNN, each face "
            "turned upright on its eyes; at most 4 frames a second are kept while recording, one face each. "
            "Trying the model live finds faces the same way.")
-camera_on = recording_camera(recorder, captures)
-for name in captures.classes():
-    class_section(captures, name, person, keep_frames, camera_on)
+camera_on = recording_camera(recorder, counts)
+for name, count in counts.items():
+    class_section(captures, name, count, person, keep_frames, camera_on)
 folder_form(captures)
 for warning in captures.warnings():
     st.warning(plain(warning))
@@ -54,4 +56,5 @@ st.subheader("3. Try it")
 tried = try_section(teach_runs())
 
 st.subheader("4. Keep it")
-keep_section(captures, tried or run)
+keep_section(captures, counts, tried or run)
+st.session_state[PAGE_RUNNING] = False  # from now on a poll of the recording status runs alone

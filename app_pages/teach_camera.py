@@ -1,14 +1,14 @@
 """Not a page: the Teach page's webcams. One records examples: its frames go to this session's
-core.prediction.recording.Recorder, and a fragment polling every second adds the faces it kept to the capture set
-and tells what it kept and left out. The other tries a model: a core.prediction.recording.LivePredictor draws its
+core.prediction.recording.Recorder, and a fragment polling every second tells what it kept and left out; when
+it kept faces, the whole page runs again, adds them (teach_examples.drain, once, at the top of the page) and
+counts them: every count on the page comes from that one count of the examples kept. The other tries a model: a core.prediction.recording.LivePredictor draws its
 latest answer on every frame, and a fragment says that same answer (LivePredictor.shown) beside the video."""
 
 import av
 import streamlit as st
 import streamlit_webrtc  # looked up at each call (a module, not a page: tests replace the streamer)
 
-from app_pages.teach_examples import drain, plain
-from core.data.captures import CaptureSet
+from app_pages.teach_examples import PAGE_RUNNING, plain
 from core.prediction.recording import LivePredictor, Recorder
 
 FEW_FRAMES = 4  # frames examined before "no face found" is said
@@ -30,8 +30,9 @@ def camera(key: str, on_frame) -> bool | None:
     return bool(stream.state.playing)
 
 
-def recording_camera(recorder: Recorder, captures: CaptureSet) -> bool:
-    """The camera that records, and beside it what it is recording; True while it plays."""
+def recording_camera(recorder: Recorder, counts: dict[str, int]) -> bool:
+    """The camera that records, and beside it what it is recording and the examples kept per class (counts: the
+    page's one count of them); True while it plays."""
     left, right = st.columns([3, 2])
     with left:
         playing = camera("teach-camera", recorder.on_frame)
@@ -40,7 +41,8 @@ def recording_camera(recorder: Recorder, captures: CaptureSet) -> bool:
 
     @st.fragment(run_every=1 if playing else None)
     def recording_status() -> None:
-        drain(recorder, captures)
+        if recorder.waiting() and not st.session_state.get(PAGE_RUNNING):  # a poll: the page adds and counts them
+            st.rerun()
         tally, recording = recorder.tally(), recorder.recording
         if recording and playing:
             st.markdown(f"Recording '{plain(tally.class_name)}': {tally.kept} faces kept, {tally.no_face} frames "
@@ -61,7 +63,6 @@ def recording_camera(recorder: Recorder, captures: CaptureSet) -> bool:
             st.warning(f"{tally.dropped} faces were dropped: the page did not take them in time.")
         if recorder.error:
             st.error(f"Finding faces failed: {recorder.error}")
-        counts = captures.counts()
         st.markdown("Examples: " + (", ".join(f"{plain(name)} {count}" for name, count in counts.items())
                                     or "none yet"))
 

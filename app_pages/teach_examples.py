@@ -17,6 +17,7 @@ PER_PAGE = 24  # thumbnails shown a class at once (newest first)
 THUMBNAIL_SCALE = 2  # 48x48 faces drawn at 96x96
 TYPED = "(type a path)"
 ADDRESS_KEY = "examples"  # the page address's parameter holding the tab's private id
+PAGE_RUNNING = "teach_page_running"  # set while the whole page runs (not a fragment's poll alone)
 
 
 def plain(text: str) -> str:
@@ -107,11 +108,13 @@ def report_added(name: str, added: Added, note: str = "") -> None:
     st.session_state.teach_report = (name, added.left_out() > 0 or not added.added, lines)
 
 
-def class_section(captures: CaptureSet, name: str, person: str, keep_frames: bool, camera_on: bool) -> None:
+def class_section(captures: CaptureSet, name: str, count: int, person: str, keep_frames: bool,
+                  camera_on: bool) -> None:
+    """A class with its examples; count: how many it has, as the page counted them (teach.py's counts)."""
     examples = captures.examples(name)
     with st.container(border=True):
         title, record = st.columns([3, 2])
-        title.markdown(f"**{plain(name)}**: {len(examples)} example{'s' * (len(examples) != 1)}")
+        title.markdown(f"**{plain(name)}**: {count} example{'s' * (count != 1)}")
         on = record.toggle(f"Record '{plain(name)}' from the camera", key=record_key(name), on_change=only_this,
                            args=(name, captures), help="While on, one face a frame is kept, at most 4 a second")
         if on and not camera_on:
@@ -134,7 +137,7 @@ def class_section(captures: CaptureSet, name: str, person: str, keep_frames: boo
         if report and report[0] == name:
             (st.warning if report[1] else st.success)("\n\n".join(map(plain, report[2])))
         thumbnails(captures, name, examples)
-        manage(captures, name, len(examples))
+        manage(captures, name, count)
 
 
 def thumbnails(captures: CaptureSet, name: str, examples: list) -> None:

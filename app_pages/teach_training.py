@@ -183,8 +183,9 @@ def results(run: RunFolder) -> None:
 
 
 def tally_table(rows: dict, what: str) -> pd.DataFrame:
-    """Faces, right answers and the share right (where there are enough faces to say) per class or person."""
-    return pd.DataFrame({what: list(rows), "faces": [row["faces"] for row in rows.values()],
+    """Different faces scored (a near repeat of one before counts once), right answers and the share right (where
+    there are enough faces to say) per class or person."""
+    return pd.DataFrame({what: list(rows), "different faces": [row["faces"] for row in rows.values()],
                          "right": [row["correct"] for row in rows.values()],
                          "accuracy": [f"{row['accuracy']:.0%}" if row["accuracy"] is not None else "too few to say"
                                       for row in rows.values()]}).set_index(what)

@@ -65,11 +65,12 @@ def try_section(runs: list[RunFolder]) -> RunFolder | None:
     return run
 
 
-def keep_section(captures: CaptureSet, run: RunFolder | None) -> None:
-    """Save the examples as a dataset folder; make the model the default; export it."""
+def keep_section(captures: CaptureSet, counts: dict[str, int], run: RunFolder | None) -> None:
+    """Save the examples as a dataset folder; make the model the default; export it. counts: the examples kept per
+    class, as the page counted them."""
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**The examples** ({sum(captures.counts().values())} faces) are this browser tab's own until "
+        st.markdown(f"**The examples** ({sum(counts.values())}) are this browser tab's own until "
                     f"saved into the data folder ({portable_path(data_dir())}).")
         name = st.text_input("Save as", "my-classes", key="teach_save_name")
         originals = st.toggle("With the original frames and pictures (where kept)", key="teach_save_originals")

@@ -198,6 +198,33 @@ def test_the_webcam_records_faces_and_says_when_there_is_none(monkeypatch):
     assert examples_line(at) == "Examples: empty 0, wave 2"
 
 
+def test_every_count_of_examples_on_the_page_is_one_count(monkeypatch):
+    webcam = FakeWebcam()
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", webcam)
+    at = teach_page()
+    add_class(at, "smile")
+    add_class(at, "wave")
+    at.toggle(key="teach_record_wave").set_value(True).run()
+    recorder = at.session_state["teach_recorder"]
+    for _ in range(2):
+        webcam.send("teach-camera", one_face())
+        assert recorder.settle(120), recorder.error
+    at.run()
+    webcam.send("teach-camera", one_face())  # kept after that run: waiting for the page's next run
+    assert recorder.settle(120), recorder.error
+    assert recorder.waiting() == 1
+    at.run()  # the page adds it once, at its top, then every count says the same
+    assert recorder.waiting() == 0
+    counts = CaptureSet(session_folder(at.session_state["teach_session"])).counts()
+    assert counts == {"smile": 0, "wave": 3}
+    assert examples_line(at) == "Examples: smile 0, wave 3"
+    shown = texts(at.markdown)
+    assert "**wave**: 3 examples" in shown and "**smile**: 0 examples" in shown
+    assert "**The examples** (3) are" in shown
+    assert at.button(key="teach_clear_wave").label == "Delete its 3 examples"
+    assert "Recording 'wave': 3 faces kept" in shown  # the recording's own count, saying so
+
+
 def test_one_click_trains_shows_scores_and_the_model_is_tried_and_kept(monkeypatch, tmp_path):
     webcam = FakeWebcam()
     monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", webcam)
@@ -233,8 +260,8 @@ def test_one_click_trains_shows_scores_and_the_model_is_tried_and_kept(monkeypat
     assert metrics == {"On people it was not taught": f"{card['new_people']['accuracy']:.1%}"}
     assert any("vs always" in str(m.delta) for m in at.metric)
     per_class, per_person = (frame.value for frame in at.dataframe)
-    assert list(per_class.index) == ["thumbs up", "wave"] and per_class["faces"].tolist() == [8, 8]
-    assert list(per_person.index) == ["anna", "bob"] and per_person["faces"].tolist() == [8, 8]
+    assert list(per_class.index) == ["thumbs up", "wave"] and per_class["different faces"].tolist() == [8, 8]
+    assert list(per_person.index) == ["anna", "bob"] and per_person["different faces"].tolist() == [8, 8]
     assert any("Predicted class" in chart.proto.spec for chart in at.get("plotly_chart"))  # the confusion matrix
     assert "'wave' was emptied" in texts(at.info)  # still said, the run unchanged by it
     faces = load_dataset(f"{run_dir}/faces", cache_dir=tmp_path / "c")
@@ -247,8 +274,12 @@ def test_one_click_trains_shows_scores_and_the_model_is_tried_and_kept(monkeypat
     live = at.session_state["teach_live"]
     assert live.settle(120), live.error
     assert drawn.shape == one_face().shape
+    webcam.send("teach-try", one_face())  # the next frame has the first answer drawn on it
+    assert live.settle(120), live.error
     at.run()
-    assert any(text.startswith("Live: face 1: ") for text in map(str, (m.value for m in at.markdown)))
+    said = next(str(m.value) for m in at.markdown if str(m.value).startswith("Live, as drawn on the video: 1 "))
+    assert said.endswith(live.shown().text())  # the answer drawn on the last frame, the calibrated probabilities
+    assert "calibrated on the people left out" in texts(at.caption)
     at.file_uploader(key="teach_try_photos").set_value([("me.jpg", png(one_face(), "JPEG"), "image/jpeg")]).run()
     assert not at.exception, [e.value for e in at.exception]
     chart = next(c for c in at.get("plotly_chart") if "Face 1:" in c.proto.spec)

@@ -162,6 +162,11 @@ class Recorder(FrameWorker):
         with self._lock:
             return replace(self._tally)
 
+    def waiting(self) -> int:
+        """How many captures wait for the page to take them."""
+        with self._lock:
+            return len(self._captures)
+
     def take(self) -> list[Capture]:
         """The captures kept since the last take, oldest first (the page adds them to its capture set)."""
         with self._lock:
