@@ -13,6 +13,7 @@ from core.data.balance import class_counts
 from core.training.checkpoints import weights_from_bytes
 from core.data.dataset import Dataset
 from core.evaluation.scores import baseline_of, card_metrics, evaluate_model
+from core.evaluation.time_left import TimeLeft
 from core.training.hardware import backend_version, hardware
 from core.models.store import save_model
 from core.training.monitor import BATCH_EVENT_SECONDS, RunMonitor
@@ -101,15 +102,16 @@ def _write_split(run: RunFolder, data: dict) -> None:
 
 def _finishing(run: RunFolder, stage: str):
     """Write a "finish" event for a stage of the end of training (scoring, saving); return a core Progress
-    callback that writes its progress as more of them (at most one a BATCH_EVENT_SECONDS, and the last)."""
-    started = last = time.time()
+    callback that writes its progress as more of them (at most one a BATCH_EVENT_SECONDS, and the last), with
+    the time left of core.evaluation.time_left (None until a pace is measured)."""
+    last, left = time.time(), TimeLeft()
     run.append_event("finish", stage=stage, done=0, total=0, eta_s=None)
 
     def follow(done: int, total: int) -> None:
         nonlocal last
+        seconds_left = left.update(done, total)  # the pace of the recent batches, the first one's warm-up left out
         now = time.time()
         if now - last >= BATCH_EVENT_SECONDS or done == total:
             last = now
-            run.append_event("finish", stage=stage, done=done, total=total,
-                             eta_s=(now - started) / done * (total - done))
+            run.append_event("finish", stage=stage, done=done, total=total, eta_s=seconds_left)
     return follow
