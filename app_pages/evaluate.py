@@ -163,7 +163,13 @@ if report["worst_mistakes"]:
     faces = dataset.split(split).images[scored[[mistake["index"] for mistake in report["worst_mistakes"]]]]
     if st.toggle("Why these labels? (Grad-CAM: in red, what made the model say the wrong emotion)"):
         predicted = [classes.index(mistake["predicted"]) for mistake in report["worst_mistakes"]]
-        pictures = explain_faces(model_of(str(models[name]), models[name].stat().st_mtime), faces, predicted)
+        shown = (str(models[name]), models[name].stat().st_mtime, str(data), split, views, runtime, sample,
+                 only_known, report["scored"])
+        if st.session_state.get("mistakes_explained", (None,))[0] != shown:  # kept for reruns (a cell click)
+            model = model_of(*shown[:2])
+            with st.spinner(f"Grad-CAM: finding what made the model say the wrong emotion on {len(faces)} faces..."):
+                st.session_state.mistakes_explained = shown, explain_faces(model, faces, predicted)
+        pictures = st.session_state.mistakes_explained[1]
     else:
         pictures = [np.kron(face, np.ones((3, 3), np.uint8)) for face in faces]
     st.image(pictures, width=144,

@@ -10,6 +10,7 @@ from core.data.dataset import Dataset
 from core.evaluation.export import classifier, fast_export_file
 from core.models.store import load_model
 from core.evaluation.reports import evaluate_and_store
+from core.evaluation.time_left import TimeLeft, about_left
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)
@@ -29,14 +30,16 @@ def scorer_of(path: Path, runtime: str) -> tuple[object, str]:
 
 
 def asked(request: tuple, models: list[str], faces: int) -> bool:
-    """Whether scoring these models with these settings was asked for in this tab; until it is, a button
-    that asks (and, after a Cancel, the word that it was cancelled)."""
+    """Whether scoring these models with these settings was asked for in this tab; until it is, a line (saying
+    too when a scoring was cancelled) and a button that asks: two elements, where classify() then draws its
+    Cancel button and progress bar, so that the button is replaced at once, not left faded while scoring runs."""
     if st.session_state.get("scoring_request") == request:
         return True
-    if st.session_state.pop("scoring_cancelled", False):
-        st.info("Scoring was cancelled; nothing was stored.")
-    st.info(f"{' and '.join(models)} {'has' if len(models) == 1 else 'have'} not been scored with these settings: "
+    line = (f"{' and '.join(models)} {'has' if len(models) == 1 else 'have'} not been scored with these settings: "
             f"scoring classifies {faces:,} faces, with its progress shown, and stores the report.")
+    if st.session_state.pop("scoring_cancelled", False):
+        line = f"Scoring was cancelled; nothing was stored. {line}"
+    st.info(line)
     st.button(f"Score {faces:,} faces", type="primary", on_click=st.session_state.update,
               args=({"scoring_request": request},))
     return False
@@ -49,20 +52,26 @@ def cancel() -> None:
 
 def classify(model_name: str, path: Path, dataset: Dataset, split: str, views: str, runtime: str,
              sample: int = 0, only_known: bool = False) -> dict:
-    """Score a model (on a stratified sample of its split's faces, 0: all) with a progress bar and a Cancel
-    button, and store the report."""
-    scorer = scorer_of(path, runtime)
-    stop = st.empty()
+    """Score a model (on a stratified sample of its split's faces, 0: all) with a Cancel button and a progress
+    bar saying the time left (core.evaluation.time_left: from the pace of the recent batches, the first batch's
+    warm-up left out), and store the report."""
+    stop = st.empty()  # drawn first, where the Score button was
     stop.button("Cancel", key=f"cancel-{model_name}", on_click=cancel)
     faces = sample or len(dataset.split(split))
-    bar = st.progress(0.0, text=f"{model_name}: classifying {faces:,} faces with {scorer[1]}...")
-    start = time.monotonic()
+    bar = st.progress(0.0, text=f"{model_name}: loading the model to classify {faces:,} faces...")
+    start, left = time.monotonic(), TimeLeft()
 
     def follow(done: int, total: int) -> None:
-        left = (time.monotonic() - start) / done * (total - done)
         bar.progress(done / total, text=f"{model_name}: classified {done:,} of {total:,} faces ({views} views), "
-                                        f"about {left:.0f} s left")
-    report = evaluate_and_store(scorer, path, dataset, split, views, runtime, follow, sample, only_known)
+                                        f"{about_left(left.update(done, total))}")
+    try:
+        scorer = scorer_of(path, runtime)
+        bar.progress(0.0, text=f"{model_name}: classifying {faces:,} faces with {scorer[1]}...")
+        report = evaluate_and_store(scorer, path, dataset, split, views, runtime, follow, sample, only_known)
+    except Exception:  # the page says why: no Cancel button or progress bar left behind
+        stop.empty()
+        bar.empty()
+        raise
     stop.empty()
     bar.progress(1.0, text=f"{model_name}: classified {report['images']:,} of {report['images']:,} faces in "
                            f"{time.monotonic() - start:.0f} s; the report is stored, so it shows at once from now on")

@@ -2,6 +2,7 @@
 on a sample size chosen, with a progress bar and a Cancel button; it keeps each finished report on disk: a
 second visit, also after a restart, shows it without classifying again, until the model or data change."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -211,3 +212,48 @@ def test_a_gain_over_the_baseline_is_green_only_when_there_is_one(accuracy, colo
     scores = {"accuracy": accuracy, "confusion_matrix": [[25, 0], [0, 75]], "classes": ["happy", "sad"]}
     accuracy_metric(Column(), "Accuracy", scores)  # always answering 'sad': 75%
     assert drawn[0][1] == colour and "pts vs always 'sad' (75%)" in drawn[0][0]
+
+
+def test_the_score_button_gives_its_place_to_the_progress_bar_as_scoring_begins(monkeypatch, tmp_path, trained_runs,
+                                                                                  counted):
+    """A browser keeps a run's elements, faded, until the next run draws over their places or ends: the Cancel
+    button and progress bar take the places of the line and the Score button before any face is classified,
+    also when the first visit showed the dataset's reading above them and the scoring run does not."""
+    shutil.copytree(trained_runs, tmp_path / "runs")
+    monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("FER_DATA", str(make_dataset(tmp_path / "data")))
+    restart()
+    at = page("evaluate")
+    assert at.status  # the dataset read on this visit, its reading shown
+    button = next(index for index, node in at.main.children.items()
+                  if node.type == "button" and node.label.startswith("Score"))
+    score(at)
+    assert not at.status  # read before: nothing shown above the scoring this time
+    assert at.main.children[button].type == "progress"  # drawn before the faces were classified
+
+
+def test_grad_cam_of_the_mistakes_is_worked_out_under_a_spinner_and_kept(monkeypatch, tmp_path, trained_runs, counted):
+    import core.vision.explain
+
+    shutil.copytree(trained_runs, tmp_path / "runs")
+    monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("FER_DATA", str(make_dataset(tmp_path / "data")))
+    spinning, explained = [], []
+
+    @contextlib.contextmanager
+    def spinner(text, **options):
+        spinning.append(text)
+        yield
+        spinning.append(None)
+
+    original = core.vision.explain.explain_faces
+    monkeypatch.setattr(st, "spinner", spinner)
+    monkeypatch.setattr(core.vision.explain, "explain_faces",
+                        lambda *args, **kwargs: explained.append(spinning[-1:]) or original(*args, **kwargs))
+    at = page("evaluate")
+    score(at)
+    next(t for t in at.toggle if t.label.startswith("Why these labels?")).set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(explained) == 1 and explained[0][0] and explained[0][0].startswith("Grad-CAM:")  # inside the spinner
+    at.run()  # a rerun with the toggle on (a click on a cell): the pictures kept, not worked out again
+    assert len(explained) == 1 and not at.exception
