@@ -1,6 +1,7 @@
 """Made-up pictures that trip face finders, drawn at run time from ../shared/photos (nothing is saved):
 phone screenshots (a status bar with its clock, battery and wifi, text, app icons, a big lock-screen clock),
-some holding a real face, and crowded selfies whose faces are cut by the picture's edges or partly hidden.
+some holding a real face; crowded selfies whose faces are cut by the picture's edges or partly hidden; webcam
+photos of a phone showing a portrait; portraits cut by the bottom edge through the eyes or the nose.
 
 Each maker returns the picture and its faces as (centre x, centre y, width), as tests/real_photos.py lists
 them; a face cut by an edge is listed as far as it shows (visible_part). Used by tests/test_face_finding.py
@@ -228,4 +229,143 @@ def edge_cuts(photos: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray, list
                   if 0 <= cx - left < cut.shape[1] and 0 <= cy - top < cut.shape[0]]
         made.append((f"{name} cut {edge}", cut, [visible_part((x - left, y - top, w), cut.shape[1], cut.shape[0]),
                                                  *others]))
+    return made
+
+
+# A photo of a phone's screen, as a webcam takes it: the phone (a dark body round a screenshot of a photo app:
+# status bar with its clock, a title bar, the portrait, a toolbar) lies on a blurred desk, turned and tilted in
+# perspective, the picture blurred, striped by moiré, noisy and JPEG-compressed, at a webcam's 1280x720 or
+# 640x480. PHONE_SHOTS lists the ways a set of them is taken: (frame width, the phone's height in frame heights,
+# where the phone's top is in frame heights (None: the phone centred; below 0 its top is cut off, the status
+# bar at the frame's top edge), tilt of the phone in degrees, share of the screen's height its far side shrinks
+# by, blur sigma, moiré strength, noise sigma, JPEG quality).
+PHONE_SHOTS = [(1280, 0.88, None, 0, 0.0, 0.0, 0.0, 0.0, 95), (1280, 0.88, None, 8, 0.12, 1.0, 0.06, 3.0, 80),
+               (1280, 1.8, 0.05, -12, 0.2, 1.5, 0.1, 5.0, 70), (640, 0.88, None, 5, 0.08, 0.8, 0.08, 4.0, 75),
+               (640, 1.5, -0.04, -4, 0.1, 1.2, 0.12, 6.0, 60), (1280, 2.4, -0.07, 2, 0.1, 2.0, 0.15, 8.0, 50),
+               (1280, 1.3, -0.03, 3, 0.05, 0.6, 0.04, 2.0, 90), (1280, 1.8, -0.06, 0, 0.0, 1.0, 0.05, 3.0, 85)]
+
+
+def photo_app(photo: np.ndarray, name: str, theme: str = "dark", clock: str = "11:35", width: int = 540,
+              ) -> tuple[np.ndarray, list]:
+    """A phone's screen (width x 2.17 width) showing a portrait in a photo viewer: a status bar with its clock,
+    a title bar (back arrow, the picture's name, share and menu glyphs), the portrait fitted to the width and
+    centred, a toolbar of four glyphs; and where the portrait's faces are on the screen."""
+    paper, ink = THEMES[theme]
+    scale = width / 540
+    height = int(width * 2.17)
+    canvas = np.full((height, width, 3), paper, np.uint8)
+    fit = width / photo.shape[1]
+    shown = cv2.resize(photo, (width, max(1, round(photo.shape[0] * fit))), interpolation=cv2.INTER_AREA)
+    shown = shown[:int(0.75 * height)]
+    top = (height - shown.shape[0]) // 2
+    canvas[top:top + shown.shape[0]] = shown
+    faces = [(round(x * fit), round(top + y * fit), round(w * fit)) for x, y, w in FACES[name]
+             if y * fit < shown.shape[0]]
+    image = Image.fromarray(canvas)
+    draw = ImageDraw.Draw(image)
+    _status_bar(draw, width, scale, clock, ink)
+    bar = int(60 * scale)
+    middle = int(44 * scale) + bar // 2
+    line = max(2, int(4 * scale))
+    draw.line((int(24 * scale), middle, int(48 * scale), middle - int(14 * scale)), fill=ink, width=line)
+    draw.line((int(24 * scale), middle, int(48 * scale), middle + int(14 * scale)), fill=ink, width=line)
+    _text(draw, (int(70 * scale), middle), name.split(".")[0].upper() + ".JPG", int(26 * scale), ink, "lm")
+    for dot in range(3):  # the menu: three dots
+        draw.ellipse((width - int(34 * scale), middle - int((16 - 12 * dot) * scale) - line,
+                      width - int(34 * scale) + 2 * line, middle - int((16 - 12 * dot) * scale) + line), fill=ink)
+    share = (width - int(90 * scale), middle)
+    draw.ellipse((share[0] - line * 2, share[1] - line * 2, share[0] + line * 2, share[1] + line * 2), outline=ink,
+                 width=line)
+    tools = height - int(70 * scale)
+    for index in range(4):  # the toolbar: a heart, a pencil's box, a circle, a bin's lid
+        x = int((0.125 + 0.25 * index) * width)
+        r = int(18 * scale)
+        [lambda: draw.ellipse((x - r, tools - r, x + r, tools + r), outline=ink, width=line),
+         lambda: draw.rectangle((x - r, tools - r, x + r, tools + r), outline=ink, width=line),
+         lambda: draw.regular_polygon((x, tools, r), 3, outline=ink, width=line),
+         lambda: draw.line((x - r, tools - r // 2, x + r, tools - r // 2), fill=ink, width=line)][index]()
+    return np.asarray(image).copy(), faces
+
+
+def phone_photo(photo: np.ndarray, name: str, frame_width: int = 1280, size: float = 0.88,
+                top: float | None = None, tilt: float = 8, far_side: float = 0.12,
+                blur: float = 1.0, moire: float = 0.06, noise: float = 3.0, quality: int = 80, theme: str = "dark",
+                clock: str = "11:35", seed: int = 0) -> tuple[np.ndarray, list]:
+    """A webcam's photo (frame_width x 9/16 of it, or 3/4 at 640) of a phone showing the named photo in a photo
+    app (photo_app), and where its faces went: each face's centre carried through the same warp, its width
+    the warped width of its box; a face whose centre left the frame is not listed."""
+    rng = np.random.default_rng(seed)
+    frame_height = frame_width * 3 // 4 if frame_width <= 640 else frame_width * 9 // 16
+    desk = cv2.resize(photo, (frame_width, frame_height), interpolation=cv2.INTER_AREA)
+    desk = cv2.GaussianBlur((desk * 0.35 + np.array([120, 95, 70]) * 0.65).astype(np.uint8), (0, 0),
+                            frame_width / 40)
+    screen, screen_faces = photo_app(photo, name, theme, clock)
+    border = 22  # the phone's body round its screen, in screen pixels
+    phone = np.full((screen.shape[0] + 2 * border, screen.shape[1] + 2 * border, 3), 25, np.uint8)
+    phone[border:-border, border:-border] = screen
+    height, width = phone.shape[:2]
+    # the phone stands size frames tall, turned by tilt, its far (right) side shrunk by far_side
+    stretch = size * frame_height / height
+    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    squeeze = far_side * height / 2
+    tilted = np.float32([[0, 0], [width, squeeze], [width, height - squeeze], [0, height]]) * stretch
+    turn = cv2.getRotationMatrix2D((0, 0), tilt, 1.0)
+    tilted = tilted @ turn[:, :2].T
+    middle = frame_height / 2 if top is None else (top + size / 2) * frame_height
+    tilted += np.float32([frame_width / 2, middle]) - tilted.mean(axis=0)
+    warp = cv2.getPerspectiveTransform(corners, tilted.astype(np.float32))
+    mask = cv2.warpPerspective(np.full((height, width), 255, np.uint8), warp, (frame_width, frame_height))
+    shot = cv2.warpPerspective(phone, warp, (frame_width, frame_height), flags=cv2.INTER_AREA)
+    picture = np.where(mask[..., None] > 127, shot, desk).astype(np.float32)
+    if blur:
+        picture = cv2.GaussianBlur(picture, (0, 0), blur)
+    if moire:  # the screen's pixel grid beating with the camera's: slanted colour fringes over the screen
+        ys, xs = np.mgrid[0:frame_height, 0:frame_width].astype(np.float32)
+        waves = np.sin(0.9 * xs + 0.35 * ys)[..., None] * np.float32([1, -0.6, 0.4])
+        picture += (mask[..., None] / 255) * moire * 255 * waves
+    picture += rng.normal(0, noise, picture.shape).astype(np.float32) if noise else 0
+    picture = np.clip(picture, 0, 255).astype(np.uint8)
+    _, encoded = cv2.imencode(".jpg", picture[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    picture = cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1].copy()
+    faces = []
+    for x, y, w in screen_faces:
+        points = np.float32([[[x + border, y + border], [x + border - w / 2, y + border],
+                              [x + border + w / 2, y + border]]])
+        (cx, cy), left, right = cv2.perspectiveTransform(points, warp)[0]
+        if 0 <= cx < frame_width and 0 <= cy < frame_height:
+            faces.append(visible_part((cx, cy, float(np.hypot(*(right - left)))), frame_width, frame_height))
+    return picture, faces
+
+
+def phone_photos(photos: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray, list]]:
+    """Every photo on a phone, each taken one of the PHONE_SHOTS ways in turn (the couple's twice), dark and
+    light apps alternating, the clock "11:35" or "10:08"."""
+    made = []
+    for index, name in enumerate(sorted(photos)):
+        shot = PHONE_SHOTS[index % len(PHONE_SHOTS)]
+        theme, clock = ("dark", "11:35") if index % 2 == 0 else ("light", "10:08")
+        made.append((f"phone {name} {shot[0]} x{shot[1]} tilt {shot[3]}",
+                     *phone_photo(photos[name], name, *shot, theme=theme, clock=clock, seed=index)))
+    return made
+
+
+EYE_LINE = 0.12  # a face's eyes lie about this share of its width above its centre (tests/real_photos.py)
+
+
+def eye_cuts(photos: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray, list]]:
+    """Each photo framed 3 face widths wide around its (first) face, from 1.5 widths above the face's centre down
+    to a bottom edge through the face: through its eyes (the picture shows forehead and hair, no face) or through
+    its nose (the eyes inside: a face cut by the edge). Its faces: the cut one where its eyes are inside, then
+    any other whose centre is in the picture, as far as they show."""
+    made = []
+    for name, photo in sorted(photos.items()):
+        x, y, w = FACES[name][0]
+        for through, below in (("eyes", -EYE_LINE), ("nose", 0.0)):
+            top, bottom = max(0, int(y - 1.5 * w)), int(y + below * w)
+            left, right = max(0, int(x - 1.5 * w)), min(photo.shape[1], int(x + 1.5 * w))
+            cut = photo[top:bottom, left:right]
+            listed = [(x, y, w)] if through == "nose" else []
+            listed += [(cx, cy, cw) for cx, cy, cw in FACES[name][1:] if left <= cx < right and top <= cy < bottom]
+            shown = [visible_part((cx - left, cy - top, cw), cut.shape[1], cut.shape[0]) for cx, cy, cw in listed]
+            made.append((f"{name} cut through the {through}", cut, shown))
     return made

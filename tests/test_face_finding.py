@@ -1,5 +1,6 @@
 """Face finding on pictures made from ../shared/photos (tests/screens_and_crowds.py): a phone screenshot's clock,
-icons and text are no face; faces cut by the picture's edges or partly hidden are faces. The press photos keep
+icons and text are no face, nor is a webcam photo of a phone cut through its portrait's eyes; faces cut by the
+picture's edges or partly hidden are faces, a portrait cut through the eyes is none. The press photos keep
 every face with no false box in tests/test_real_photos.py, which runs the same detector."""
 
 import numpy as np
@@ -8,7 +9,8 @@ import pytest
 from core.vision.faces import locate_faces
 from core.vision.imaging import read_image
 from tests.real_photos import FACES, PHOTOS, score
-from tests.screens_and_crowds import CUT_BY_EDGES, HIDDEN, crowds, edge_cuts, screenshot
+from tests.screens_and_crowds import (CUT_BY_EDGES, HIDDEN, PHONE_SHOTS, crowds, edge_cuts, eye_cuts, phone_photo,
+                                      screenshot)
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +48,25 @@ def test_a_crowded_selfie_finds_the_faces_cut_by_its_edges_and_partly_hidden(pho
     assert score(faces[:CUT_BY_EDGES], boxes)[0] == CUT_BY_EDGES
     assert score([faces[index] for index in HIDDEN], boxes)[0] == len(HIDDEN)
     assert score(faces, boxes) == (len(faces), 0), boxes
+
+
+def test_a_phone_held_close_to_the_webcam_shows_no_face_where_its_portrait_is_cut_through_the_eyes(photos):
+    # the phone fills the frame and more: its status bar (clock "10:08") at the top edge, the portrait's
+    # forehead and eyes at the bottom edge, which the mirror used to complete into a face
+    picture, faces = phone_photo(photos["img18.jpg"], "img18.jpg", *PHONE_SHOTS[5], theme="light", clock="10:08")
+    assert faces == []
+    assert [face.box for face in locate_faces(picture)] == []
+
+
+def test_a_photographed_phones_portrait_is_its_only_face(photos):
+    picture, faces = phone_photo(photos["img11_reflection.jpg"], "img11_reflection.jpg", *PHONE_SHOTS[1])
+    assert score(faces, [face.box for face in locate_faces(picture)]) == (1, 0)
+
+
+@pytest.mark.parametrize("name", ["img18.jpg", "img2.jpg"])
+def test_a_portrait_cut_through_the_eyes_has_no_face_and_through_the_nose_keeps_it(photos, name):
+    made = {label: (picture, faces) for label, picture, faces in eye_cuts({name: photos[name]})}
+    picture, faces = made[f"{name} cut through the eyes"]
+    assert faces == [] and [face.box for face in locate_faces(picture)] == []  # forehead and hair only
+    picture, faces = made[f"{name} cut through the nose"]
+    assert score(faces, [face.box for face in locate_faces(picture)]) == (1, 0)

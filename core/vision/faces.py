@@ -38,6 +38,13 @@ MIN_CONFIDENCE = 0.9  # MTCNN faces below this are dropped (no false box on the 
 # about twice the time a photo (twice the pixels). 0.375 found all 28 at 2.6x the pixels; 0.5 lost a press face.
 EDGE_PAD = 0.25
 MIN_INSIDE = 0.4
+# A box reaching beyond the picture is one the mirror made possible: it is kept only where the picture itself
+# shows the face's eyes, one of them at least MIN_EYE_INSIDE of the box's width inside (None: no such check).
+# A picture cut through the eyes (a portrait's forehead and hair at the bottom edge, a phone held close to the
+# webcam) otherwise gets a box over forehead and hair that the mirror completes with the eyes' reflection: its
+# eyes lie at most 0.02 box widths inside the picture, a face cut by 45% at the side, 30% at the top or through
+# the nose at the bottom has one eye 0.11-0.33 inside. Measured in bench/face_finding.py.
+MIN_EYE_INSIDE = 0.06
 # Where FER-2013's faces have their eyes, in the 48x48 frame: the median over 1 in 12 of its test faces,
 # located by MTCNN (265 of 300 found; bench/alignment.py --framing). An aligned face is moved and scaled to match.
 FER_EYE_CENTRE = (23.9, 18.6)
@@ -105,7 +112,8 @@ def locate_faces(picture: np.ndarray, detection: Detection = PHOTO) -> list[Face
 
 
 def _mtcnn_faces(picture: np.ndarray) -> list[Face]:
-    """MTCNN's faces in the picture mirrored outwards by EDGE_PAD, boxes clipped to the picture (see EDGE_PAD)."""
+    """MTCNN's faces in the picture mirrored outwards by EDGE_PAD, boxes clipped to the picture (see EDGE_PAD);
+    a box reaching beyond the picture only where the picture shows its eyes (see MIN_EYE_INSIDE)."""
     rgb = picture if picture.ndim == 3 else np.dstack([picture] * 3)
     height, width = rgb.shape[:2]
     pad = round(EDGE_PAD * min(height, width))
@@ -116,11 +124,26 @@ def _mtcnn_faces(picture: np.ndarray) -> list[Face]:
         left, top = max(0, x - pad), max(0, y - pad)
         right, bottom = min(width, x - pad + w), min(height, y - pad + h)
         inside = max(0, right - left) * max(0, bottom - top)
-        if face["confidence"] >= MIN_CONFIDENCE and inside >= MIN_INSIDE * w * h:
-            eyes = sorted((eye_x - pad, eye_y - pad) for eye_x, eye_y in
-                          (face["keypoints"]["left_eye"], face["keypoints"]["right_eye"]))
-            faces.append(Face((left, top, right - left, bottom - top), tuple(eyes)))
+        if face["confidence"] < MIN_CONFIDENCE or inside < MIN_INSIDE * w * h:
+            continue
+        eyes = tuple(sorted((eye_x - pad, eye_y - pad) for eye_x, eye_y in
+                            (face["keypoints"]["left_eye"], face["keypoints"]["right_eye"])))
+        beyond = x < pad or y < pad or x + w > pad + width or y + h > pad + height
+        if beyond and not shows_its_eyes(eyes, w, width, height):
+            continue
+        faces.append(Face((left, top, right - left, bottom - top), eyes))
     return faces
+
+
+def shows_its_eyes(eyes: tuple[Point, Point], box_width: float, width: int, height: int) -> bool:
+    """Whether a width x height picture itself shows a face's eyes: one of them at least MIN_EYE_INSIDE of the
+    face's box width inside every edge (always, where MIN_EYE_INSIDE is None).
+
+    Example: shows_its_eyes(((40.0, 98.0), (80.0, 99.0)), 80, 200, 100) -> False (the eyes lie on the bottom edge)
+    """
+    if MIN_EYE_INSIDE is None:
+        return True
+    return any(min(x, y, width - x, height - y) >= MIN_EYE_INSIDE * box_width for x, y in eyes)
 
 
 def _haar_faces(picture: np.ndarray, detection: Detection) -> list[Face]:
