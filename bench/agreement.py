@@ -9,7 +9,7 @@ Prints a markdown table for docs/benchmarks.md: accuracy against the majority, m
 share of answers at least three of the ten people gave; then each model's cost per face as predictions run it
 (its checked int8 export, the webcam's views), timed side by side in one process.
 
-Example: python bench/agreement.py models/fer2013 models/default --portraits-per-class 30
+Example: python bench/agreement.py models/fer2013 models/default --portraits-per-class 30 --sample 1000
 """
 
 import argparse
@@ -58,8 +58,10 @@ def portrait_folders(split: Path, out: Path, per_class: int) -> Path:
     return out
 
 
-def score(model: str, data: Path) -> dict:
-    out, seconds = run(["evaluate", model, str(data), "--only-known-classes", "--json"])
+def score(model: str, data: Path, sample: int = 0) -> dict:
+    """`evaluate --json` of the model on the folder (a stratified sample of `sample` faces where given)."""
+    out, seconds = run(["evaluate", model, str(data), "--only-known-classes", "--json",
+                        *(["--sample", str(sample)] if sample else [])])
     return json.loads(out) | {"seconds": seconds}
 
 
@@ -87,6 +89,8 @@ def main() -> None:
     parser.add_argument("models", nargs="+")
     parser.add_argument("--split", default=str(PROJECT.parent / "shared" / "datasets" / "ferplus" / "FER2013Valid"))
     parser.add_argument("--portraits-per-class", type=int, default=30)
+    parser.add_argument("--sample", type=int, default=0,
+                        help="score a stratified sample of this many faces of each set larger than it (0: all)")
     args = parser.parse_args()
     split = Path(args.split)
     with tempfile.TemporaryDirectory() as folder:
@@ -97,7 +101,7 @@ def main() -> None:
         print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         for model in args.models:
             for name, data in sets.items():
-                report = score(model, data)
+                report = score(model, data, args.sample)
                 contempt = report["per_class"].get("contempt", {}).get("recall")
                 shown = {"contempt": "-" if contempt is None else f"{contempt:.2f}",
                          "plausible": f"{report['plausible']:.3f}" if "plausible" in report else "-"}
