@@ -139,11 +139,11 @@ def live_answer(page, face: Path) -> str | None:
     wait_for_text(page, r"Live: no face in the latest frame", CAMERA_MS)
     show(page, frame_of(face))
     try:
-        page.wait_for_function("() => /Live: face 1: (grin|wow) \\(\\d+%\\)/.test(document.body.innerText)",
+        page.wait_for_function("() => /Live, as drawn on the video: 1 (grin|wow) \\d+%/.test(document.body.innerText)",
                                timeout=FACE_WAIT_MS)
     except Exception:
         return None
-    return re.search(r"Live: face 1: (grin|wow) \(\d+%\)", page_text(page))[1]
+    return re.search(r"Live, as drawn on the video: 1 (grin|wow) \d+%", page_text(page))[1]
 
 
 def faces_of(emotion: str) -> list[Path]:
