@@ -150,8 +150,9 @@ def faces_of(emotion: str) -> list[Path]:
     return sorted((FER / emotion).iterdir())
 
 
-@pytest.mark.skip(reason="not yet seen passing: its one run timed out on a starved machine; run it alone on idle "
-                         "cores and remove this mark once it passes")
+@pytest.mark.skip(reason="not yet seen passing: alone on two idle cores it had not finished after 25 minutes "
+                         "(24 faces recorded through the fake camera, 12 tried live, each waited on); too slow for "
+                         "the suite as it stands")
 def test_two_people_teach_two_classes_scored_and_tried_on_other_people(browser, server):
     url, root = server
     page = new_tab(browser)
@@ -193,7 +194,7 @@ def test_two_people_teach_two_classes_scored_and_tried_on_other_people(browser, 
         page.get_by_text(re.compile(r"Run \S+-teach finished in \d+ s")).wait_for(timeout=LOAD_MS)
 
         # Live, on faces of people not taught (the pools' faces after those recorded).
-        start_camera(page, 1, "Starting: the first frame|Live: ")
+        start_camera(page, 1, "Starting: the first frame|Live: no face|Live, as drawn")
         answers = {name: [live_answer(page, face) for face in pool[200:200 + TRIED]] for name, pool in pools.items()}
         found = [(name, answer) for name, given in answers.items() for answer in given if answer is not None]
         right = sum(name == answer for name, answer in found)
