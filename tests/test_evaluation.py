@@ -86,6 +86,9 @@ def test_stratified_sample_keeps_each_emotions_share_and_is_repeatable():
     assert list(stratified_sample(labels, 270)) == list(chosen)
     assert list(stratified_sample(labels, 270, seed=1)) != list(chosen)
     assert len(stratified_sample(labels, 10_000)) == len(labels)
+    for singles in ([5], [1, 5]):  # emotions with one image each (FER+'s clearest contempt faces): drawn, not refused
+        rare = np.concatenate([np.where(np.isin(labels, singles), 4, labels), singles])
+        assert len(set(stratified_sample(rare, 270))) == 270
 
 
 class Stop(Exception):

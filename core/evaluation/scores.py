@@ -131,10 +131,16 @@ def targets_for_model(targets: np.ndarray, data_classes: list[str], model_classe
 
 
 def stratified_sample(labels: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
-    """Sorted indices of `size` images drawn with each emotion in its share of the split (all when smaller)."""
+    """Sorted indices of `size` images drawn with each emotion in its share of the split (all when smaller).
+    Emotions with a single image are drawn as one group (a share cannot split one image)."""
+    labels = np.asarray(labels)
     if size >= len(labels):
         return np.arange(len(labels))
-    indices, _ = train_test_split(np.arange(len(labels)), train_size=size, stratify=labels, random_state=seed)
+    counts = np.bincount(labels)
+    strata = np.where(counts[labels] < 2, -1, labels)  # the single images, together
+    if (strata == -1).sum() == 1:  # one alone still cannot be split: it joins the commonest emotion
+        strata[strata == -1] = counts.argmax()
+    indices, _ = train_test_split(np.arange(len(labels)), train_size=size, stratify=strata, random_state=seed)
     return np.sort(indices)
 
 
