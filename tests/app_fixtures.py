@@ -4,15 +4,32 @@ conftest.py imports the fixtures: the runs are trained once per session and ever
 of them, so what one page writes into its runs folder cannot change another test.
 """
 
+import contextlib
 import io
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import streamlit
 from PIL import Image
 
 from core.data.emotions import EMOTIONS
+
+
+def record_spinners(monkeypatch) -> list:
+    """Put a recorder in st.spinner's place: the list it returns gets each spinner's text as its block begins and
+    None as it ends, so spinning[-1:] says what is spinning now."""
+    spinning = []
+
+    @contextlib.contextmanager
+    def spinner(text, **options):
+        spinning.append(text)
+        yield
+        spinning.append(None)
+
+    monkeypatch.setattr(streamlit, "spinner", spinner)
+    return spinning
 
 
 def png(picture: np.ndarray, format: str = "PNG") -> bytes:

@@ -2,7 +2,6 @@
 on a sample size chosen, with a progress bar and a Cancel button; it keeps each finished report on disk: a
 second visit, also after a restart, shows it without classifying again, until the model or data change."""
 
-import contextlib
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ from core.data.dataset import load_dataset
 from core.data.emotions import EMOTIONS
 from core.evaluation.scores import evaluate_model
 from core.models.store import load_model
-from tests.app_fixtures import make_dataset
+from tests.app_fixtures import make_dataset, record_spinners
 from tests.test_app import environment, page, texts  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,16 +237,8 @@ def test_grad_cam_of_the_mistakes_is_worked_out_under_a_spinner_and_kept(monkeyp
     shutil.copytree(trained_runs, tmp_path / "runs")
     monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("FER_DATA", str(make_dataset(tmp_path / "data")))
-    spinning, explained = [], []
-
-    @contextlib.contextmanager
-    def spinner(text, **options):
-        spinning.append(text)
-        yield
-        spinning.append(None)
-
+    spinning, explained = record_spinners(monkeypatch), []
     original = core.vision.explain.explain_faces
-    monkeypatch.setattr(st, "spinner", spinner)
     monkeypatch.setattr(core.vision.explain, "explain_faces",
                         lambda *args, **kwargs: explained.append(spinning[-1:]) or original(*args, **kwargs))
     at = page("evaluate")

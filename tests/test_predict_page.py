@@ -1,14 +1,12 @@
 """The Predict page with real uploads, through AppTest: duplicates, numbering, bounds, tiny pictures, uploads
 and results kept across pages, and Grad-CAM's progress."""
 
-import contextlib
 import io
 import json
 
 import cv2
 import numpy as np
 import pytest
-import streamlit
 from PIL import Image
 from skimage import data as skimage_data
 from streamlit.testing.v1 import AppTest
@@ -16,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 import core.models.store
 import core.prediction.pictures
 import core.storage.uploads
+from tests.app_fixtures import record_spinners
 from tests.synthetic import face_pattern
 from tests.test_app import APP, texts
 
@@ -123,16 +122,8 @@ def test_removing_the_uploads_forgets_them(predict_page):
 
 
 def test_grad_cam_shows_its_progress_while_it_works_and_is_kept(predict_page, monkeypatch):
-    spinning, explained = [], []
-
-    @contextlib.contextmanager
-    def spinner(text, **options):
-        spinning.append(text)
-        yield
-        spinning.append(None)
-
+    spinning, explained = record_spinners(monkeypatch), []
     original = core.prediction.pictures.FacePredictor.explain
-    monkeypatch.setattr(streamlit, "spinner", spinner)
     monkeypatch.setattr(core.prediction.pictures.FacePredictor, "explain",
                         lambda self, faces: explained.append(spinning[-1:]) or original(self, faces))
     predict_page.file_uploader[0].set_value([("me.jpg", jpeg(skimage_data.astronaut()), "image/jpeg")]).run()
