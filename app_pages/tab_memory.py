@@ -63,9 +63,18 @@ def recall(defaults: dict, allowed: dict | None = None) -> None:
 
 
 def keep(keys) -> None:
-    """Copy the widgets' current values aside, for the next visit."""
-    st.session_state.setdefault("kept_values", {}).update(
-        {key: st.session_state[key] for key in keys if key in st.session_state})
+    """Copy the widgets' current values aside, for the next visit, and again at the start of every later run of
+    any page (keep_changes): a change followed at once by a click to another page interrupts this page's run
+    before it reaches keep()."""
+    kept = st.session_state.setdefault("kept_values", {})
+    kept.update({key: st.session_state[key] for key in keys if key in st.session_state})
+
+
+def keep_changes() -> None:
+    """At the start of a run (app.py, before any widget): copy aside the latest values of the widgets kept before.
+    They are still in the session state then, whichever page runs; Streamlit drops them only at its end."""
+    kept = st.session_state.get("kept_values", {})
+    kept.update({key: st.session_state[key] for key in kept if key in st.session_state})
 
 
 def kept_widget(widget, key: str, default, allowed, *args, **options):

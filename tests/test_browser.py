@@ -28,8 +28,8 @@ from PIL import Image
 from core.data.emotions import EMOTIONS
 from core.models.store import model_classes
 from core.storage.runs import DEFAULT_MODEL_DIR, RunFolder, list_runs, portable_path
-from tests.browser import (CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, streamlit_server, wait_for_app,
-                           write_y4m)
+from tests.browser import (CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, server_paused, streamlit_server,
+                           wait_for_app, write_y4m)
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.scoring_hold import HOLD
 
@@ -323,21 +323,26 @@ def stop_after_first_epoch(runs: Path, known: set[str]) -> tuple[str, int]:
 
 def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, tiny_data):
     open_page(page, app_url + "/train", "Train")
-    form = page.locator(".st-key-new_run")
+    form, nav = page.locator(".st-key-new_run"), page.get_by_test_id("stSidebarNav")
     architecture = form.get_by_role("combobox", name="Architecture")
     architecture.click()
     page.get_by_role("option", name=re.compile(r"^seed: ")).click()
-    for label, value in (("Epochs", TRAIN_EPOCHS), ("Batch size", 8), ("Max training images", 70),
-                         ("Dataset path", tiny_data)):
+    wait_for_app(page, LOAD_MS)
+    for label, value in (("Batch size", 8), ("Max training images", 70), ("Dataset path", tiny_data)):
         field = form.get_by_label(re.compile("^" + re.escape(label)))
         field.fill(str(value))
         field.press("Tab")  # commit the value
         wait_for_app(page, LOAD_MS)
-    assert architecture.input_value().startswith("seed: ")
-    for title in ("Runs", "Train"):  # away and back in the app: the settings are this tab's until changed
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-        page.locator("h1").filter(has_text=title).first.wait_for(timeout=LOAD_MS)
-        wait_for_app(page, LOAD_MS)
+    with server_paused(app_url):  # a last change, then another page at once: the busy server gets both together
+        epochs = form.get_by_label(re.compile("^Epochs"))
+        epochs.fill(str(TRAIN_EPOCHS))
+        epochs.press("Tab")
+        nav.get_by_role("link", name="Runs", exact=True).click()
+    page.locator("h1").filter(has_text="Runs").first.wait_for(timeout=LOAD_MS)
+    wait_for_app(page, LOAD_MS)
+    nav.get_by_role("link", name="Train", exact=True).click()  # and back: the settings are this tab's until changed
+    page.locator("h1").filter(has_text="Train").first.wait_for(timeout=LOAD_MS)
+    wait_for_app(page, LOAD_MS)
     assert architecture.input_value().startswith("seed: ")
     assert form.get_by_label(re.compile("^Epochs")).input_value() == str(TRAIN_EPOCHS)
     known, stopped = {path.name for path in runs.iterdir()}, None
