@@ -72,3 +72,19 @@ def test_the_temperature_that_fits_held_out_answers():
     assert temperature > 1.5  # softened
     softened = calibrated(overconfident, temperature)
     assert np.allclose(softened.sum(axis=1), 1) and (softened.argmax(1) == overconfident.argmax(1)).all()
+
+
+def test_the_temperature_is_fitted_on_the_face_and_its_mirror_averaged_as_live():
+    """Live, each view is calibrated, then the face's and its mirror's probabilities are averaged: the temperature
+    is fitted on that, not on the face alone (wrong at 95% on one face in five, so softened, where the average
+    is only ever 50-50 wrong and should be sharpened)."""
+    labels = np.array([0, 1] * 100)
+    right, wrong = np.eye(2)[labels] * 0.9 + 0.05, np.eye(2)[1 - labels] * 0.9 + 0.05
+    face, mirror = np.where((np.arange(200) % 5 == 0)[:, None], wrong, right), right
+    views = np.stack([face, mirror])
+
+    def live_loss(temperature: float) -> float:
+        return -np.log(calibrated(views, temperature)[np.arange(200), labels]).mean()
+    alone, averaged = fit_temperature(face, labels), fit_temperature(views, labels)
+    assert alone > 1 > averaged and live_loss(averaged) < live_loss(alone)
+    assert np.allclose(calibrated(views, 1.0), (face + mirror) / 2)

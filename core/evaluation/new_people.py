@@ -75,60 +75,62 @@ def dense_weights(features: np.ndarray, labels: np.ndarray, classes: int, temper
 
 
 def held_out_probabilities(features: np.ndarray, labels: np.ndarray, people: list[str], classes: int,
-                           extra: np.ndarray | None = None, regularization: float = REGULARIZATION) -> np.ndarray:
-    """(N, classes) probabilities of each named person's faces from a head taught without them (rows of
-    unnamed faces stay NaN: they only ever teach); past MAX_FOLDS people, MAX_FOLDS heads each leave out every
-    MAX_FOLDS-th person. extra: more features of the same faces (mirror images)
-    added to each head's teaching."""
+                           mirrored: np.ndarray | None = None, regularization: float = REGULARIZATION,
+                           teach_mirrored: bool = True) -> np.ndarray:
+    """(views, N, classes) probabilities of each named person's faces from a head taught without them: the faces'
+    own features, then their mirror images' (where mirrored is given), the two views live prediction averages.
+    Rows of unnamed faces stay NaN: they only ever teach. Past MAX_FOLDS people, MAX_FOLDS heads each leave out
+    every MAX_FOLDS-th person. teach_mirrored: the mirror images also teach each head."""
     people = np.asarray(people, dtype=object)
     named = sorted(set(people) - {""})
     fold_of = {person: index % MAX_FOLDS for index, person in enumerate(named)}  # over MAX_FOLDS: a few at once
     folds = np.array([fold_of.get(person, -1) for person in people])
-    result = np.full((len(labels), classes), np.nan)
+    views = [features] if mirrored is None else [features, mirrored]
+    result = np.full((len(views), len(labels), classes), np.nan)
     for fold in sorted(set(fold_of.values())):
         taught, scored = folds != fold, folds == fold
         x, y = features[taught], labels[taught]
-        if extra is not None:
-            x, y = np.concatenate([x, extra[taught]]), np.concatenate([y, y])
-        result[scored] = fit_head(x, y, classes, regularization)(features[scored])
+        if mirrored is not None and teach_mirrored:
+            x, y = np.concatenate([x, mirrored[taught]]), np.concatenate([y, y])
+        head = fit_head(x, y, classes, regularization)
+        for index, view in enumerate(views):
+            result[index, scored] = head(view[scored])
     return result
 
 
 def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """The temperature T whose softmax(log p / T) gives the held-out labels the highest likelihood."""
-    logs = np.log(np.clip(probabilities, 1e-12, 1.0))
-
-    def loss(temperature: float) -> float:
-        scaled = logs / temperature
-        scaled -= scaled.max(axis=1, keepdims=True)
-        log_softmax = scaled - np.log(np.exp(scaled).sum(axis=1, keepdims=True))
-        return -float(log_softmax[np.arange(len(labels)), labels].mean())
-    return float(min(TEMPERATURES, key=loss))
+    """The temperature T that gives the held-out labels the highest likelihood once applied as a model applies it:
+    to each view's logits (softmax(log p / T)), before the views (a leading axis, where given) are averaged."""
+    return float(min(TEMPERATURES, key=lambda temperature: -np.log(np.clip(
+        calibrated(probabilities, temperature)[np.arange(len(labels)), labels], 1e-12, 1.0)).mean()))
 
 
 def calibrated(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """softmax(log p / temperature), row by row."""
+    """softmax(log p / temperature), row by row; (views, N, classes) probabilities are averaged over the views
+    after."""
     scaled = np.log(np.clip(probabilities, 1e-12, 1.0)) / temperature
-    scaled = np.exp(scaled - scaled.max(axis=1, keepdims=True))
-    return scaled / scaled.sum(axis=1, keepdims=True)
+    scaled = np.exp(scaled - scaled.max(axis=-1, keepdims=True))
+    scaled /= scaled.sum(axis=-1, keepdims=True)
+    return scaled.mean(axis=0) if scaled.ndim == 3 else scaled
 
 
 def score_new_people(features: np.ndarray, labels: np.ndarray, people: list[str], classes: list[str],
-                     distinct: np.ndarray, extra: np.ndarray | None = None,
+                     distinct: np.ndarray, mirrored: np.ndarray | None = None,
                      regularization: float = REGULARIZATION) -> dict:
     """The report of scored_new_people (below)."""
-    return scored_new_people(features, labels, people, classes, distinct, extra, regularization)[0]
+    return scored_new_people(features, labels, people, classes, distinct, mirrored, regularization)[0]
 
 
 def scored_new_people(features: np.ndarray, labels: np.ndarray, people: list[str], classes: list[str],
-                      distinct: np.ndarray, extra: np.ndarray | None = None,
+                      distinct: np.ndarray, mirrored: np.ndarray | None = None,
                       regularization: float = REGULARIZATION) -> tuple[dict, np.ndarray | None, np.ndarray | None]:
     """The score on people not taught, per class and per person, or (scored False) what to add to have one.
 
     Returns a JSON-ready dict: scored, accuracy (None when not scored), faces (different faces scored),
     repeats (faces left out as near repeats), people (names), per_class and per_person ({faces, correct,
     accuracy}), majority_baseline, temperature (None when not scored) and to_add (plain sentences); with it,
-    a mask of the faces scored (None when not scored) and every face's held-out probabilities.
+    a mask of the faces scored (None when not scored) and every face's held-out probabilities (its mirror
+    image's averaged in, where given).
     """
     people = [person or "" for person in people]
     named, _, shown_by, to_add = _coverage(labels, people, classes, distinct)
@@ -137,13 +139,14 @@ def scored_new_people(features: np.ndarray, labels: np.ndarray, people: list[str
               "majority_baseline": None, "temperature": None, "to_add": to_add}
     if to_add:
         return report, None, None
-    probabilities = held_out_probabilities(features, labels, people, len(classes), extra, regularization)
+    views = held_out_probabilities(features, labels, people, len(classes), mirrored, regularization)
+    probabilities = views.mean(axis=0)  # the face and its mirror image averaged, as live
     scored = distinct & ~np.isnan(probabilities[:, 0])
     right = probabilities.argmax(axis=1) == labels
     report["accuracy"] = float(right[scored].mean())
     report["faces"] = int(scored.sum())
     report["majority_baseline"] = float(np.bincount(labels[scored], minlength=len(classes)).max() / scored.sum())
-    report["temperature"] = fit_temperature(probabilities[scored], labels[scored])
+    report["temperature"] = fit_temperature(views[:, scored], labels[scored])
     for index, name in enumerate(classes):
         report["per_class"][name] = _tally(right[scored & (labels == index)], MIN_CLASS_FACES) | {
             "people": len(shown_by[name])}
