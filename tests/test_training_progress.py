@@ -46,7 +46,7 @@ def test_first_time_left_estimate_leaves_out_the_first_batchs_tracing(tmp_path, 
     assert batches[-1]["eta_s"] == pytest.approx(489 * 0.5)
 
 
-def test_time_left_includes_the_final_scoring_at_the_validation_passes_speed(tmp_path, monkeypatch):
+def test_time_left_includes_the_validation_passes_and_the_final_scoring_at_their_speed(tmp_path, monkeypatch):
     clock = Clock()
     clock.now = 1.8e9  # the checkpoint is a zip, whose times start in 1980
     monkeypatch.setattr(core.training.monitor.time, "time", clock)
@@ -62,13 +62,15 @@ def test_time_left_includes_the_final_scoring_at_the_validation_passes_speed(tmp
         clock.now += 1
         monitor.on_train_batch_end(batch, {"loss": 2.0})
     before = [e for e in run.events() if e["event"] == "batch"][-1]["eta_s"]
-    assert before == pytest.approx(10 * 1 + 20_000 / 100)  # no validation pass yet: scoring at training speed
+    # No validation pass yet: this epoch's and the next's, then the scoring, at the training's speed.
+    assert before == pytest.approx(10 * 1 + 2 * 1_000 / 100 + 20_000 / 100)
     monitor.on_test_begin()
     clock.now += 2  # 1,000 validation images in 2 s: 500 views/s
     monitor.on_test_end()
     monitor.on_epoch_end(0, {"loss": 2.0, "val_loss": 2.0, "val_accuracy": 0.5})
     epoch = [e for e in run.events() if e["event"] == "epoch"][-1]
-    assert epoch["eta_s"] == pytest.approx(10 * 1 + 20_000 / 500)  # the second epoch, then 40 s of scoring
+    # The second epoch, its validation pass (2 s), then 40 s of scoring.
+    assert epoch["eta_s"] == pytest.approx(10 * 1 + 1_000 / 500 + 20_000 / 500)
 
 
 def test_scoring_and_saving_after_the_last_epoch_are_progress_events(tiny_model):

@@ -91,13 +91,16 @@ class RunMonitor(keras.callbacks.Callback):
         self.run.append_event("epoch", **record, images_per_s=self.images_per_second, eta_s=self._eta(0))
 
     def _eta(self, batches_done: int) -> float | None:
-        """Seconds left: the training's, plus the final scoring's (None until a rate is measured). Scoring
-        runs at the validation passes' speed, or at the training's (an over-estimate) before one is measured."""
+        """Seconds left: the training's, the validation passes' still to run (this epoch's included) and the
+        final scoring's (None until a rate is measured). Classifying runs at the validation passes' speed, or at
+        the training's (an over-estimate) before one is measured."""
         if not self.images_per_second:
             return None
-        remaining = (self.config.epochs - self.state["epoch"]) * self.steps - batches_done
-        scoring = self.scored_views / (self.views_per_second or self.images_per_second)
-        return max(remaining, 0) * self.config.batch_size / self.images_per_second + scoring
+        epochs_left = self.config.epochs - self.state["epoch"]
+        remaining = epochs_left * self.steps - batches_done
+        classifying = (epochs_left * self.validation_images + self.scored_views) / (
+            self.views_per_second or self.images_per_second)
+        return max(remaining, 0) * self.config.batch_size / self.images_per_second + classifying
 
 
 def check_finite(logs: dict | None, keys: tuple[str, ...], where: str) -> None:
