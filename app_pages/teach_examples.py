@@ -175,6 +175,7 @@ def manage(captures: CaptureSet, name: str, count: int) -> None:
                    "of the examples.")
         yes, no = st.columns(2)
         yes.button("Yes, delete", key=f"teach_confirm_yes_{name}", type="primary", on_click=lambda: (
+            session_recorder().forget(name),  # faces recorded before, not yet added, go too
             act(captures.delete_class if what == "drop" else captures.clear_class, name,
                 done=f"Deleted {which} '{name}'."),
             st.session_state.pop("teach_confirm", None)))

@@ -271,7 +271,7 @@ def test_the_recorder_keeps_one_face_a_frame_and_counts_the_frames_it_leaves_out
     assert recorder.on_frame(blank()) is not None and recorder.tally().kept == 0  # not recording: nothing examined
     recorder.record("wave", person="me", keep_frames=True)
     for frame in (one_face(), blank(), two_faces()):
-        recorder.process(frame, ("wave", "me", True))
+        recorder.process(frame, ("wave", "me", True, 0))
     tally = recorder.tally()
     assert (tally.class_name, tally.kept, tally.no_face, tally.several_faces) == ("wave", 1, 1, 1)
     [capture] = recorder.take()
@@ -283,6 +283,22 @@ def test_the_recorder_keeps_one_face_a_frame_and_counts_the_frames_it_leaves_out
     assert recorder.tally().kept == 0 and recorder.recording == "other"
     recorder.stop()
     assert recorder.recording is None
+
+
+def test_faces_recorded_before_a_class_is_emptied_never_come_back():
+    """Emptied while faces wait for the page, and while a frame of it is still being examined: neither is kept."""
+    recorder = Recorder(per_second=100)
+    recorder.record("wave", person="me")
+    recorder.process(one_face(), ("wave", "me", False, 0))
+    recorder.process(one_face(), ("smile", "me", False, 0))
+    recorder.forget("wave")
+    assert [capture.class_name for capture in recorder.take()] == ["smile"]
+    recorder.process(one_face(), ("wave", "me", False, 0))  # handed over before: late
+    assert recorder.take() == []
+    with recorder._lock:
+        target = recorder._target
+    recorder.process(one_face(), target)  # recorded after: kept
+    assert [capture.class_name for capture in recorder.take()] == ["wave"]
 
 
 class Counting(FrameWorker):

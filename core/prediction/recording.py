@@ -134,7 +134,8 @@ class Recorder(FrameWorker):
                  idle_s: float = IDLE_S):
         super().__init__(per_second, idle_s)
         self.detection = detection
-        self._target: tuple[str, str, bool] | None = None  # (class, person, keep the frames)
+        self._target: tuple[str, str, bool, int] | None = None  # (class, person, keep the frames, its emptyings)
+        self._emptied: dict[str, int] = {}  # how many times each class's examples were deleted (forget)
         self._captures: list[Capture] = []
         self._tally = Tally()
         self._box: tuple[Box, float] | None = None
@@ -144,7 +145,16 @@ class Recorder(FrameWorker):
         with self._lock:
             if self._tally.class_name != class_name:
                 self._tally = Tally(class_name)
-            self._target = (class_name, person, keep_frames)
+            self._target = (class_name, person, keep_frames, self._emptied.get(class_name, 0))
+
+    def forget(self, class_name: str) -> None:
+        """A class's examples were deleted: drop its faces not yet taken and those of its frames still being
+        examined, so that none recorded before comes back; recording it goes on from now."""
+        with self._lock:
+            self._emptied[class_name] = self._emptied.get(class_name, 0) + 1
+            self._captures = [capture for capture in self._captures if capture.class_name != class_name]
+            if self._target and self._target[0] == class_name:
+                self._target = (*self._target[:3], self._emptied[class_name])
 
     def stop(self) -> None:
         """Stop recording; frames already handed over are still examined."""
@@ -182,14 +192,16 @@ class Recorder(FrameWorker):
         recent = box[0] if box and time.monotonic() - box[1] < SHOWN_S else None
         return draw_recording(picture, target[0] if target else None, tally, recent)
 
-    def process(self, picture: np.ndarray, target: tuple[str, str, bool] | str) -> None:
+    def process(self, picture: np.ndarray, target: tuple[str, str, bool, int] | str) -> None:
         boxes, crops = find_and_crop(picture, self.detection)
         if target == WARM_UP:
             return
-        class_name, person, keep_frames = target
+        class_name, person, keep_frames, emptied = target
         kept = main_faces(boxes)
         with self._lock:
             tally = self._tally if self._tally.class_name == class_name else Tally(class_name)
+            if emptied != self._emptied.get(class_name, 0):
+                return  # a frame from before its class was emptied
             if not kept:
                 tally.no_face += 1
             elif len(kept) > 1:
