@@ -33,7 +33,7 @@ FAKE_WEBCAM = """(() => {
   canvas.width = 480; canvas.height = 360;
   const context = canvas.getContext("2d");
   const picture = new Image();
-  window.__showPicture = (url) => new Promise((done) => { picture.onload = () => done(true); picture.src = url; });
+  window.__showPicture = (url) => { picture.src = url; };
   setInterval(() => {
     context.fillStyle = "#808080";
     context.fillRect(0, 0, 480, 360);
@@ -110,7 +110,7 @@ def show(page, url: str) -> None:
     """Draw a picture on the fake webcam of every frame of the page."""
     for frame in page.frames:
         try:
-            frame.evaluate("(url) => window.__showPicture && window.__showPicture(url)", url)
+            frame.evaluate("(url) => { if (window.__showPicture) window.__showPicture(url); }", url)  # no wait
         except Exception:  # a frame that went away meanwhile
             continue
 
@@ -164,9 +164,9 @@ def faces_of(emotion: str) -> list[Path]:
     return sorted((FER / emotion).iterdir())
 
 
-@pytest.mark.skip(reason="not yet seen passing: alone on two idle cores it had not finished after 25 minutes "
-                         "(24 faces recorded through the fake camera, 12 tried live, each waited on); too slow for "
-                         "the suite as it stands")
+@pytest.mark.skip(reason="not yet seen passing: the camera's video stays the canvas's gray (the picture the test "
+                         "draws never reaches the webcam component's stream: 80 frames, no face) and its connection "
+                         "drops on a loaded machine; the recording steps do not restart it")
 def test_two_people_teach_two_classes_scored_and_tried_on_other_people(browser, server):
     url, root = server
     page = new_tab(browser)
