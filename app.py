@@ -15,10 +15,10 @@ from app_pages.sign_in import require_sign_in
 from app_pages.tab_memory import keep_changes
 from core.storage.settings import default_dataset
 
+keep_changes()  # before any Streamlit call (a run can be interrupted at each): a page left mid-run keeps its changes
 # The tab's icon set here: without it the browser fetches each page's :material: icon from fonts.gstatic.com, the
 # one asset not served by this server (docs/security.md).
 st.set_page_config(page_title="FER Studio", layout="wide", page_icon="🙂")
-keep_changes()  # before any widget: a page left mid-run still keeps what was changed on it
 require_sign_in()  # served on a network, nothing renders before the session signs in (docs/security.md)
 
 PAGES = [

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -44,9 +43,6 @@ main()
 """
 
 
-SERVERS: dict[str, int] = {}  # a running test server's URL -> its process id
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,26 +68,13 @@ def streamlit_server(env: dict[str, str], log: Path):
                 except OSError:
                     assert server.poll() is None, log.read_text()
                     time.sleep(0.5)
-            SERVERS[f"http://127.0.0.1:{port}"] = server.pid
             yield f"http://127.0.0.1:{port}"
         finally:
-            SERVERS.pop(f"http://127.0.0.1:{port}", None)
             server.terminate()
             try:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 server.kill()
-
-
-@contextmanager
-def server_paused(url: str):
-    """Stop the test server's process (SIGSTOP) for the block: what the browser does meanwhile reaches it at once
-    on leaving the block, as from a user faster than a busy machine."""
-    os.kill(SERVERS[url], signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(SERVERS[url], signal.SIGCONT)
 
 
 def write_y4m(path: Path, picture: np.ndarray, frames: int = 30) -> Path:

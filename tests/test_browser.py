@@ -28,8 +28,8 @@ from PIL import Image
 from core.data.emotions import EMOTIONS
 from core.models.store import model_classes
 from core.storage.runs import DEFAULT_MODEL_DIR, RunFolder, list_runs, portable_path
-from tests.browser import (CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, server_paused, streamlit_server,
-                           wait_for_app, write_y4m)
+from tests.browser import (CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, streamlit_server, wait_for_app,
+                           write_y4m)
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.scoring_hold import HOLD
 
@@ -333,11 +333,17 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
         field.fill(str(value))
         field.press("Tab")  # commit the value
         wait_for_app(page, LOAD_MS)
-    with server_paused(app_url):  # a last change, then another page at once: the busy server gets both together
-        epochs = form.get_by_label(re.compile("^Epochs"))
-        epochs.fill(str(TRAIN_EPOCHS))
-        epochs.press("Tab")
-        nav.get_by_role("link", name="Runs", exact=True).click()
+    # A last change, then another page as soon as the server has begun the run it asked for: the page's run is
+    # interrupted before its end. (Sent before that run begins, the switch would replace the change: the browser
+    # sends no widget of the page it leaves.)
+    page.evaluate("""() => { window.__ran = false; new MutationObserver(() => { if (document.querySelector(
+        "[data-testid='stApp'][data-test-script-state='running']")) window.__ran = true; }).observe(
+        document.body, {attributes: true, subtree: true, attributeFilter: ["data-test-script-state"]}); }""")
+    epochs = form.get_by_label(re.compile("^Epochs"))
+    epochs.fill(str(TRAIN_EPOCHS))
+    epochs.press("Tab")
+    page.wait_for_function("() => window.__ran", timeout=LOAD_MS)
+    nav.get_by_role("link", name="Runs", exact=True).click()
     page.locator("h1").filter(has_text="Runs").first.wait_for(timeout=LOAD_MS)
     wait_for_app(page, LOAD_MS)
     nav.get_by_role("link", name="Train", exact=True).click()  # and back: the settings are this tab's until changed
