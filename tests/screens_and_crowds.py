@@ -369,3 +369,28 @@ def eye_cuts(photos: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray, list]
             shown = [visible_part((cx - left, cy - top, cw), cut.shape[1], cut.shape[0]) for cx, cy, cw in listed]
             made.append((f"{name} cut through the {through}", cut, shown))
     return made
+
+
+SIDE_CUTS = (0.55, 0.7, 0.9, 1.2)  # where a side edge cuts, in face widths from the face's centre
+
+
+def side_cuts(photos: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray, list]]:
+    """Each photo framed around its (first) face, 1.2 face widths above its centre to 1.6 below, one side 1.5
+    widths away and the other cut beside the face (SIDE_CUTS: through the ear and hair, the shoulder, the
+    background): hair, cloth and background reach that edge, and the mirror continues them. Its faces: the
+    whole first one, then any other whose centre is in the picture, as far as they show."""
+    made = []
+    for name, photo in sorted(photos.items()):
+        x, y, w = FACES[name][0]
+        height, width = photo.shape[:2]
+        top, bottom = max(0, int(y - 1.2 * w)), min(height, int(y + 1.6 * w))
+        for side in ("left", "right"):
+            for share in SIDE_CUTS:
+                near, far = int(share * w), int(1.5 * w)
+                left, right = (max(0, x - near), min(width, x + far)) if side == "left" else \
+                    (max(0, x - far), min(width, x + near))
+                cut = photo[top:bottom, left:right]
+                listed = [(cx, cy, cw) for cx, cy, cw in FACES[name] if left <= cx < right and top <= cy < bottom]
+                shown = [visible_part((cx - left, cy - top, cw), cut.shape[1], cut.shape[0]) for cx, cy, cw in listed]
+                made.append((f"{name} cut {share} face widths to its {side}", cut, shown))
+    return made
