@@ -28,7 +28,7 @@ counts = captures.counts()  # every count of examples on the page is this one
 st.subheader("1. Classes and examples")
 show_notice()
 left, right = st.columns(2)
-person = left.text_input("Who is in the examples you add", "me", key="teach_person",
+person = left.text_input("Who is in the examples you add", captures.last_person() or "me", key="teach_person",
                          help="Saved in each file name (me__12.png): training scores each person with a model "
                               "not taught on them, so add other people's examples under their own names.")
 keep_frames = right.toggle("Keep the original frames and pictures too", key="teach_keep_frames",

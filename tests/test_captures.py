@@ -112,7 +112,13 @@ def test_names_of_people_and_examples_say_who_for_the_split_by_person(captures):
     assert [path.name for path in captures.examples("a")] == ["Anna-Maria__2.png", "3.png", "me__4.png"]
     with pytest.raises(CaptureError, match="48x48"):
         captures.add_face("a", np.zeros((10, 10), np.uint8))
-    assert captures.clear_class("a") == 3 and captures.counts() == {"a": 0}
+    captures.add_class("b")
+    assert captures.last_person() == "me"
+    os.utime(captures.add_face("b", faces(1)[0], "bob"), ns=(1, 1))  # added last, but dated earlier than all
+    assert captures.last_person() == "me"
+    captures.add_face("b", faces(1)[0], "bob")
+    assert captures.last_person() == "bob"
+    assert captures.clear_class("a") == 3 and captures.counts() == {"a": 0, "b": 2}
 
 
 def test_class_names_are_kept_as_typed_and_read_back_so_by_the_trainer(captures, tmp_path):

@@ -27,6 +27,7 @@ LOAD_MS = 180_000  # the first visit imports TensorFlow; the machine may be busy
 CAMERA_MS = 300_000  # the WebRTC connection, then MTCNN's first frames, on a starved CPU
 TRAIN_MS = 600_000  # loading TensorFlow and the shipped features, 2 epochs, scoring and saving
 WEBRTC_IFRAME = 'iframe[title*="streamlit_webrtc"]'
+STOP_SHOWN_MS = 60_000  # Start turns into Stop at once in the browser; not within this time, the click is redone
 KEPT = 6  # faces recorded a class (the page needs 5 to train)
 CAMERA_ON = "The camera is on: turn on a class's Record toggle below."
 
@@ -174,6 +175,8 @@ def toggle(page, label: str, on: bool) -> None:
 def start_camera(page, index: int, playing: str) -> None:
     """Start a webcam and wait until the page says it plays (its text matches playing). Where the WebRTC
     connection fails (the component shows Start again), start it again, as a person would, at most 3 times."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     camera = page.frame_locator(WEBRTC_IFRAME).nth(index)
     start = camera.get_by_role("button", name="Start", exact=True)
     for attempt in range(3):
@@ -181,7 +184,10 @@ def start_camera(page, index: int, playing: str) -> None:
             warnings.warn("the webcam's connection did not come up: started it again; console: "
                           + " | ".join(page.console[-5:]))
         start.click(timeout=LOAD_MS)
-        camera.get_by_role("button", name="Stop", exact=True).wait_for(timeout=LOAD_MS)
+        try:
+            camera.get_by_role("button", name="Stop", exact=True).wait_for(timeout=STOP_SHOWN_MS)
+        except PlaywrightTimeoutError:  # the click was lost, or the component fell into an error at once
+            continue
         deadline = time.monotonic() + CAMERA_MS / 1000
         while time.monotonic() < deadline:
             if text_shown(page, playing)():

@@ -132,12 +132,13 @@ def watch(page, index: int, pattern: str, least: int | None, timeout_ms: int) ->
     connection drops meanwhile (the component shows Start again), start it again, as a person would. False when
     the time runs out."""
     start = page.frame_locator(WEBRTC_IFRAME).nth(index).get_by_role("button", name="Start", exact=True)
-    deadline = time.monotonic() + timeout_ms / 1000
+    deadline, restarts = time.monotonic() + timeout_ms / 1000, 0
     while time.monotonic() < deadline:
         match = re.search(pattern, page_text(page))
         if match and (least is None or int(match[1]) >= least):
             return True
-        if start.is_visible():
+        if start.is_visible() and restarts < 3:
+            restarts += 1
             warnings.warn("the webcam's connection dropped: started it again; console: "
                           + " | ".join(page.console[-5:]))
             start_camera(page, index, "The camera is on|Recording|Live")
@@ -179,6 +180,8 @@ def faces_of(emotion: str) -> list[Path]:
 
 
 def test_two_people_teach_two_classes_scored_and_tried_on_other_people(browser, server):
+    from playwright.sync_api import expect
+
     url, root = server
     page = new_tab(browser)
     pools = {name: faces_of(emotion) for name, emotion in CLASSES.items()}
@@ -222,6 +225,8 @@ def test_two_people_teach_two_classes_scored_and_tried_on_other_people(browser, 
         wait_for_app(page, LOAD_MS)
         wait_for_text(page, re.escape(shown[0]), LOAD_MS)
         page.get_by_text(re.compile(r"Run \S+-teach finished in \d+ s")).wait_for(timeout=LOAD_MS)
+        field = page.get_by_role("textbox", name="Who is in the examples you add", exact=True)
+        expect(field).to_have_value(TAUGHT[-1], timeout=LOAD_MS)  # who was recorded last
 
         # Live, on faces of people not taught (the pools' faces after those recorded).
         start_camera(page, 1, "Starting: the first frame|Live: no face|Live, as drawn")

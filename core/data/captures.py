@@ -248,6 +248,14 @@ class CaptureSet:
         """How many examples of a class show each person ("" for nobody named)."""
         return Counter(person_of(path.name) or "" for path in self.examples(name))
 
+    def last_person(self) -> str:
+        """Who the example added last shows ("" when nobody is named or there is none): whom the page was
+        recording before it was reloaded."""
+        paths = [path for name in self.classes() for path in self.examples(name)]
+        if not paths:
+            return ""
+        return person_of(max(paths, key=lambda path: (path.stat().st_mtime_ns, _order(path))).name) or ""
+
     def face(self, path: Path) -> np.ndarray:
         """One example's 48x48 pixels."""
         return _pixels(str(path), path.stat().st_mtime_ns)
