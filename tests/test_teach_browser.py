@@ -198,24 +198,31 @@ def start_camera(page, index: int, playing: str) -> None:
     raise AssertionError("the webcam never played" + diagnostics(page))
 
 
-def record(page, name: str, at_least: int) -> None:
-    """Turn a class's Record toggle on and wait until it has kept at_least faces; where the webcam's connection
-    drops meanwhile (the component shows Start again), start it again, as a person would, at most twice."""
-    toggle(page, f"Record '{name}' from the camera", on=True)
-    start = page.frame_locator(WEBRTC_IFRAME).nth(0).get_by_role("button", name="Start", exact=True)
-    pattern, restarts = rf"Recording '{re.escape(name)}': (\d+) faces kept", 0
-    deadline = time.monotonic() + CAMERA_MS / 1000
+def watch(page, index: int, pattern: str, least: int | None, timeout_ms: int) -> bool:
+    """Wait until the page's text matches pattern (its first group, a number, at least least); where the webcam's
+    connection drops meanwhile (the component shows Start again), start it again, as a person would, at most 3
+    times. False when the time runs out."""
+    start = page.frame_locator(WEBRTC_IFRAME).nth(index).get_by_role("button", name="Start", exact=True)
+    deadline, restarts = time.monotonic() + timeout_ms / 1000, 0
     while time.monotonic() < deadline:
-        kept = re.search(pattern, page.evaluate("() => document.body.innerText"))
-        if kept and int(kept[1]) >= at_least:
-            return
-        if start.is_visible() and restarts < 2:
+        match = re.search(pattern, page.evaluate("() => document.body.innerText"))
+        if match and (least is None or int(match[1]) >= least):
+            return True
+        if start.is_visible() and restarts < 3:
             restarts += 1
-            warnings.warn("the webcam stopped while recording: started it again; console: "
+            warnings.warn("the webcam's connection dropped: started it again; console: "
                           + " | ".join(page.console[-5:]))
-            start_camera(page, 0, rf"Recording '{re.escape(name)}'")
-        page.wait_for_timeout(500)
-    raise AssertionError(f"'{name}' never kept {at_least} faces" + diagnostics(page))
+            start_camera(page, index, "The camera is on|Recording|Live")
+            deadline = time.monotonic() + timeout_ms / 1000
+        page.wait_for_timeout(300)
+    return False
+
+
+def record(page, name: str, at_least: int) -> None:
+    """Turn a class's Record toggle on and wait until it has kept at_least faces (see watch)."""
+    toggle(page, f"Record '{name}' from the camera", on=True)
+    assert watch(page, 0, rf"Recording '{re.escape(name)}': (\d+) faces kept", at_least, CAMERA_MS), \
+        f"'{name}' never kept {at_least} faces" + diagnostics(page)
 
 
 def stop_camera(page, index: int) -> None:

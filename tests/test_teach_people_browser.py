@@ -11,8 +11,6 @@ import base64
 import io
 import json
 import re
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +18,9 @@ import pytest
 from PIL import Image
 
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, wait_for_app
-from tests.test_teach_browser import (CAMERA_MS, LOAD_MS, OUTPUT, TRAIN_MS, VIEWPORT, WEBRTC_IFRAME, add_class,
+from tests.test_teach_browser import (CAMERA_MS, LOAD_MS, OUTPUT, TRAIN_MS, VIEWPORT, add_class,
                                       click_until, diagnostics, no_exceptions, open_teach, screenshot, start_camera,
-                                      stop_camera, teach_server, text_shown, toggle, wait_for_text)
+                                      stop_camera, teach_server, text_shown, toggle, wait_for_text, watch)
 
 FER = PROJECT.parent / "shared" / "datasets" / "fer2013" / "test"
 SERVER_LOG = OUTPUT / "teach-people-server.log"
@@ -125,26 +123,6 @@ def page_text(page) -> str:
 def kept(page, name: str) -> int:
     match = re.search(rf"Recording '{re.escape(name)}': (\d+) faces kept", page_text(page))
     return int(match[1]) if match else 0
-
-
-def watch(page, index: int, pattern: str, least: int | None, timeout_ms: int) -> bool:
-    """Wait until the page's text matches pattern (its first group, a number, at least least); where the webcam's
-    connection drops meanwhile (the component shows Start again), start it again, as a person would. False when
-    the time runs out."""
-    start = page.frame_locator(WEBRTC_IFRAME).nth(index).get_by_role("button", name="Start", exact=True)
-    deadline, restarts = time.monotonic() + timeout_ms / 1000, 0
-    while time.monotonic() < deadline:
-        match = re.search(pattern, page_text(page))
-        if match and (least is None or int(match[1]) >= least):
-            return True
-        if start.is_visible() and restarts < 3:
-            restarts += 1
-            warnings.warn("the webcam's connection dropped: started it again; console: "
-                          + " | ".join(page.console[-5:]))
-            start_camera(page, index, "The camera is on|Recording|Live")
-            deadline = time.monotonic() + timeout_ms / 1000
-        page.wait_for_timeout(300)
-    return False
 
 
 def record_faces(page, name: str, faces: list[Path], wanted: int) -> int:
