@@ -108,6 +108,14 @@ def test_other_naming_disgusted_fearful_surprised(tmp_path):
     assert counts[label("disgust")] == 1 and counts[label("fear")] == 2 and counts[label("surprise")] == 3
 
 
+def test_a_lab_set_naming_fear_afraid_is_read_as_the_emotions(tmp_path):
+    folders = {"afraid": 2, "angry": 1, "disgusted": 1, "happy": 1, "neutral": 1, "sad": 1, "surprised": 1}
+    make_folders(tmp_path / "lab", {"": folders})
+    dataset = load_dataset(tmp_path / "lab")
+    assert dataset.classes == list(EMOTIONS)
+    assert np.bincount(dataset.split("lab").labels, minlength=7)[label("fear")] == 2
+
+
 def test_single_split_folder_of_emotion_folders(tmp_path):
     written = make_folders(tmp_path / "faces", {"": {"happy": 2, "sad": 3, "Surprise": 1}})
     dataset = load_dataset(tmp_path / "faces")

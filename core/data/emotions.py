@@ -2,12 +2,15 @@
 
 EMOTIONS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 
-# Folder names seen in the common downloads, mapped to the canonical names above.
+# Folder names seen in the common downloads (KDEF's and other lab sets' "afraid" among them), mapped to the
+# canonical names above.
 FOLDER_ALIASES = {
     **{name: name for name in EMOTIONS},
+    "afraid": "fear",
     "anger": "angry",
     "disgusted": "disgust",
     "fearful": "fear",
+    "scared": "fear",
     "happiness": "happy",
     "sadness": "sad",
     "surprised": "surprise",
