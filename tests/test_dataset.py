@@ -339,6 +339,9 @@ def test_csv_bad_rows_are_skipped_by_row_number(tmp_path):
         ("9", good, "Training"),                                  # line 6: no such emotion code
         ("x", good, "Training"),                                  # line 7: not a code
         ("1", " ".join(["a"] * 2304), "Training"),                # line 8: not numbers
+        ("\u00b2", good, "Training"),                               # line 9: a digit to str.isdigit, not to int
+        ("3", "\u00b2" + good[1:], "Training"),                     # line 10: the same in the pixels
+        ("3", "9" * 5000 + good[1:], "Training"),                    # line 11: past Python's 4,300 digits
     ])
     dataset = load_dataset(csv)
     assert_split(dataset.split("train"), {"row 2": (face(1), label("happy"))})
@@ -350,7 +353,21 @@ def test_csv_bad_rows_are_skipped_by_row_number(tmp_path):
         "row 6: emotion '9' is not a code 0-6",
         "row 7: emotion 'x' is not a code 0-6",
         "row 8: pixels must be 2304 numbers 0-255 (a value is not a whole number 0-255)",
+        "row 9: emotion '\u00b2' is not a code 0-6",
+        "row 10: pixels must be 2304 numbers 0-255 (a value is not a whole number 0-255)",
+        "row 11: pixels must be 2304 numbers 0-255 (a value is not a whole number 0-255)",
     ]
+
+
+def test_a_csv_of_too_many_lines_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    monkeypatch.setattr(core.data.dataset, "MAX_CSV_ROWS", 5)
+    csv = write_csv(tmp_path / "fer2013.csv", [("x", "1", "Training")] * 6)  # bad rows count too
+    with pytest.raises(DatasetError, match=r"fer2013\.csv has 7 lines, over the 5 rows a CSV dataset may hold"):
+        load_dataset(csv, cache_dir=tmp_path / "cache")
+    monkeypatch.setattr(core.data.dataset, "MAX_CSV_ROWS", 100)
+    monkeypatch.setattr(core.data.dataset, "MAX_CSV_BYTES", 50)
+    with pytest.raises(DatasetError, match=r"fer2013\.csv is \d+ MB, over the \d+ MB a CSV dataset may be"):
+        load_dataset(csv, cache_dir=tmp_path / "cache")
 
 
 def test_csv_missing_the_pixels_column(tmp_path):

@@ -68,6 +68,45 @@ def test_a_zip_bomb_is_refused_by_its_ratio_before_a_byte_is_unpacked(tmp_path):
     assert_nothing_unpacked(tmp_path / "cache")
 
 
+def test_many_members_each_under_the_ratio_floor_are_a_bomb_together(tmp_path, monkeypatch):
+    monkeypatch.setattr(archives, "TOTAL_RATIO_FLOOR_BYTES", 2**20)
+    bomb = write_zip(tmp_path / "bomb.zip", {f"angry/{i}.png": bytes(2**18) for i in range(8)})  # 8 x 256 KB of zeros
+    with pytest.raises(DatasetError, match="looks like a zip bomb: its files unpack [0-9,]+ times larger"):
+        load_dataset(bomb, cache_dir=tmp_path / "cache")
+    assert_nothing_unpacked(tmp_path / "cache")
+
+
+@pytest.mark.parametrize("members, match", [
+    ({"angry/0.png": png(), "sad/0.png": png(1), "angry\\0.png": png(2)}, r"holds 'angry\\0.png' twice"),
+    ({"ds/angry": b"a file", "ds/angry/0.png": png()}, r"holds 'ds/angry/0.png' where it also holds a file and a "
+                                                       r"folder of the same name"),
+])
+def test_a_zip_whose_names_collide_is_refused_by_name(tmp_path, members, match):
+    archive = tmp_path / "faces.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(zipfile.ZipInfo(name), data)
+    with pytest.raises(DatasetError, match=match):
+        load_dataset(archive, cache_dir=tmp_path / "cache")
+    assert_nothing_unpacked(tmp_path / "cache")
+
+
+def test_a_zip_written_with_backslashes_is_read_as_folders(tmp_path):
+    archive = tmp_path / "faces.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for label, emotion in enumerate(("angry", "happy")):
+            for i in range(2):
+                zf.writestr(zipfile.ZipInfo(f"ds\\{emotion}\\{i}.png"), png(label, i))
+    loaded = load_dataset(archive, cache_dir=tmp_path / "cache")
+    assert loaded.present == ["angry", "happy"] and len(loaded.split("ds")) == 4
+
+
+def test_a_zip_without_a_dataset_is_named_not_the_cache(capsys, tmp_path):
+    archive = write_zip(tmp_path / "notes.zip", {"readme.txt": b"nothing here"})
+    line = refused(capsys, "stats", archive, match="notes.zip holds no dataset: give a zip of class folders")
+    assert "zips" not in line  # not the cache folder it was unpacked into
+
+
 @pytest.mark.parametrize("bound, value, match", [
     ("MAX_TOTAL_BYTES", 10_000, "would unpack to 0.0 GB, over the limit"),
     ("MAX_MEMBERS", 5, "holds 14 files, over the limit of 5"),
@@ -212,6 +251,15 @@ def test_a_pipe_inside_a_dataset_is_passed_over(tmp_path):
     root = write_folder_dataset(tmp_path / "data", per_class=2, splits=("train",))
     os.mkfifo(root / "train" / "sad" / "trap.png")
     assert len(load_dataset(root, cache_dir=tmp_path / "cache").split("train")) == 14
+
+
+@pytest.mark.parametrize("make", [lambda path: path.symlink_to("/dev/zero"), os.mkfifo])
+@pytest.mark.parametrize("name", ["label.csv", "fer2013.csv"])
+def test_a_csv_that_is_a_device_or_a_pipe_is_not_read(capsys, tmp_path, make, name):
+    make(tmp_path / name)
+    refused(capsys, "stats", tmp_path, match=f"no dataset at {tmp_path}")
+    with pytest.raises(DatasetError, match="no dataset at"):
+        dataset.check_dataset(tmp_path, cache_dir=tmp_path / "cache")
 
 
 def test_a_pipe_named_like_a_model_is_refused(capsys, tmp_path):

@@ -115,9 +115,47 @@ def test_bad_label_rows_are_named_by_file_and_line_and_the_good_rows_kept(tmp_pa
     assert dataset.left_out["train"] == {"no votes": ["fer0000005.png"]}
 
 
+def test_the_pair_matches_rows_by_their_order_with_or_without_a_header_or_blank_lines(tmp_path):
+    rng = np.random.default_rng(4)
+    rows = [(face_pattern(index, rng), votes_for(emotion, 7, rng), "Training")
+            for index, emotion in enumerate(["angry", "sad", "happy", "fear"])]
+    folder = write_pair(tmp_path / "pair", rows)
+    lines = (folder / "fer2013new.csv").read_text().splitlines()
+    (folder / "fer2013new.csv").write_text("\n".join(lines[1:3] + [""] + lines[3:]) + "\n")  # no header, a blank line
+    train = load_dataset(folder, cache_dir=tmp_path / "cache").split("train")
+    assert [CLASSES[i] for i in train.labels] == ["angry", "sad", "happy", "fear"]
+    assert all(np.array_equal(image, pixels) for image, (pixels, _, _) in zip(train.images, rows))
+
+
+def test_a_bom_a_repeated_name_and_a_digit_int_cannot_read_cost_only_their_own_rows(tmp_path):
+    folder = write_split_folder(tmp_path / "FER2013Train", learnable_rows(1, seed=5))
+    lines = (folder / "label.csv").read_text().splitlines()
+    lines[2] = lines[2].rsplit(",", 1)[0] + ",\u00b2"  # a digit to str.isdigit, not to int
+    lines.append(lines[3].rsplit(",", 1)[0] + ",9")  # fer0000003.png a second time
+    (folder / "label.csv").write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    dataset = load_dataset(folder, cache_dir=tmp_path / "cache")
+    assert dataset.split("train").sources == [f"fer{i:07d}.png" for i in (0, 1, 3, 4, 5, 6, 7)]
+    assert dataset.skipped == ["FER2013Train/label.csv line 3: the vote '\u00b2' is not a whole number of votes (0 "
+                               "or more)", "FER2013Train/label.csv line 9: 'fer0000003.png' is on line 4 already; "
+                               "only that row is read"]
+
+
+def test_a_label_file_not_separated_by_commas_says_so(tmp_path):
+    folder = write_split_folder(tmp_path / "FER2013Train", learnable_rows(1, seed=6))
+    lines = (folder / "label.csv").read_text().splitlines()
+    (folder / "label.csv").write_text("\n".join(line.replace(",", "\t") for line in lines) + "\n")
+    for read in (load_dataset, check_dataset):
+        with pytest.raises(DatasetError, match=r"FER2013Train/label.csv has no row of 12 comma-separated cells; "
+                                               r"1 columns, expected 12"):
+            read(folder, cache_dir=tmp_path / "cache")
+
+
 def test_a_label_file_of_too_many_rows_is_refused_before_any_picture_is_read(tmp_path, monkeypatch):
     folder = write_split_folder(tmp_path / "FER2013Train", learnable_rows(1, seed=3))
     monkeypatch.setattr(votes, "MAX_ROWS", 5)
+    with pytest.raises(DatasetError, match=r"FER2013Train/label.csv has more than 5 rows"):
+        load_dataset(folder)
+    (folder / "label.csv").write_text("\n".join(["fer0000000.png"] * 6) + "\n")  # rows of the wrong shape count too
     with pytest.raises(DatasetError, match=r"FER2013Train/label.csv has more than 5 rows"):
         load_dataset(folder)
     with pytest.raises(DatasetError, match=r"more than 5 rows"):

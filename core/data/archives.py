@@ -14,8 +14,9 @@ from pathlib import Path
 
 MAX_MEMBERS = 200_000  # FER-2013 as images is about 36,000 files
 MAX_TOTAL_BYTES = 2 * 2**30  # unpacked; FER-2013 is under 0.3 GB in any layout
-MAX_RATIO = 200  # unpacked / packed for a member over RATIO_FLOOR_BYTES: a zip bomb is ~1000
-RATIO_FLOOR_BYTES = 2**20
+MAX_RATIO = 200  # unpacked / packed for a member over RATIO_FLOOR_BYTES, or for all members together over
+RATIO_FLOOR_BYTES = 2**20  # TOTAL_RATIO_FLOOR_BYTES: a zip bomb is ~1000; pictures barely compress, CSV text ~5x
+TOTAL_RATIO_FLOOR_BYTES = 64 * 2**20
 CHUNK_BYTES = 2**20
 READABLE_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2",
                     zipfile.ZIP_LZMA: "lzma"}
@@ -60,9 +61,18 @@ def checked_members(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo
     if total > MAX_TOTAL_BYTES:
         raise ArchiveError(f"{name} would unpack to {total / 2**30:.1f} GB, over the limit of "
                            f"{MAX_TOTAL_BYTES / 2**30:.0f} GB")
+    packed = sum(member.compress_size for member in members)
+    if total > TOTAL_RATIO_FLOOR_BYTES and total > MAX_RATIO * max(packed, 1):
+        raise ArchiveError(f"{name} looks like a zip bomb: its files unpack {total // max(packed, 1):,} times larger "
+                           "than they are packed")
+    seen = set()
     for member in members:
-        parts = Path(member.filename).parts
-        if Path(member.filename).is_absolute() or ".." in parts:
+        parts = member_parts(member)
+        if not member.is_dir():
+            if parts in seen:
+                raise ArchiveError(f"{name} holds '{member.filename}' twice: which one is meant cannot be told")
+            seen.add(parts)
+        if member.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
             raise ArchiveError(f"{name} contains an unsafe path '{member.filename}' that would escape the folder")
         if member.flag_bits & 0x1:
             raise ArchiveError(f"{name} is encrypted ('{member.filename}'): unzip it with its password and "
@@ -81,12 +91,12 @@ def _stream_members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], fo
     """Copy each member to folder in chunks, counting the bytes actually unpacked against the bound."""
     written = 0
     for member in members:
-        destination = folder.joinpath(*Path(member.filename).parts)
-        if member.is_dir():
-            destination.mkdir(parents=True, exist_ok=True)
-            continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination = folder.joinpath(*member_parts(member))
         try:
+            if member.is_dir():
+                destination.mkdir(parents=True, exist_ok=True)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
             with archive.open(member) as source, open(destination, "wb") as copy:
                 while chunk := source.read(CHUNK_BYTES):
                     written += len(chunk)
@@ -96,3 +106,13 @@ def _stream_members(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], fo
                     copy.write(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
             raise ArchiveError(f"{name} is damaged: '{member.filename}' cannot be read ({error})") from None
+        except (FileExistsError, NotADirectoryError, IsADirectoryError):
+            raise ArchiveError(f"{name} holds '{member.filename}' where it also holds a file and a folder of the same "
+                               "name") from None
+        except OSError as error:
+            raise ArchiveError(f"{name} could not be unpacked: '{member.filename}': {error.strerror}") from None
+
+
+def member_parts(member: zipfile.ZipInfo) -> tuple[str, ...]:
+    """A member's path as parts, with Windows' backslashes read as separators (some Windows tools write them)."""
+    return tuple(part for part in member.filename.replace("\\", "/").split("/") if part not in ("", "."))

@@ -42,6 +42,8 @@ IGNORED_NAMES = {"__MACOSX", "Thumbs.db"}
 MAX_CACHE_BYTES = int(os.environ.get("FER_CACHE_MAX_BYTES", 8 * 2**30))  # oldest entries are removed beyond it
 MAX_UPLOADS_BYTES = 4 * 2**30  # uploaded zips kept; the oldest are removed beyond it
 MAX_FILES = 200_000  # files a folder dataset may hold (FER-2013 has 35,887)
+MAX_CSV_ROWS = MAX_FILES  # rows a fer2013.csv may hold, counted before it is parsed
+MAX_CSV_BYTES = 512 * 2**20  # a fer2013.csv's size (FER-2013's is 301 MB), checked before it is read
 # The pictures being decoded and searched for a face at once share Predict's bound on one picture, by their
 # headers' pixels: four 63-megapixel PNGs are read one after another, FER-2013's crops all together.
 READING = PixelBudget(MAX_DECODED_PIXELS)
@@ -132,7 +134,12 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
     if path.is_file() and path.suffix.lower() == ".zip":
         path, name = _extract_zip(path, cache_dir / "zips")
     voted = voted_layout(path)
-    source = voted or _layout(path, name)
+    try:
+        source = voted or _layout(path, name)
+    except DatasetError:
+        if path is origin:
+            raise
+        raise no_dataset_in_zip(origin) from None
     manifest = [_manifest(file) for file in voted] if isinstance(voted, tuple) else _manifest(path)
     key = hashlib.sha256(json.dumps([CACHE_VERSION, str(path.resolve()), manifest]).encode()).hexdigest()[:24]
     cache_file = cache_dir / f"{key}.npz"
@@ -191,11 +198,11 @@ def _described(path: Path, cache_dir: Path | None) -> str:
     except DatasetError:
         if folder is path:
             raise
-        raise DatasetError(f"{path.name} holds no dataset: give a zip of class folders (or of split folders "
-                           "holding them), or of a fer2013.csv") from None  # the zip's own name, not the cache's
+        raise no_dataset_in_zip(path) from None
     if isinstance(source, Path):
-        with open(source, encoding="utf-8", errors="replace") as csv_file:
-            header = {column.strip().lower() for column in csv_file.readline().split(",")}
+        _check_csv_size(source)
+        with open(source, encoding="utf-8-sig", errors="replace") as csv_file:
+            header = {column.strip().lower() for column in csv_file.readline(4096).split(",")}
         if not {"emotion", "pixels"} <= header:
             raise DatasetError(f"{source.name} lacks the columns emotion and pixels: expected emotion,pixels,Usage")
         return f"{source.name}: FER-2013's seven emotions as pixel rows"
@@ -247,7 +254,7 @@ def _layout(path: Path, name: str) -> Path | dict[str, Path]:
             return path
         raise no_dataset(path)
     try:
-        csv_files = sorted(path.glob("*.csv"))
+        csv_files = sorted(file for file in path.glob("*.csv") if file.is_file())  # no pipe, device or folder
         folders = _subfolders(path)
         splits = [folder for folder in folders if folder.name.lower() in SPLIT_NAMES and _subfolders(folder)]
     except OSError:  # unreadable: said as for any other place without a dataset
@@ -291,6 +298,12 @@ def no_dataset(path: str | Path) -> DatasetError:
     typed path never tells which folders exist or what is in them."""
     return DatasetError(f"no dataset at {path}: give a folder of class folders (or of split folders holding "
                         "them), a fer2013.csv or a .zip")
+
+
+def no_dataset_in_zip(path: Path) -> DatasetError:
+    """The message for a zip that holds no dataset, naming the zip (not the cache folder it was unpacked into)."""
+    return DatasetError(f"{path.name} holds no dataset: give a zip of class folders (or of split folders holding "
+                        "them), or of a fer2013.csv")
 
 
 def _subfolders(path: Path) -> list[Path]:
@@ -466,7 +479,7 @@ def _read_voted(layout) -> Dataset:
     for name, split in voted.items():
         if not len(split.labels):
             raise DatasetError(f"split '{name}' has no face that most of its voters agree on ({len(skipped)} rows "
-                               "skipped)")
+                               "skipped" + (f", the first: {skipped[0]})" if skipped else ")"))
         dataset.splits[name] = Split(split.images, split.labels, split.sources, votes=split.votes)
         dataset.left_out[name] = split.left_out
     labelled = set().union(*(split.labels.tolist() for split in dataset.splits.values()))
@@ -476,6 +489,7 @@ def _read_voted(layout) -> Dataset:
 
 def read_csv(path: Path) -> Dataset:
     """Read fer2013.csv (`emotion,pixels[,Usage]`); bad rows are skipped and reported by row number."""
+    _check_csv_size(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
@@ -490,7 +504,7 @@ def read_csv(path: Path) -> Dataset:
     size = FACE_SIZE * FACE_SIZE
     for index, (code, pixels, split) in enumerate(zip(frame["emotion"], frame["pixels"], usage)):
         row = f"row {index + 2}"  # line number in the file, counting the header
-        label = label_of_csv_code(int(code)) if code.strip().isdigit() else None
+        label = label_of_csv_code(int(code)) if _all_digits(code) and len(code.strip()) < 4 else None
         if label is None:
             dataset.skipped.append(f"{row}: emotion '{code}' is not a code 0-6")
             continue
@@ -517,7 +531,7 @@ def _pixel_values(pixels: str) -> np.ndarray | None:
         return None
     try:
         values = np.array(pixels.split(), dtype=np.int64)
-    except OverflowError:
+    except (OverflowError, ValueError):  # past int64, or past Python's 4,300 digits
         return None
     return values if values.max(initial=0) <= 255 else None
 
@@ -541,8 +555,27 @@ def printable(name: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _all_digits(pixels: str) -> bool:
-    return pixels.replace(" ", "").isdigit()
+def _all_digits(cells: str) -> bool:
+    """Only ASCII digits and spaces ("²" is a digit to str.isdigit, not to int)."""
+    digits = cells.replace(" ", "")
+    return digits.isascii() and digits.isdigit()
+
+
+def _check_csv_size(path: Path) -> None:
+    """DatasetError for a CSV that is not a plain file, is over MAX_CSV_BYTES or holds over MAX_CSV_ROWS rows,
+    found by counting its lines before anything is parsed."""
+    if not path.is_file():
+        raise no_dataset(path)
+    size = path.stat().st_size
+    if size > MAX_CSV_BYTES:
+        raise DatasetError(f"{path.name} is {size / 2**20:.0f} MB, over the {MAX_CSV_BYTES // 2**20} MB a CSV dataset "
+                           "may be")
+    lines = 0
+    with open(path, "rb") as csv_file:
+        while chunk := csv_file.read(2**22):
+            lines += chunk.count(b"\n")
+    if lines > MAX_CSV_ROWS + 1:
+        raise DatasetError(f"{path.name} has {lines:,} lines, over the {MAX_CSV_ROWS:,} rows a CSV dataset may hold")
 
 
 def _extract_zip(path: Path, zips_dir: Path) -> tuple[Path, str]:

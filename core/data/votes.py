@@ -111,7 +111,7 @@ def voted_layout(path: Path) -> dict[str, Path] | tuple[Path, Path] | None:
 def count_rows(layout: dict[str, Path] | tuple[Path, Path]) -> dict[str, int]:
     """Faces per split from the label files alone (nothing decoded), for a quick description."""
     if isinstance(layout, tuple):
-        usage = [cells[0].strip() for _, cells in _rows(layout[1], 12)[0]]
+        usage = [cells[0].strip() for _, _, cells in _rows(layout[1], 12)[0]]
         return {name: usage.count(value) for value, name in _USAGE.items() if value in usage}
     return {name: len(_rows(folder / LABEL_FILE, 12)[0]) for name, folder in layout.items()}
 
@@ -120,15 +120,19 @@ def read_split_folder(folder: Path, skipped: list[str]) -> VotedSplit:
     """Read one FER+ split folder: each label.csv row's picture and votes; bad rows, missing pictures and
     pictures without a row are appended to skipped, naming the file and line."""
     label_file = folder / LABEL_FILE
-    rows, bad_rows = _rows(label_file, 12)
+    rows, bad_rows, _ = _rows(label_file, 12)
     skipped += bad_rows
-    images, votes, sources, named = [], [], [], set()
-    for line, row in rows:
+    images, votes, sources, named = [], [], [], {}
+    for line, _, row in rows:
+        name = row[0].strip()
+        if name in named:
+            skipped.append(f"{_shown(label_file)} line {line}: {name!r} is on line {named[name]} already; only that "
+                           "row is read")
+            continue
+        named[name] = line
         counts = _votes(row[2:], _shown(label_file), line, skipped)
         if counts is None:
             continue
-        name = row[0].strip()
-        named.add(name)
         picture = folder / name
         if Path(name).name != name or not picture.is_file():
             skipped.append(f"{_shown(label_file)} line {line}: no picture {name!r} beside it")
@@ -153,18 +157,18 @@ def read_pair(pixels_file: Path, votes_file: Path, read_pixels) -> tuple[dict[st
     """Read fer2013.csv (emotion,pixels,Usage, decoded by read_pixels) with fer2013new.csv (Usage, Image name, ten
     votes), row by row; rows FER+ judged not to be faces (no image name) are left out as "not a face"."""
     faces = read_pixels(pixels_file)
-    rows, skipped = _rows(votes_file, 12)
+    rows, skipped, vote_rows = _rows(votes_file, 12)
     pixel_rows = sum(len(split) for split in faces.splits.values()) + len(faces.skipped)
-    if len(rows) != pixel_rows:
-        raise VotesError(f"{votes_file.name} has {len(rows):,} rows but {pixels_file.name} has {pixel_rows:,}: they must "
-                         "be the same rows in the same order")
+    if vote_rows != pixel_rows:
+        raise VotesError(f"{votes_file.name} has {vote_rows:,} rows but {pixels_file.name} has {pixel_rows:,}: they "
+                         "must be the same rows in the same order")
     pixels = {source: image for split in faces.splits.values() for source, image in zip(split.sources, split.images)}
     skipped += [f"{pixels_file.name} {line}" for line in faces.skipped]
     per_split: dict[str, tuple[list, list, list, list]] = {}
-    for line, row in rows:
+    for line, index, row in rows:
         usage = _USAGE.get(row[0].strip(), row[0].strip().lower() or "train")
         images, votes, sources, not_faces = per_split.setdefault(usage, ([], [], [], []))
-        source = f"row {line}"  # fer2013.csv's line of the same face (both files have a header)
+        source = f"row {index + 2}"  # the same face in fer2013.csv: its index-th data row, after its header
         if not row[1].strip():
             not_faces.append(source)
             continue
@@ -196,29 +200,36 @@ def _voted(images: list, votes: list, sources: list[str]) -> VotedSplit:
     return VotedSplit(stacked, emotion_votes(counts[keep]), labels[keep], [sources[i] for i in keep], left_out)
 
 
-def _rows(label_file: Path, columns: int) -> tuple[list[tuple[int, list[str]]], list[str]]:
-    """(line number, cells) of every data row of a label file, bounded in bytes and rows; rows with another
-    number of cells are listed as skipped. A header line (not starting with a picture name) is passed over."""
+def _rows(label_file: Path, columns: int) -> tuple[list[tuple[int, int, list[str]]], list[str], int]:
+    """(line number, data row index, cells) of every data row of a label file with `columns` cells, the rows
+    skipped for another number of cells, and how many data rows there are; bounded in bytes and rows. Blank
+    lines and a header line (not starting with a picture name) are passed over."""
+    if not label_file.is_file():
+        raise VotesError(f"{_shown(label_file)} is not a file")
     size = label_file.stat().st_size
     if size > MAX_LABEL_BYTES:
         raise VotesError(f"{_shown(label_file)} is {size / 2**20:.0f} MB, over the {MAX_LABEL_BYTES // 2**20} MB a label "
                          "file may be")
     try:
-        text = label_file.read_text(encoding="utf-8")
+        text = label_file.read_text(encoding="utf-8-sig")  # a byte order mark (as spreadsheets write) is not a name
     except UnicodeDecodeError:
         raise VotesError(f"{_shown(label_file)} is not UTF-8 text") from None
-    rows, skipped = [], []
+    rows, skipped, index = [], [], 0
     for line, row in enumerate(csv.reader(io.StringIO(text)), 1):
         if not row or (line == 1 and _is_header(row)):
             continue
-        if len(rows) >= MAX_ROWS:
+        if index >= MAX_ROWS:
             raise VotesError(f"{_shown(label_file)} has more than {MAX_ROWS:,} rows: at most that many faces are read")
-        if len(row) != columns:
+        if len(row) == columns:
+            rows.append((line, index, row))
+        else:
             skipped.append(f"{_shown(label_file)} line {line}: {len(row)} columns, expected {columns} (a name, a face box "
                            f"and ten vote counts: {', '.join(VOTE_COLUMNS)})")
-            continue
-        rows.append((line, row))
-    return rows, skipped
+        index += 1
+    if not rows and skipped:
+        raise VotesError(f"{_shown(label_file)} has no row of {columns} comma-separated cells; "
+                         f"{skipped[0].split(': ', 1)[1]}")
+    return rows, skipped, index
 
 
 def _shown(label_file: Path) -> str:
@@ -233,8 +244,13 @@ def _is_header(row: list[str]) -> bool:
 def _votes(cells: list[str], file_name: str, line: int, skipped: list[str]) -> np.ndarray | None:
     """Ten whole vote counts >= 0, or None (the reason appended to skipped)."""
     cells = [cell.strip() for cell in cells]
-    if not all(cell.isdigit() and len(cell) < 6 for cell in cells):
-        bad = next(cell for cell in cells if not (cell.isdigit() and len(cell) < 6))
+    if not all(_is_count(cell) for cell in cells):
+        bad = next(cell for cell in cells if not _is_count(cell))
         skipped.append(f"{file_name} line {line}: the vote '{bad[:20]}' is not a whole number of votes (0 or more)")
         return None
     return np.array([int(cell) for cell in cells], dtype=np.int64)
+
+
+def _is_count(cell: str) -> bool:
+    """A whole number 0-99999 in ASCII digits ("²" is a digit to str.isdigit, not to int)."""
+    return cell.isascii() and cell.isdigit() and len(cell) < 6
