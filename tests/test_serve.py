@@ -8,6 +8,7 @@ import io
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -130,8 +131,9 @@ def problem(response: httpx.Response, status: int) -> str:
 
 @pytest.fixture(scope="module")
 def shipped():
-    """The shipped model behind a token, one request in flight at most, 1 MB a request."""
-    with serving("models/default", "--max-in-flight", "1", "--max-body-mb", "1", token=TOKEN) as server:
+    """The shipped model behind a token, one request in flight at most, 1 MB a request (a held body may wait)."""
+    with serving("models/default", "--max-in-flight", "1", "--max-body-mb", "1", "--idle-timeout", "900",
+                 token=TOKEN) as server:
         yield server
 
 
@@ -159,6 +161,15 @@ def test_bound_beyond_loopback_without_a_token_it_refuses_to_start():
                           cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=STARTUP_SECONDS)
     assert done.returncode == 2 and f"set {TOKEN_VARIABLE}" in done.stderr and "Traceback" not in done.stderr
     assert "running on" not in done.stderr
+
+
+@pytest.mark.parametrize("option, value", [("--port", "70000"), ("--timeout", "nan"), ("--max-body-mb", "0"),
+                                           ("--max-in-flight", "0"), ("--workers", "-1")])
+def test_a_limit_out_of_range_is_refused_before_the_model_loads(option, value):
+    done = subprocess.run([sys.executable, "-m", "core", "serve", "models/default", option, value], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=STARTUP_SECONDS)
+    assert done.returncode == 2 and f"argument {option}: {value} is not" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_a_wrong_or_missing_token_is_401_and_probes_need_none(shipped):
@@ -207,6 +218,13 @@ def test_several_pictures_as_files_each_answered_by_name_with_the_options(shippe
     assert "views" in problem(shipped.client.post("/v1/predict", files=files, params={"views": "many"}), 422)
 
 
+def test_a_multipart_type_in_capitals_is_read_as_files(shipped):
+    answer = shipped.client.post("/v1/predict", content=multipart(("one.jpg", jpeg(astronaut_frame()))),
+                                 headers={"Content-Type": "MULTIPART/FORM-DATA; boundary=fer-boundary"})
+    assert answer.status_code == 200, answer.text
+    assert [(p["name"], len(p["faces"])) for p in answer.json()["pictures"]] == [("one.jpg", 1)]
+
+
 def bomb() -> bytes:
     """A PNG of 9000x9000 pixels (81 megapixels, over the 64 read) that compresses to about 80 kB."""
     buffer = io.BytesIO()
@@ -214,8 +232,29 @@ def bomb() -> bytes:
     return buffer.getvalue()
 
 
+def crafted_tiff() -> bytes:
+    """A 120x90 TIFF whose StripOffsets tag claims the RATIONAL type: Pillow's decoder raises a TypeError."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 90), (120, 80, 60)).save(buffer, "TIFF")
+    data = bytearray(buffer.getvalue())
+    directory = struct.unpack_from("<I", data, 4)[0]
+    for entry in range(struct.unpack_from("<H", data, directory)[0]):
+        at = directory + 2 + 12 * entry
+        if struct.unpack_from("<H", data, at)[0] == 273:  # StripOffsets: LONG -> RATIONAL
+            struct.pack_into("<H", data, at + 2, 5)
+    return bytes(data)
+
+
+def multipart(*files: tuple[str, bytes], boundary: str = "fer-boundary") -> bytes:
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+             f"Content-Type: image/jpeg\r\n\r\n".encode() + data + b"\r\n" for name, data in files]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode()
+
+
 @pytest.mark.parametrize("case, status, words", [
     ("not a picture", 422, "not an image"),
+    ("a crafted TIFF", 422, "body: unreadable image"),
+    ("a multipart body cut in its second file", 400, "malformed multipart body"),
     ("PostScript named .jpg", 422, "holiday.jpg: not an image"),
     ("a decompression bomb", 422, "too large"),
     ("an empty body", 400, "no picture"),
@@ -223,9 +262,15 @@ def bomb() -> bytes:
     ("too many pictures", 400, "Maximum number of files is 100"),
 ])
 def test_bad_input_is_a_clear_4xx_and_the_server_answers_the_next_request(shipped, case, status, words):
+    photo = jpeg(astronaut_frame())
     requests = {
         "not a picture": lambda: shipped.client.post("/v1/predict", content=b"hello, world",
                                                      headers={"Content-Type": "image/jpeg"}),
+        "a crafted TIFF": lambda: shipped.client.post("/v1/predict", content=crafted_tiff(),
+                                                      headers={"Content-Type": "image/tiff"}),
+        "a multipart body cut in its second file": lambda: shipped.client.post(
+            "/v1/predict", content=multipart(("one.jpg", jpeg(astronaut_frame())), ("two.jpg", photo))[:-1000],
+            headers={"Content-Type": "multipart/form-data; boundary=fer-boundary"}),
         "PostScript named .jpg": lambda: shipped.client.post(
             "/v1/predict", files=[("files", ("holiday.jpg", POSTSCRIPT, "image/jpeg"))]),
         "a decompression bomb": lambda: shipped.client.post("/v1/predict", content=bomb()),
@@ -283,6 +328,15 @@ def test_a_request_past_the_time_limit_is_answered_504_and_frees_its_place(own_m
         assert server.client.get("/v1/model").status_code == 200
 
 
+def test_a_body_that_stops_arriving_is_answered_408_and_frees_its_place(own_model):
+    with serving(own_model, "--idle-timeout", "1") as server:
+        held = server.held_request(jpeg(astronaut_frame()))
+        response = held.connection.getresponse()  # without the rest of the body
+        assert response.status == 408 and b"stopped arriving: nothing came for 1 s" in response.read()
+        wait_until(lambda: server.in_flight() == 0, "the stalled request left its place")
+        assert server.client.post("/v1/predict", content=jpeg(astronaut_frame())).status_code == 200
+
+
 # --- a model of one's own classes -----------------------------------------------------------------------------
 def test_a_model_of_own_classes_answers_by_their_names_and_lists_allowed_origins(own_model):
     origin = "https://app.example"
@@ -295,7 +349,7 @@ def test_a_model_of_own_classes_answers_by_their_names_and_lists_allowed_origins
 
 
 def test_sigterm_lets_the_request_in_flight_finish_then_exits(own_model):
-    with serving(own_model) as server:
+    with serving(own_model, "--idle-timeout", "900") as server:
         held = server.held_request(jpeg(astronaut_frame()))
         wait_until(lambda: server.in_flight() == 1, "the held request is being answered")
         server.process.send_signal(signal.SIGTERM)

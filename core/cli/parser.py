@@ -1,6 +1,7 @@
 """The argument parser of `python -m core`: every command, its options and help, and the function that runs it."""
 
 import argparse
+import math
 
 from core.cli.dataset_commands import shard_command, stats_command
 from core.cli.evaluation_commands import evaluate_command, explain_command
@@ -10,7 +11,7 @@ from core.cli.serving_commands import serve_command
 from core.cli.training_commands import cancel_command, default_command, runs_command, train_command
 from core.models.inference import DEFAULT_VIEWS, VIEWS
 from core.serving.batching import MAX_WAIT_SECONDS
-from core.serving.limits import MAX_IN_FLIGHT, REQUEST_SECONDS, Limits
+from core.serving.limits import IDLE_SECONDS, MAX_IN_FLIGHT, REQUEST_SECONDS, Limits
 
 # The choices --help lists, named here so that the parser does not import Keras (tests check them against
 # core.models.architectures.ARCHITECTURES, core.data.balance.STRATEGIES and core.evaluation.export.RUNTIMES).
@@ -21,6 +22,26 @@ RUNTIME_NAMES = ("fast", "keras")
 PRESET_DEFAULT = " (default: {}, or the preset's)%(default).0s"  # %(default).0s: no "(default: None)" added
 DESCRIPTION = ("The command line: stats, train, shard, cancel, runs, default, evaluate, ensemble, predict, explain, "
                "export and serve.")
+
+
+def number_in(convert, low: float, high: float = math.inf, above: bool = False):
+    """An argparse type: a finite number from low (or above it) to high, else a usage error naming the range.
+
+    Example: number_in(int, 0, 65535)("70000") -> ArgumentTypeError("70000 is not from 0 to 65535")
+    """
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'a whole number' if convert is int else 'a number'}")
+        if not (math.isfinite(value) and (value > low if above else value >= low) and value <= high):
+            wanted = (f"above {low:g}" if above else f"{low:g} or more") if high == math.inf else \
+                f"from {low:g} to {high:g}"
+            raise argparse.ArgumentTypeError(f"{text} is not {wanted}")
+        return value
+
+    parse.__name__ = convert.__name__  # argparse names the type in its message
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,17 +199,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("model", nargs="?", default="default", help="default (the default), shipped, a run folder...")
     serve.add_argument("--host", default="127.0.0.1",
                        help="127.0.0.1: this machine only (default); any other address needs FER_API_TOKEN")
-    serve.add_argument("--port", type=int, default=8000, help="0: any free port (the log names it)")
+    serve.add_argument("--port", type=number_in(int, 0, 65535), default=8000,
+                       help="0: any free port (the log names it)")
     serve.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                        help="a browser origin allowed to call it, e.g. https://app.example (repeat; none: CORS off)")
-    serve.add_argument("--max-in-flight", type=int, default=MAX_IN_FLIGHT,
+    serve.add_argument("--max-in-flight", type=number_in(int, 1), default=MAX_IN_FLIGHT,
                        help="requests at once; beyond: 503 (default: %(default)s)")
-    serve.add_argument("--max-body-mb", type=float, default=Limits().max_body_bytes / 2**20,
+    serve.add_argument("--max-body-mb", type=number_in(float, 0, above=True), default=Limits().max_body_bytes / 2**20,
                        help="MB a request may send (default: %(default)g)")
-    serve.add_argument("--timeout", type=float, default=REQUEST_SECONDS,
+    serve.add_argument("--timeout", type=number_in(float, 0, above=True), default=REQUEST_SECONDS,
                        help="seconds a request may take; beyond: 504 (default: %(default)g)")
-    serve.add_argument("--workers", type=int, default=None, help="threads finding faces (default: cores, at most 4)")
-    serve.add_argument("--batch-wait-ms", type=float, default=MAX_WAIT_SECONDS * 1000,
+    serve.add_argument("--idle-timeout", type=number_in(float, 0, above=True), default=IDLE_SECONDS,
+                       help="seconds a request's body may stop arriving; beyond: 408 (default: %(default)g)")
+    serve.add_argument("--workers", type=number_in(int, 1), default=None,
+                       help="threads finding faces (default: cores, at most 4)")
+    serve.add_argument("--batch-wait-ms", type=number_in(float, 0, 1000), default=MAX_WAIT_SECONDS * 1000,
                        help="how long a face waits for faces of other requests to share a network call "
                             "(default: %(default)g)")
     serve.set_defaults(run=serve_command)

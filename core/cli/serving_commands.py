@@ -9,10 +9,8 @@ def serve_command(args) -> int:
 
     token = os.environ.get(TOKEN_VARIABLE) or None
     check_binding(args.host, token)  # before the model loads: a refusal is at once
-    limits = Limits(max_body_bytes=int(args.max_body_mb * 2**20), max_in_flight=args.max_in_flight,
-                    request_seconds=args.timeout)
-    if min(limits.max_body_bytes, limits.max_in_flight, limits.request_seconds) <= 0:
-        raise ValueError("--max-body-mb, --max-in-flight and --timeout must be above 0")
+    limits = Limits(max_body_bytes=max(1, int(args.max_body_mb * 2**20)), max_in_flight=args.max_in_flight,
+                    request_seconds=args.timeout, idle_seconds=args.idle_timeout)  # each above 0, by the parser
 
     import uvicorn
 

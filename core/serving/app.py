@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -27,7 +28,7 @@ from core.models.inference import DEFAULT_VIEWS, VIEWS
 from core.prediction.pictures import FacePrediction, FacePredictor
 from core.serving.batching import MAX_WAIT_SECONDS, FaceBatcher
 from core.serving.limits import (InFlight, Limits, Refusal, body_over_limit, bounded_receive, declared_length,
-                                 token_matches)
+                                 kept_tail, token_matches)
 from core.storage.safe_files import MAX_FILE_BYTES
 from core.vision.faces import PHOTO, find_and_crop, no_face_reason
 from core.vision.imaging import ImageError, read_image
@@ -64,7 +65,7 @@ class Problem(BaseModel):
     status: int
 
 
-ERRORS = {status: {"model": Problem} for status in (400, 401, 413, 422, 503, 504)}
+ERRORS = {status: {"model": Problem} for status in (400, 401, 408, 413, 422, 503, 504)}
 
 
 def create_app(predictor: FacePredictor, limits: Limits = Limits(), token: str | None = None,
@@ -162,13 +163,18 @@ async def _read_pictures(request: Request, limits: Limits,
     length = declared_length(request.headers)
     if length is not None and length > limits.max_body_bytes:
         raise Refusal(413, body_over_limit(limits.max_body_bytes))
-    bounded = Request(request.scope, bounded_receive(request.receive, limits.max_body_bytes))
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await received.enter_async_context(bounded.form(max_files=limits.max_pictures,
-                                                              max_fields=limits.max_pictures))
+    receive = bounded_receive(request.receive, limits.max_body_bytes, limits.idle_seconds)
+    media_type, options = parse_options_header(request.headers.get("content-type"))  # lower-cased
+    if media_type == b"multipart/form-data":
+        closing = b"--" + options.get(b"boundary", b"") + b"--"
+        receive, tail = kept_tail(receive, len(closing) + 4)
+        form = await received.enter_async_context(Request(request.scope, receive).form(
+            max_files=limits.max_pictures, max_fields=limits.max_pictures))
+        if not tail().rstrip(b"\r\n").endswith(closing):  # the parser takes a cut body for a shorter one
+            raise Refusal(400, "malformed multipart body: it ends before its closing boundary (cut off?)")
         uploads = [(value.filename or key, value) for key, value in form.multi_items() if isinstance(value, UploadFile)]
     else:
-        body = await bounded.body()
+        body = await Request(request.scope, receive).body()
         uploads = [("body", body)] if body else []
     if not uploads:
         raise Refusal(400, "no picture: send one as the body (Content-Type: image/jpeg, ...) or several as "

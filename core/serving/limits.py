@@ -1,6 +1,7 @@
 """What the HTTP API accepts and from whom: loopback unless a token guards it, bytes, pictures, time and requests
 in flight bounded, each refusal a status and a one-line message."""
 
+import asyncio
 import hmac
 import ipaddress
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from core.storage.uploads import MAX_FILES, MAX_TOTAL_MB
 TOKEN_VARIABLE = "FER_API_TOKEN"
 MAX_IN_FLIGHT = 32  # requests at once; beyond: 503 with Retry-After (16 clients measured without one, bench/serve.py)
 REQUEST_SECONDS = 60.0  # a request still unanswered after this is answered 504
+IDLE_SECONDS = 10.0  # a body that stops arriving for this long is answered 408 (it holds a place in flight)
 RETRY_AFTER_SECONDS = 1
 
 
@@ -23,13 +25,14 @@ class Refusal(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    """The bounds of one server: a request's body (bytes), its pictures, the requests in flight at once, and
-    the seconds a request may take. Defaults: an upload batch's bounds (core.storage.uploads)."""
+    """The bounds of one server: a request's body (bytes), its pictures, the requests in flight at once, the
+    seconds a request may take and a body may pause. Defaults: an upload batch's bounds (core.storage.uploads)."""
 
     max_body_bytes: int = MAX_TOTAL_MB * 2**20
     max_pictures: int = MAX_FILES
     max_in_flight: int = MAX_IN_FLIGHT
     request_seconds: float = REQUEST_SECONDS
+    idle_seconds: float = IDLE_SECONDS
 
 
 def is_loopback(host: str) -> bool:
@@ -84,20 +87,37 @@ def declared_length(headers) -> int | None:
     return int(value)
 
 
-def bounded_receive(receive, limit: int):
-    """An ASGI receive that refuses (413) a body past `limit` bytes as it arrives, whatever its Content-Length
-    said (a chunked body has none)."""
+def bounded_receive(receive, limit: int, idle_seconds: float):
+    """An ASGI receive that refuses a body past `limit` bytes as it arrives, whatever its Content-Length said (a
+    chunked body has none): 413; and one that stops arriving for idle_seconds (a stalled or slow client): 408."""
     received = 0
 
     async def receive_bounded():
         nonlocal received
-        message = await receive()
+        try:
+            async with asyncio.timeout(idle_seconds):
+                message = await receive()
+        except TimeoutError:
+            raise Refusal(408, f"the request's body stopped arriving: nothing came for {idle_seconds:g} s") from None
         received += len(message.get("body", b""))
         if received > limit:
             raise Refusal(413, body_over_limit(limit))
         return message
 
     return receive_bounded
+
+
+def kept_tail(receive, size: int):
+    """An ASGI receive passing the body on unchanged, and a function giving the body's last `size` bytes."""
+    tail = b""
+
+    async def receive_keeping_tail():
+        nonlocal tail
+        message = await receive()
+        tail = (tail + message.get("body", b""))[-size:]
+        return message
+
+    return receive_keeping_tail, lambda: tail
 
 
 def body_over_limit(limit: int) -> str:

@@ -2,6 +2,7 @@
 grayscale faces the networks see."""
 
 import io
+import struct
 import threading
 import warnings
 from contextlib import contextmanager
@@ -108,15 +109,18 @@ def header_pixels(source: str | Path | bytes, max_side: int = MAX_SIDE) -> int:
 
 @contextmanager
 def _read_errors_as_image_errors():
-    """Pillow's and the decoders' errors as one readable ImageError."""
+    """Pillow's and the decoders' errors as one readable ImageError (a crafted file can make a decoder raise
+    almost anything: a TIFF tag of the wrong type a TypeError, a cut HEIC an EOFError)."""
     try:
         yield
     except Image.DecompressionBombError:
         raise ImageError(f"too large: over {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels") from None
-    except (OSError, SyntaxError, ValueError) as error:
+    except (OSError, SyntaxError, ValueError, TypeError, EOFError, IndexError, KeyError, ArithmeticError,
+            struct.error, RuntimeError) as error:
         if isinstance(error, ImageError):
             raise
-        raise ImageError(f"unreadable image ({error})") from None
+        reason = " ".join(str(error).split())  # one line, whatever the decoder wrote
+        raise ImageError(f"unreadable image ({reason[:200] or type(error).__name__})") from None
 
 
 def _header(data: bytes, max_side: int) -> Image.Image:
