@@ -91,3 +91,11 @@ def write_y4m(path: Path, picture: np.ndarray, frames: int = 30) -> Path:
 def wait_for_app(page, timeout_ms: int = 120_000) -> None:
     """Wait until Streamlit has finished running the page's script."""
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
+
+
+def watch_for_a_run(page) -> None:
+    """From now on, note (window.__ran) when Streamlit begins running the page's script, however briefly."""
+    page.evaluate("""() => { window.__ran = false; new MutationObserver(records => { if (records.some(record =>
+        record.target.dataset.testid === "stApp" && (record.oldValue === "running"
+        || record.target.dataset.testScriptState === "running"))) window.__ran = true; }).observe(document.body,
+        {attributes: true, subtree: true, attributeFilter: ["data-test-script-state"], attributeOldValue: true}); }""")

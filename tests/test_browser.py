@@ -29,7 +29,7 @@ from core.data.emotions import EMOTIONS
 from core.models.store import model_classes
 from core.storage.runs import DEFAULT_MODEL_DIR, RunFolder, list_runs, portable_path
 from tests.browser import (CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, streamlit_server, wait_for_app,
-                           write_y4m)
+                           watch_for_a_run, write_y4m)
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.scoring_hold import HOLD
 
@@ -333,22 +333,24 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
         field.fill(str(value))
         field.press("Tab")  # commit the value
         wait_for_app(page, LOAD_MS)
+
+    def away_and_back() -> None:  # each page's title is drawn by the server after every message sent before
+        for name in ("Runs", "Train"):
+            nav.get_by_role("link", name=name, exact=True).click()
+            page.locator("h1").filter(has_text=name).first.wait_for(timeout=LOAD_MS)
+            wait_for_app(page, LOAD_MS)
+
+    away_and_back()  # every change's run has ended (waiting for 'notRunning' alone can pass before a run begins)
+    assert form.get_by_label(re.compile("^Max training images")).input_value() == "70"
     # A last change, then another page as soon as the server has begun the run it asked for: the page's run is
     # interrupted before its end. (Sent before that run begins, the switch would replace the change: the browser
-    # sends no widget of the page it leaves.)
-    page.evaluate("""() => { window.__ran = false; new MutationObserver(() => { if (document.querySelector(
-        "[data-testid='stApp'][data-test-script-state='running']")) window.__ran = true; }).observe(
-        document.body, {attributes: true, subtree: true, attributeFilter: ["data-test-script-state"]}); }""")
+    # sends no widget of the page it leaves.) No earlier run is pending, so the run seen is this change's.
+    watch_for_a_run(page)
     epochs = form.get_by_label(re.compile("^Epochs"))
     epochs.fill(str(TRAIN_EPOCHS))
     epochs.press("Tab")
     page.wait_for_function("() => window.__ran", timeout=LOAD_MS)
-    nav.get_by_role("link", name="Runs", exact=True).click()
-    page.locator("h1").filter(has_text="Runs").first.wait_for(timeout=LOAD_MS)
-    wait_for_app(page, LOAD_MS)
-    nav.get_by_role("link", name="Train", exact=True).click()  # and back: the settings are this tab's until changed
-    page.locator("h1").filter(has_text="Train").first.wait_for(timeout=LOAD_MS)
-    wait_for_app(page, LOAD_MS)
+    away_and_back()  # the settings are this tab's until changed
     assert architecture.input_value().startswith("seed: ")
     assert form.get_by_label(re.compile("^Epochs")).input_value() == str(TRAIN_EPOCHS)
     known, stopped = {path.name for path in runs.iterdir()}, None
