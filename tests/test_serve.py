@@ -179,6 +179,7 @@ def test_a_wrong_or_missing_token_is_401_and_probes_need_none(shipped):
         assert "token" in problem(httpx.post(f"{shipped.url}/v1/predict", headers=headers,
                                              content=jpeg(astronaut_frame())), 401)
     assert httpx.get(f"{shipped.url}/healthz").json()["status"] == "ok"
+    assert httpx.head(f"{shipped.url}/healthz").status_code == 200  # probes that send HEAD
     assert "access-control-allow-origin" not in shipped.client.get(
         "/v1/model", headers={"Origin": "https://elsewhere.example"}).headers  # CORS off unless origins are listed
 

@@ -98,7 +98,7 @@ def create_app(predictor: FacePredictor, limits: Limits = Limits(), token: str |
             raise Refusal(401, "a valid token is needed: send 'Authorization: Bearer <FER_API_TOKEN>'",
                           {"WWW-Authenticate": "Bearer"})
 
-    @app.get("/healthz", summary="Whether the server answers (for probes; no token asked)")
+    @app.api_route("/healthz", methods=["GET", "HEAD"], summary="Whether the server answers (for probes; no token asked)")
     async def health() -> dict:
         return {"status": "ok", "in_flight": in_flight.count, "network_calls": batcher.calls,
                 "faces_classified": batcher.faces}
@@ -185,7 +185,10 @@ async def _read_pictures(request: Request, limits: Limits,
 def _faces_in(name: str, upload: bytes | UploadFile, largest_only: bool) -> tuple[list, np.ndarray, str | None]:
     """Boxes and 48x48 crops of the faces in one picture (decoded here, in a worker thread), and why none was
     found when none was; a picture that cannot be read is refused (422) by its name."""
+    size = len(upload) if isinstance(upload, bytes) else upload.size or 0
     try:
+        if size > MAX_FILE_BYTES:  # said with its own size (a read stops one byte past the bound)
+            raise ImageError(f"{size / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB a picture may be")
         picture = read_image(upload if isinstance(upload, bytes) else upload.file.read(MAX_FILE_BYTES + 1), "RGB")
     except ImageError as error:
         raise Refusal(422, f"{name}: {error}") from None
