@@ -250,7 +250,20 @@ def test_a_device_or_a_pipe_named_like_a_picture_is_refused_without_reading(caps
 def test_a_pipe_inside_a_dataset_is_passed_over(tmp_path):
     root = write_folder_dataset(tmp_path / "data", per_class=2, splits=("train",))
     os.mkfifo(root / "train" / "sad" / "trap.png")
-    assert len(load_dataset(root, cache_dir=tmp_path / "cache").split("train")) == 14
+    loaded = load_dataset(root, cache_dir=tmp_path / "cache")
+    assert len(loaded.split("train")) == 14
+    assert any("not read in 'train/sad': 1 folder(s) inside a person's folder, pipe(s) or device(s), such as "
+               "'train/sad/trap.png'" in line for line in loaded.warnings)
+
+
+def test_pictures_deeper_than_a_persons_folder_are_named_not_silently_left_out(capsys, tmp_path):
+    root = write_folder_dataset(tmp_path / "data", per_class=2, splits=("train",))
+    (root / "train" / "happy" / "anna" / "deeper").mkdir(parents=True)
+    (root / "train" / "happy" / "anna" / "deeper" / "x.png").write_bytes(png(3))
+    (root / "train" / "happy" / "anna" / "y.png").write_bytes(png(3))  # a person's picture: read
+    code, out, err = command(capsys, "stats", root)
+    assert code == 0 and "not read in 'train/happy': 1 folder(s) inside a person's folder" in out
+    assert "'train/happy/anna/deeper'" in out
 
 
 @pytest.mark.parametrize("make", [lambda path: path.symlink_to("/dev/zero"), os.mkfifo])

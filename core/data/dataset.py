@@ -352,7 +352,12 @@ def _split_files(root: Path, split_dirs: dict[str, Path]) -> _Listing:
         except ClassError as error:
             raise DatasetError(f"{printable(split_dir.name)}: {error}") from None
         for class_dir in class_dirs[split_name]:
-            entries = _class_files(class_dir)
+            entries, passed_over = _class_files(class_dir)
+            if passed_over:
+                warnings.append(f"not read in '{printable(str(class_dir.relative_to(root)))}': {len(passed_over)} "
+                                "folder(s) inside a person's folder, pipe(s) or device(s), such as "
+                                f"'{printable(str(passed_over[0].relative_to(root)))}' (pictures are read from "
+                                "a class folder and its person folders only)")
             count += len(entries)
             if count > MAX_FILES:
                 raise DatasetError(f"more than {MAX_FILES:,} files under {printable(root.name)}: is this the dataset "
@@ -366,17 +371,17 @@ def _split_files(root: Path, split_dirs: dict[str, Path]) -> _Listing:
     return _Listing(files, classes, present, warnings)
 
 
-def _class_files(class_dir: Path) -> list[Path]:
-    """The files of a class folder and of its person folders (one level down), sorted; hidden ones left out."""
-    found = []
+def _class_files(class_dir: Path) -> tuple[list[Path], list[Path]]:
+    """The files of a class folder and of its person folders (one level down), sorted, hidden ones left out;
+    and what is not read there: folders deeper down, pipes, devices."""
+    found, passed_over = [], []
     for entry in sorted(class_dir.iterdir()):
         if entry.name.startswith(".") or entry.name in IGNORED_NAMES:
             continue
-        if entry.is_dir():
-            found += sorted(p for p in entry.iterdir() if p.is_file() and not p.name.startswith("."))
-        elif entry.is_file():
-            found.append(entry)
-    return found
+        inside = sorted(p for p in entry.iterdir() if not p.name.startswith(".")) if entry.is_dir() else [entry]
+        for item in inside:
+            (found if item.is_file() else passed_over).append(item)
+    return found, passed_over
 
 
 class Decoded(NamedTuple):
