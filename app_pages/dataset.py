@@ -91,15 +91,19 @@ left, right = st.columns(2)
 strategy = left.selectbox("Strategy", STRATEGIES, index=STRATEGIES.index("oversample"),
                           help="Applied to the training fold only, after the validation fold is held out.")
 val_fraction = right.slider("Validation fraction", 0.0, 0.5, 0.1, 0.05)
-folds = fold_counts(dataset, dataset.split(fold_split), val_fraction, strategy)
-fold_names = {"train": "training fold (before)", "train_balanced": "training fold (after)",
-              "validation": "validation fold"}
-fold_table = pd.DataFrame([{"fold": label, "class": emotion, "images": n} for key, label in fold_names.items()
-                           for emotion, n in zip(dataset.classes, folds[key]) if emotion in dataset.present])
-st.plotly_chart(px.bar(fold_table, x="class", y="images", color="fold", barmode="group",
-                       title=f"'{fold_split}' split with strategy '{strategy}'"))
-if folds["class_weights"]:
-    st.caption("Class weights: " + ", ".join(f"{e} {w:.2f}" for e, w in folds["class_weights"].items()))
+try:
+    folds = fold_counts(dataset, dataset.split(fold_split), val_fraction, strategy)
+except ValueError as error:
+    st.info(f"No folds to show for '{fold_split}': {error}. Add pictures, or lower the validation fraction.")
+else:
+    fold_names = {"train": "training fold (before)", "train_balanced": "training fold (after)",
+                  "validation": "validation fold"}
+    fold_table = pd.DataFrame([{"fold": label, "class": emotion, "images": n} for key, label in fold_names.items()
+                               for emotion, n in zip(dataset.classes, folds[key]) if emotion in dataset.present])
+    st.plotly_chart(px.bar(fold_table, x="class", y="images", color="fold", barmode="group",
+                           title=f"'{fold_split}' split with strategy '{strategy}'"))
+    if folds["class_weights"]:
+        st.caption("Class weights: " + ", ".join(f"{e} {w:.2f}" for e, w in folds["class_weights"].items()))
 
 st.subheader("Example faces")
 sample_split = st.selectbox("Split", list(dataset.splits), key="sample_split",

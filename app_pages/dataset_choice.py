@@ -23,7 +23,10 @@ def checked_dataset(given: str) -> str:
         return ""
     try:
         path = check_allowed_data_path(given)  # only folders the operator allows (core/storage/allowed_paths.py)
-        stamp = Path(path).expanduser().stat().st_mtime_ns if Path(path).expanduser().exists() else None
+        try:
+            stamp = Path(path).expanduser().stat().st_mtime_ns
+        except OSError:  # missing, or not to be looked at: check_dataset says why below
+            stamp = None
         checked = st.session_state.setdefault("checked_datasets", {})
         if (path, stamp) not in checked:
             with st.sidebar, st.spinner("Checking the dataset..."):

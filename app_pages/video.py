@@ -12,7 +12,7 @@ from app_pages.tab_memory import kept_uploads, kept_widget
 from core.data.classes import hex_colors
 from core.models.store import ModelError, available_models, model_classes
 from core.prediction.pictures import FacePredictor
-from core.storage.temporary_files import new_private_folder
+from core.storage.temporary_files import new_private_folder, short_file_name
 from core.prediction.video import EVERY, VIDEO_SUFFIXES, VideoError, predict_video
 
 
@@ -24,14 +24,18 @@ def predictor_of(path: str, mtime: float) -> FacePredictor:
 def analyse(predictor: FacePredictor, name: str, data: bytes, every: int) -> dict:
     """Run the video through core.prediction.video in a fresh folder; return where the CSV and annotated video are."""
     folder = new_private_folder("fer-video-")  # mode 0700; folders left over for a day are removed first
-    source = folder / Path(name).name
+    source = folder / short_file_name(Path(name).name)
     source.write_bytes(data)
     bar = st.progress(0.0, text="Reading the video...")
 
     def show(done: int, total: int) -> None:
         bar.progress(min(1.0, done / max(total, 1)), text=f"Frame {done:,} of about {total:,}")
 
-    counts = predict_video(predictor, source, folder / "faces.csv", every, folder / "annotated.mp4", show)
+    try:
+        counts = predict_video(predictor, source, folder / "faces.csv", every, folder / "annotated.mp4", show)
+    except BaseException:  # nothing of a failed analysis is kept (a rerun or a stop included)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     source.unlink()
     bar.empty()
     return {"counts": counts, "csv": folder / "faces.csv", "video": folder / "annotated.mp4", "stem": Path(name).stem}

@@ -7,6 +7,7 @@ epoch on the synthetic data into a temporary runs folder, where core.models.stor
 """
 
 import io
+import shutil
 import tempfile
 import time
 import zipfile
@@ -96,6 +97,17 @@ def test_dataset_page_with_synthetic_data(monkeypatch, synthetic):
     assert not at.exception and "Class weights" in texts(at.caption)
     at.slider[0].set_value(0.0).run()
     assert not at.exception
+
+
+def test_dataset_page_of_two_lopsided_classes_says_why_it_has_no_folds(monkeypatch, tmp_path, synthetic):
+    for name, count in (("happy", 5), ("sad", 1)):  # one sad picture: no fold can hold both classes
+        (tmp_path / "lopsided" / name).mkdir(parents=True)
+        for picture in sorted((synthetic / "train" / name).iterdir())[:count]:
+            shutil.copy(picture, tmp_path / "lopsided" / name)
+    monkeypatch.setenv("FER_DATA", str(tmp_path / "lopsided"))
+    at = page("dataset")
+    assert not at.exception and "too few to hold out a validation fold" in texts(at.info)
+    assert at.image  # the rest of the page is drawn
 
 
 def test_dataset_page_reads_an_uploaded_zip(monkeypatch, tmp_path, synthetic):

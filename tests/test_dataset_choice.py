@@ -20,12 +20,16 @@ def test_a_dataset_chosen_in_the_sidebar_is_checked_at_once_used_by_every_page_a
     shutil.copytree(trained_runs, Path(os.environ["FER_RUNS_DIR"]))  # a model, for the Evaluate page
     at = page("home")
     assert at.sidebar.text_input(key="dataset").value == str(tmp_path / "elsewhere")  # FER_DATA until chosen
-    assert f"no dataset at {tmp_path / 'elsewhere'}" in texts(at.sidebar.error)  # the same words for any bad path
+    assert "no dataset at elsewhere: give a folder" in texts(at.sidebar.error)  # the same words for any bad path
+    assert str(tmp_path) not in texts(at.sidebar.error)  # and no folder of the server named
     assert "No dataset chosen" in texts(at.info)
     (tmp_path / "one-class" / "happy").mkdir(parents=True)
     shutil.copy(next((synthetic / "train" / "happy").iterdir()), tmp_path / "one-class" / "happy")
     at.sidebar.text_input(key="dataset").set_value(str(tmp_path / "one-class")).run()
     assert "one class only (happy)" in texts(at.sidebar.error)  # said on the spot, before any page reads it
+    for typed, words in (("~/" + "b" * 300, "the path is too long"), ("/tmp/x\x00y", "NUL character")):
+        at.sidebar.text_input(key="dataset").set_value(typed).run()
+        assert not at.exception and words in texts(at.sidebar.error)
     at.sidebar.text_input(key="dataset").set_value(str(synthetic)).run()
     files = {split: sum(1 for path in (synthetic / split).rglob("*") if path.is_file()) for split in ("train", "test")}
     assert not at.sidebar.error and texts(at.sidebar.caption) == (

@@ -3,6 +3,7 @@ across scene cuts, the annotated copy, clear errors for files that are not video
 class in each legend, the video and its results kept when the visitor goes to another page and back)."""
 
 import csv
+import io
 import json
 import tempfile
 from pathlib import Path
@@ -11,6 +12,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 from skimage import data as skimage_data
 from streamlit.testing.v1 import AppTest
 
@@ -191,6 +193,17 @@ def test_video_page_analyses_an_upload_with_a_timeline_per_face(monkeypatch, tmp
     at.file_uploader[0].set_value(("broken.mp4", b"not a video" * 50, "video/mp4")).run()
     next(b for b in at.button if b.label == "Analyse the video").click().run()
     assert not at.exception and "broken.mp4 is not a readable video" in at.error[0].value
+    dot = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(dot, "PNG")
+    at.file_uploader[0].set_value(("dot.mp4", dot.getvalue(), "video/mp4")).run()
+    next(b for b in at.button if b.label == "Analyse the video").click().run()
+    assert not at.exception and "dot.mp4 is 1x1 pixels: too small to be a video" in at.error[0].value
+    assert not list(tmp_path.glob("fer-video-*"))  # nothing kept of a failed analysis
+
+    long_name = "日本" * 60 + ".mp4"  # 364 bytes: over the 255 a file name may have
+    at.file_uploader[0].set_value((long_name, video.read_bytes(), "video/mp4")).run()
+    next(b for b in at.button if b.label == "Analyse the video").click().run()
+    assert not at.exception and not at.error and "6 of 24 frames classified" in at.success[0].value
 
 
 def test_video_page_without_a_model_says_to_train_one(monkeypatch, tmp_path):

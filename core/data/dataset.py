@@ -173,10 +173,10 @@ def check_dataset(path: str | Path, cache_dir: Path | None = None, shown_name: s
     shown = shown_name or path.name
     try:
         return _described(path, cache_dir)
-    except DatasetError as error:
-        raise DatasetError(str(error).replace(path.name, shown)) from None
+    except DatasetError as error:  # named as shown, not by the server's folders ("~" is not said as /home/...)
+        raise DatasetError(str(error).replace(str(path), shown).replace(path.name, shown)) from None
     except OSError:  # a folder that cannot be listed: said as for any other place without a dataset
-        raise DatasetError(str(no_dataset(path)).replace(path.name, shown)) from None
+        raise DatasetError(str(no_dataset(shown))) from None
 
 
 def _described(path: Path, cache_dir: Path | None) -> str:

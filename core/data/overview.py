@@ -39,7 +39,12 @@ def fold_counts(dataset: Dataset, split: Split, val_fraction: float, strategy: s
     "class_weights" ({class: weight} for the "class_weights" strategy, else None). The same
     split and balance as core.training.data, so this is what a run with these settings trains on.
     """
-    folds = training_folds(split.labels, val_fraction, strategy, seed, split.people)
+    try:
+        folds = training_folds(split.labels, val_fraction, strategy, seed, split.people)
+    except ValueError:  # scikit-learn's or imbalanced-learn's words for it
+        present = len(np.unique(split.labels))
+        raise ValueError(f"{len(split.labels):,} picture(s) of {present} class(es) are too few to hold out a "
+                         f"validation fold of {val_fraction:g} and balance the rest") from None
     weights = folds.class_weight
     return folds.counts(split.labels, len(dataset.classes)) \
         | {"class_weights": {dataset.classes[c]: w for c, w in weights.items()} if weights else None}

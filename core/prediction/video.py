@@ -21,6 +21,7 @@ from core.vision.tracking import FaceTracker, SceneCuts
 
 VIDEO_SUFFIXES = {".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v"}
 EVERY = 5  # classify one frame in this many by default
+MIN_SIDE = 2  # pixels: an H.264 (yuv420p) frame holds at least 2x2
 VIEWS = LIVE_VIEWS  # test-time views for video frames: the face and its mirror
 
 
@@ -66,6 +67,9 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
                 rows.writerow(columns(predictor.classes))
                 for index, frame in enumerate(_frames(container, stream, source)):
                     picture = upright(frame)
+                    if min(picture.shape[:2]) < MIN_SIDE:
+                        raise VideoError(f"{Path(source).name} is {picture.shape[1]}x{picture.shape[0]} pixels: too "
+                                         "small to be a video")
                     if index % every == 0:
                         if cuts(picture):
                             tracker.end_all()

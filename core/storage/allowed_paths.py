@@ -15,6 +15,7 @@ from pathlib import Path
 from core.storage.runs import PROJECT_ROOT
 
 ALLOWED_VARIABLE = "FER_ALLOWED_DATA_DIRS"
+MAX_PATH_BYTES = 4096  # Linux's PATH_MAX; a folder's name is at most 255 bytes
 
 
 class PathNotAllowed(ValueError):
@@ -35,6 +36,10 @@ def check_allowed_data_path(path: str) -> str:
     typed = path.strip()
     if not typed:
         return typed
+    if "\0" in typed:
+        raise PathNotAllowed("the path holds a NUL character, which no file name may")
+    if len(os.fsencode(typed)) > MAX_PATH_BYTES or any(len(os.fsencode(part)) > 255 for part in Path(typed).parts):
+        raise PathNotAllowed(f"the path is too long ({len(typed):,} characters): no folder has such a name")
     resolved = Path(os.path.realpath(os.path.expanduser(typed)))
     operator = os.environ.get("FER_DATA", "").strip()
     if operator and resolved == Path(os.path.realpath(os.path.expanduser(operator))):

@@ -30,6 +30,19 @@ def new_private_folder(prefix: str, root: str | Path | None = None) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir=root))  # mkdtemp creates it 0700
 
 
+def short_file_name(name: str, max_bytes: int = 128) -> str:
+    """A visitor's file name cut to at most max_bytes (its ending kept), so that any name can be written: file
+    systems hold 255 bytes a name, and a name of 60 Japanese characters is 180 of them.
+
+    Example: short_file_name("日本" * 60 + ".mp4") -> "日本日本...日.mp4" (128 bytes at most)
+    """
+    stem, suffix = os.path.splitext(name)
+    suffix = suffix if len(os.fsencode(suffix)) <= 16 else ""
+    while stem and len(os.fsencode(stem + suffix)) > max_bytes:
+        stem = stem[:-1]
+    return stem + suffix or "upload"
+
+
 def sweep_old_folders(prefix: str, max_age_s: float = MAX_AGE_S, root: str | Path | None = None) -> list[Path]:
     """Remove the server user's own folders named prefix* in the temporary folder in which nothing changed for
     max_age_s; return them. Links and other users' folders are left alone."""
