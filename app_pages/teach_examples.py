@@ -195,7 +195,7 @@ def folder_form(captures: CaptureSet) -> None:
             try:
                 if refusal:
                     raise CaptureError(refusal)
-                with st.spinner(f"Reading {path}..."):
+                with st.spinner(f"Reading {path if choice == TYPED else 'saved set ' + repr(choice)}..."):
                     added = captures.add_folder(path.strip())
             except CaptureError as error:
                 st.error(f"Nothing was added: {error}")

@@ -329,8 +329,9 @@ class CaptureSet:
         read as `python -m core train` reads it; its classes are made where missing, its people kept."""
         try:
             dataset = load_dataset(path)
-        except (DatasetError, OSError) as error:
-            raise CaptureError(str(error)) from None
+        except (DatasetError, OSError) as error:  # the folder by its name: no server folder said
+            folder = Path(path).expanduser()
+            raise CaptureError(str(error).replace(str(folder), folder.name)) from None
         total = sum(len(split) for split in dataset.splits.values())
         if sum(self.counts().values()) + total > MAX_EXAMPLES:
             raise CaptureError(f"{total:,} faces there: a capture set holds at most {MAX_EXAMPLES:,}")
@@ -413,7 +414,7 @@ class CaptureSet:
         asked), written whole or not at all. CaptureError when target exists."""
         target = Path(target)
         if target.exists():
-            raise CaptureError(f"{target} already exists: choose another name")
+            raise CaptureError(f"'{target.name}' already exists: choose another name")
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=f".partial-{target.name}-", dir=target.parent))
         try:
