@@ -188,12 +188,14 @@ def test_pictures_and_zips_add_their_faces_and_name_those_without_one(captures):
         zipped.writestr("__MACOSX/inside/._ann__7.png", b"resource fork")
     added = captures.add_pictures("a", [("crop.png", png(crop)), ("portrait.jpg", png(one_face(), "JPEG")),
                                         ("blank.png", png(blank())), ("two.png", png(two_faces())),
-                                        ("broken.jpg", b"not a picture"), ("batch.zip", archive.getvalue())],
+                                        ("broken.jpg", b"not a picture"), ("batch.zip", archive.getvalue()),
+                                        ("holiday.zip", b"not a zip")],
                                   person="me", keep_originals=True)
     assert added.added == 3  # the crop taken whole, the face found in the portrait, the zip's crop
     assert added.no_face == ["blank.png", "batch.zip/inside/empty.jpg"]
     assert added.several_faces == ["two.png"]
-    assert sorted(line.split(":")[0] for line in added.unreadable) == ["batch.zip/inside/notes.txt", "broken.jpg"]
+    assert sorted(line.split(":")[0] for line in added.unreadable) == ["batch.zip/inside/notes.txt", "broken.jpg"] \
+        + ["holiday.zip is not a valid zip file (File is not a zip file)"]  # by its own name, not a scratch file's
     assert [path.name for path in captures.examples("a")] == ["me__1.png", "me__2.png", "ann__3.png"]
     assert captures.people("a") == {"me": 2, "ann": 1}  # a file name that says who wins
     assert np.array_equal(captures.face(captures.examples("a")[0]), crop)

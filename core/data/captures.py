@@ -501,7 +501,7 @@ def _zip_pictures(name: str, data: bytes, folder: Path, added: Added) -> list[tu
     try:
         unpack_zip(archive, folder)
     except ArchiveError as error:
-        added.unreadable.append(f"{name}: {error}")
+        added.unreadable.append(str(error).replace(archive.name, name))  # the upload's name, not the scratch file's
         return []
     finally:
         archive.unlink(missing_ok=True)
