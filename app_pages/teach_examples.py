@@ -83,7 +83,8 @@ def show_notice() -> None:
 def add_class_form(captures: CaptureSet) -> None:
     def add() -> None:
         act(captures.add_class, st.session_state.teach_new_class)
-        st.session_state.teach_new_class = ""
+        if (st.session_state.get("teach_notice") or ("",))[0] != "error":  # a refused name stays, to be mended
+            st.session_state.teach_new_class = ""
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     left.text_input("New class", key="teach_new_class", placeholder="e.g. thumbs up, wave, focused",
                     help="Any name, kept as you type it (spaces tidied).")

@@ -103,7 +103,9 @@ def test_classes_uploads_and_warnings():
     assert at.button(key="teach_train").proto.disabled  # held back, saying why above
     add_class(at, "Thumbs Up")
     assert "name the same class" in texts(at.error)  # refused, nothing changed
+    assert at.text_input(key="teach_new_class").value == "Thumbs Up"  # kept in the box, to be mended
     add_class(at, "wave")
+    assert at.text_input(key="teach_new_class").value == ""  # an added class empties the box
     upload(at, "thumbs up", [*crops(3, 1, 0), ("blank.png", png(blank()), "image/png"),
                              ("portrait.jpg", png(one_face(), "JPEG"), "image/jpeg"),
                              ("broken.jpg", b"garbage", "image/jpeg")])
