@@ -46,6 +46,13 @@ def test_zero_validation_fraction_keeps_everything_for_training():
     assert np.array_equal(train, np.arange(len(labels))) and len(val) == 0
 
 
+def test_too_few_pictures_for_a_validation_fold_say_so_in_words():
+    with pytest.raises(ValueError, match=r"^1 picture\(s\) are too few to hold out a validation fraction of 0.1"):
+        split_train_val(np.array([3]), 0.1, seed=0)
+    train, validation = split_train_val(np.array([3, 4]), 0.1, seed=0)  # one of each side is enough
+    assert len(train) == 1 and len(validation) == 1
+
+
 def test_a_class_with_one_image_still_splits():
     labels = np.array([0] * 10 + [1] + [3] * 10)
     train, val = split_train_val(labels, 0.3, seed=0)

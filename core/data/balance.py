@@ -30,6 +30,10 @@ def split_train_val(labels: np.ndarray, val_fraction: float, seed: int) -> tuple
     counts = np.bincount(labels)
     present = int((counts > 0).sum())
     val_size = int(np.ceil(val_fraction * len(labels)))
+    if val_size >= len(labels):  # scikit-learn would say only that the training set would be empty
+        raise ValueError(f"{len(labels)} picture(s) are too few to hold out a validation fraction of {val_fraction:g} "
+                         "and train on the rest: add pictures (or train on more of them), or lower the validation "
+                         "fraction")
     stratifiable = counts[counts > 0].min() >= 2 and present <= val_size <= len(labels) - present
     stratify = labels if stratifiable else None
     train, val = train_test_split(indices, test_size=val_fraction, random_state=seed, stratify=stratify)
