@@ -10,7 +10,7 @@ wrong navigation, and TensorFlow loaded before aiortc, below), until some visit 
 import aiortc  # noqa: F401  (isort: skip)
 import streamlit as st
 
-from app_pages.dataset_choice import checked_dataset
+from app_pages.dataset_choice import checked_dataset, typed_path
 from app_pages.sign_in import require_sign_in
 from app_pages.tab_memory import keep_changes
 from core.storage.settings import default_dataset
@@ -38,5 +38,5 @@ if "dataset" not in st.session_state:
 st.sidebar.text_input("Dataset (every page of this tab)", key="dataset",
                       help="A folder of class folders (or of train/ and test/ folders holding them), fer2013.csv "
                            "or a .zip on this machine; empty: the operator's default (FER_DATA).")
-st.session_state.data_path = checked_dataset(st.session_state.dataset.strip() or default_dataset())
+st.session_state.data_path = checked_dataset(typed_path(st.session_state.dataset.strip() or default_dataset()))
 st.navigation(PAGES).run()

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from app_pages.dataset_choice import shown_name
+from app_pages.dataset_choice import shown_name, upload_label
 from app_pages.dataset_reading import read_dataset
 from core.data.balance import STRATEGIES
 from core.data.dataset import DatasetError, check_dataset, save_upload
@@ -15,8 +15,8 @@ from core.data.overview import (agreement, example_faces, fold_counts, left_out_
                                  skipped_faces, split_counts, split_votes)
 
 
-def use_everywhere(path: str) -> None:
-    st.session_state.dataset = path
+def use_everywhere(path: str, name: str) -> None:
+    st.session_state.dataset = upload_label(path, name)  # named by the user's file, not the server's
 
 
 st.title("Dataset")
@@ -36,7 +36,7 @@ if source == "Upload a .zip":
         st.error(f"It cannot be used: {error}")
         st.stop()
     st.success(f"{upload.name}: {summary}")
-    st.button(f"Use {upload.name} on every page", on_click=use_everywhere, args=(path,),
+    st.button(f"Use {upload.name} on every page", on_click=use_everywhere, args=(path, upload.name),
               disabled=st.session_state.get("data_path") == path)
 else:
     path = st.session_state.get("data_path", "")

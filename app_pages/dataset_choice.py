@@ -17,6 +17,23 @@ def shown_name(path: str) -> str:
     return uploaded or portable_path(path)
 
 
+def upload_label(path: str, name: str) -> str:
+    """How the sidebar names an uploaded zip ("upload: fer.zip"), not by the file the server keeps it in."""
+    label = f"upload: {name}"
+    st.session_state.setdefault("upload_paths", {})[label] = path
+    return label
+
+
+def typed_path(typed: str) -> str:
+    """The path a typed dataset names: an upload's kept file for its label, else what was typed."""
+    return st.session_state.get("upload_paths", {}).get(typed.strip(), typed)
+
+
+def typed_name(path: str) -> str:
+    """What to type for a path: an upload's label where it is one, else the path."""
+    return next((label for label, kept in st.session_state.get("upload_paths", {}).items() if kept == path), path)
+
+
 def checked_dataset(given: str) -> str:
     """The path the pages read ("" when none is given or it cannot be used), with a line in the sidebar."""
     if not given:

@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.accuracy_metric import accuracy_metric
-from app_pages.dataset_choice import shown_name
+from app_pages.dataset_choice import shown_name, typed_name, typed_path
 from app_pages.tab_memory import keep, recall
 from app_pages.run_progress import (duration, epoch_history, launch, launched_twin, show_curves, show_progress,
                                     starting)
@@ -45,7 +45,7 @@ starts = {"random weights": None} | {f"{name} ({read_card(path).get('architectur
                                      for name, path in available_models().items()}
 recall(FORM, {"init_from": starts})  # a model kept from the last visit may be gone
 # The dataset path: the sidebar's, or what was typed here, kept across pages until the sidebar's changes.
-sidebar = st.session_state.get("data_path", "")
+sidebar = typed_name(st.session_state.get("data_path", ""))  # an upload by its label, not the server's file
 recall({"data": sidebar, "data_from": sidebar})
 if st.session_state.data_from != sidebar:  # another dataset chosen in the sidebar: this field follows it
     st.session_state.data, st.session_state.data_from = sidebar, sidebar
@@ -76,6 +76,7 @@ with st.container(border=True, key="new_run"):  # no st.form: a change is kept e
     data = st.text_input("Dataset path", key="data",
                          help="The dataset chosen in the sidebar, unless changed here: what is typed here stays "
                               "for this tab until another dataset is chosen in the sidebar.").strip()
+    data = typed_path(data)  # an uploaded zip's label: the file it is kept in
     submitted = st.button("Start training", type="primary")
 keep([*FORM, "data", "data_from"])
 if submitted:

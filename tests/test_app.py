@@ -126,8 +126,10 @@ def test_dataset_page_reads_an_uploaded_zip(monkeypatch, tmp_path, synthetic):
     assert {m.label: m.value for m in at.metric} == {"test": "21", "train": "56"}
     [use] = [button for button in at.button if button.label == "Use fer.zip on every page"]
     use.click().run()
-    assert at.sidebar.text_input(key="dataset").value.endswith(".zip") and "fer.zip: 2 splits" in texts(
-        at.sidebar.caption)  # the sidebar names the user's own file
+    assert at.sidebar.text_input(key="dataset").value == "upload: fer.zip" and "fer.zip: 2 splits" in texts(
+        at.sidebar.caption)  # the sidebar names the user's own file, not the one the server keeps it in
+    at.switch_page("app_pages/train.py").run()
+    assert at.text_input(key="data").value == "upload: fer.zip" and str(tmp_path) not in at.text_input(key="data").value
     at.switch_page("app_pages/home.py").run()
     assert "Dataset: fer.zip;" in texts(at.success)
     at.switch_page("app_pages/dataset.py").run()
