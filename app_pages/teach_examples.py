@@ -62,13 +62,15 @@ def drain(recorder: Recorder, captures: CaptureSet) -> int:
     return added
 
 
-def act(action, *arguments, done: str = "") -> None:
-    """Run a capture set change (a widget callback); keep its outcome to show on the next run."""
+def act(action, *arguments, done: str = "") -> bool:
+    """Run a capture set change (a widget callback); keep its outcome to show on the next run; whether it was done."""
     try:
         action(*arguments)
         st.session_state.teach_notice = ("success", done) if done else None
+        return True
     except CaptureError as error:
         st.session_state.teach_notice = ("error", str(error))
+        return False
 
 
 def show_notice() -> None:
@@ -82,8 +84,7 @@ def show_notice() -> None:
 
 def add_class_form(captures: CaptureSet) -> None:
     def add() -> None:
-        act(captures.add_class, st.session_state.teach_new_class)
-        if (st.session_state.get("teach_notice") or ("",))[0] != "error":  # a refused name stays, to be mended
+        if act(captures.add_class, st.session_state.teach_new_class):  # a refused name stays, to be mended
             st.session_state.teach_new_class = ""
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     left.text_input("New class", key="teach_new_class", placeholder="e.g. thumbs up, wave, focused",
