@@ -321,18 +321,30 @@ def stop_after_first_epoch(runs: Path, known: set[str]) -> tuple[str, int]:
     raise AssertionError("the training process did not start or log an epoch")
 
 
+def change(page, field, value: str) -> None:
+    """Type a value into a field, commit it, and wait until the page has run with it. A change still waiting
+    for the server when another page is asked for is lost (Streamlit merges the two requests, and the browser
+    sends no widget of the page it leaves); waiting for 'notRunning' alone can pass before the run begins."""
+    changed = field.input_value() != value
+    watch_for_a_run(page)
+    field.fill(value)
+    field.press("Tab")
+    if changed:
+        page.wait_for_function("() => window.__ran", timeout=LOAD_MS)
+    wait_for_app(page, LOAD_MS)
+
+
 def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, tiny_data):
     open_page(page, app_url + "/train", "Train")
     form, nav = page.locator(".st-key-new_run"), page.get_by_test_id("stSidebarNav")
     architecture = form.get_by_role("combobox", name="Architecture")
     architecture.click()
+    watch_for_a_run(page)
     page.get_by_role("option", name=re.compile(r"^seed: ")).click()
+    page.wait_for_function("() => window.__ran", timeout=LOAD_MS)  # each change's run ends before the next change
     wait_for_app(page, LOAD_MS)
     for label, value in (("Batch size", 8), ("Max training images", 70), ("Dataset path", tiny_data)):
-        field = form.get_by_label(re.compile("^" + re.escape(label)))
-        field.fill(str(value))
-        field.press("Tab")  # commit the value
-        wait_for_app(page, LOAD_MS)
+        change(page, form.get_by_label(re.compile("^" + re.escape(label))), str(value))
 
     def away_and_back() -> None:  # each page's title is drawn by the server after every message sent before
         for name in ("Runs", "Train"):
@@ -340,7 +352,7 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
             page.locator("h1").filter(has_text=name).first.wait_for(timeout=LOAD_MS)
             wait_for_app(page, LOAD_MS)
 
-    away_and_back()  # every change's run has ended (waiting for 'notRunning' alone can pass before a run begins)
+    away_and_back()
     assert form.get_by_label(re.compile("^Max training images")).input_value() == "70"
     # A last change, then another page as soon as the server has begun the run it asked for: the page's run is
     # interrupted before its end. (Sent before that run begins, the switch would replace the change: the browser
@@ -407,7 +419,9 @@ def test_evaluate_opens_without_scoring_then_a_confusion_matrix_cell_click_shows
     score = page.get_by_role("button", name=SCORE_BUTTON)
     score.wait_for(timeout=LOAD_MS)
     assert page.locator(".js-plotly-plot").count() == 0, "Evaluate scored on opening"
-    assert page.get_by_text("Validation accuracy").count()  # what the card knows, at once
+    # what the card knows, at once (a metric's script is fetched on its first use: it may draw after the button)
+    page.get_by_text("Validation accuracy").wait_for(timeout=LOAD_MS)
+    assert page.locator(".js-plotly-plot").count() == 0, "Evaluate scored on opening"
     score.click()
     chart = page.locator(".js-plotly-plot").first
     chart.wait_for(timeout=LOAD_MS)

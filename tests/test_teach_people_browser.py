@@ -188,6 +188,7 @@ def test_two_people_teach_two_classes_scored_and_tried_on_other_people(browser, 
         page.get_by_text(re.compile(r"Run \S+-teach finished in \d+ s")).wait_for(timeout=TRAIN_MS)
         wait_for_app(page, LOAD_MS)
         metric = page.locator("[data-testid='stMetric']").filter(has_text="On people it was not taught")
+        metric.first.wait_for(timeout=LOAD_MS)  # a metric's script is fetched on its first use: it may draw last
         assert metric.count() == 1, diagnostics(page)
         assert re.search(r"\d+\.\d%", metric.inner_text())
         card = json.loads(next((root / "runs").glob("*-teach/card.json")).read_text())
