@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages.dataset_choice import shown_name, upload_label
 from app_pages.dataset_reading import read_dataset
+from app_pages.tab_memory import kept_saved_upload, kept_widget
 from core.data.balance import STRATEGIES
 from core.data.dataset import DatasetError, check_dataset, save_upload
 from core.data.overview import (agreement, example_faces, fold_counts, left_out_counts, mean_faces, shown_classes,
@@ -20,23 +21,24 @@ def use_everywhere(path: str, name: str) -> None:
 
 
 st.title("Dataset")
-source = st.radio("Data", ["The sidebar's dataset", "Upload a .zip"], horizontal=True)
+SOURCES = ["The sidebar's dataset", "Upload a .zip"]
+source = kept_widget(st.radio, "data_source", SOURCES[0], SOURCES, "Data", SOURCES, horizontal=True)
 if source == "Upload a .zip":
-    upload = st.file_uploader("A .zip of class folders (or of train/ and test/ folders holding them), or of "
-                              "fer2013.csv", type=["zip"])
+    upload = kept_saved_upload("A .zip of class folders (or of train/ and test/ folders holding them), or of "
+                               "fer2013.csv", "dataset_zip", ["zip"], save_upload)
     if not upload:
         st.info("Drop a .zip here: it is checked (unpacked within bounds, its files listed) before you can use it.")
         st.stop()
-    path = str(save_upload(upload.getvalue()))
-    st.session_state.setdefault("upload_names", {})[path] = upload.name
+    path, upload_name = upload
+    st.session_state.setdefault("upload_names", {})[path] = upload_name
     try:
-        with st.spinner(f"Checking {upload.name}..."):
-            summary = check_dataset(path, shown_name=upload.name)
+        with st.spinner(f"Checking {upload_name}..."):
+            summary = check_dataset(path, shown_name=upload_name)
     except DatasetError as error:
         st.error(f"It cannot be used: {error}")
         st.stop()
-    st.success(f"{upload.name}: {summary}")
-    st.button(f"Use {upload.name} on every page", on_click=use_everywhere, args=(path, upload.name),
+    st.success(f"{upload_name}: {summary}")
+    st.button(f"Use {upload_name} on every page", on_click=use_everywhere, args=(path, upload_name),
               disabled=st.session_state.get("data_path") == path)
 else:
     path = st.session_state.get("data_path", "")

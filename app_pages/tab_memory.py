@@ -3,6 +3,7 @@ an uploader's files are kept here (their bytes, within the upload bounds) and sh
 cleared or replaced, and a choice (a model, a setting) is put back before its widget is drawn again."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -50,6 +51,29 @@ def kept_uploads(label: str, key: str, types: list[str], many: bool = True) -> l
         note.caption(f"Kept from before in this browser tab: {names}. A new upload takes their place.")
         clear.button("Clear", key=f"{key}_clear", on_click=_forget, args=(key,))
     return kept["files"]
+
+
+def kept_saved_upload(label: str, key: str, types: list[str], save) -> tuple[str, str] | None:
+    """Draw a one-file uploader whose file is kept on disk by save(bytes) -> path; return its (path, name), or,
+    while the uploader is empty after a visit to another page, those of the file it held before (while that file
+    is still there). Large files (a dataset zip) are kept by path, not in the tab's memory."""
+    forgotten = key not in st.session_state  # the first visit, or back from another page
+    upload = st.file_uploader(label, type=types, key=key)
+    kept = st.session_state.get(f"{key}_kept")
+    if upload:
+        if not kept or kept["file_id"] != upload.file_id:
+            kept = {"path": str(save(upload.getvalue())), "name": upload.name, "file_id": upload.file_id}
+        kept["from_uploader"] = True
+    elif kept and (kept["from_uploader"] and not forgotten or not Path(kept["path"]).exists()):
+        kept = None  # removed from the uploader, or its file is gone
+    elif kept:
+        kept["from_uploader"] = False
+    st.session_state[f"{key}_kept"] = kept
+    if kept and not upload:
+        note, clear = st.columns([5, 1], vertical_alignment="center")
+        note.caption(f"Kept from before in this browser tab: {kept['name']}. A new upload takes its place.")
+        clear.button("Clear", key=f"{key}_clear", on_click=st.session_state.pop, args=(f"{key}_kept", None))
+    return (kept["path"], kept["name"]) if kept else None
 
 
 def recall(defaults: dict, allowed: dict | None = None) -> None:

@@ -145,6 +145,28 @@ def test_dataset_page_reads_an_uploaded_zip(monkeypatch, tmp_path, synthetic):
         assert ".zip" not in texts(at.error).replace(name, "")  # named as the user named it, not by a hash
 
 
+def test_a_zip_uploaded_on_the_dataset_page_is_kept_across_pages_until_cleared(monkeypatch, tmp_path, synthetic):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for file in (synthetic / "train").rglob("*.png"):
+            zipped.write(file, file.relative_to(synthetic / "train"))
+    at = page("dataset")
+    at.radio[0].set_value("Upload a .zip").run()
+    at.file_uploader[0].set_value(("mine.zip", archive.getvalue(), "application/zip")).run()
+    assert "mine.zip: " in texts(at.success)
+    at.switch_page("app_pages/train.py").run()
+    at.switch_page("app_pages/dataset.py").run()  # checked, not yet used: still there, not chosen again
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio[0].value == "Upload a .zip" and "mine.zip: " in texts(at.success)
+    assert "Kept from before in this browser tab: mine.zip" in texts(at.caption)
+    assert [button.label for button in at.button if button.label.startswith("Use")] == ["Use mine.zip on every page"]
+    at.run()  # a later run of the same visit keeps it too
+    assert "mine.zip: " in texts(at.success)
+    next(button for button in at.button if button.label == "Clear").click().run()
+    assert "Drop a .zip here" in texts(at.info) and "mine.zip" not in texts(at.success) + texts(at.caption)
+
+
 def test_dataset_page_with_the_shared_fer2013(monkeypatch):
     if not SHARED_DATA.is_dir():
         pytest.skip(f"the shared FER-2013 is not at {SHARED_DATA}")
