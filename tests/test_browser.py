@@ -192,13 +192,18 @@ def test_predict_keeps_an_upload_across_pages(page, app_url, tmp_path):
     open_page(page, app_url + "/predict", "Predict")
     page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(photo)
     page.get_by_text(FACE_TITLE).first.wait_for(timeout=LOAD_MS)
+    # the webcam, moved down by the results, is drawn anew and asks for a run of its own: let it end first (a page
+    # asked for while that run is pending would be merged into it, and lost)
+    page.frame_locator(WEBRTC_IFRAME).get_by_role("button", name="Start", exact=True).wait_for(timeout=LOAD_MS)
+    wait_for_app(page, LOAD_MS)
     navigation = page.locator("[data-testid='stSidebarNav']")
     navigation.get_by_text("Video", exact=True).click()  # within the app: a new address would be a new tab
     page.locator("h1").filter(has_text="Video").first.wait_for(timeout=LOAD_MS)
     navigation.get_by_text("Predict", exact=True).click()
     page.get_by_text("Kept from before in this browser tab: kept.jpg").wait_for(timeout=LOAD_MS)
     wait_for_app(page, LOAD_MS)
-    assert page.get_by_text(FACE_TITLE).first.is_visible() and exceptions(page) == [], diagnostics(page)
+    page.get_by_text(FACE_TITLE).first.wait_for(timeout=LOAD_MS)  # a chart's title is drawn once it has its width
+    assert exceptions(page) == [], diagnostics(page)
     assert page.locator("[data-testid='stImage']").filter(has_text="kept.jpg").count() == 1
 
 
@@ -425,6 +430,7 @@ def test_evaluate_opens_without_scoring_then_a_confusion_matrix_cell_click_shows
     score.click()
     chart = page.locator(".js-plotly-plot").first
     chart.wait_for(timeout=LOAD_MS)
+    wait_for_app(page, LOAD_MS)
     classes = model_classes(DEFAULT_MODEL_DIR)  # the matrix's rows and columns, in the model's order
     cell = chart.locator(".scatterlayer .points path").nth(  # row 'surprise', column 'angry'
         classes.index("surprise") * len(classes) + classes.index("angry"))
@@ -457,6 +463,8 @@ def test_evaluate_cancel_mid_scoring_stores_nothing_until_scored_again(page, app
         open_page(page, app_url + "/evaluate", "Evaluate")
         page.get_by_role("combobox", name="Model", exact=True).click()
         page.get_by_role("option", name="run: held", exact=True).click()
+        # the first model's Score button has the same label: click the one drawn for this model
+        page.get_by_text(re.compile(r"^run: held has not been scored")).wait_for(timeout=LOAD_MS)
         page.get_by_role("button", name=SCORE_BUTTON).click()
         page.get_by_text(re.compile(r"run: held: classified [\d,]+ of [\d,]+ faces")).first.wait_for(
             timeout=LOAD_MS)

@@ -130,7 +130,7 @@ def idle_without(page, done) -> bool:
 
 def click_until(page, button, done) -> None:
     """Click a Streamlit button until done() holds (see until); a button gone since the last click took it."""
-    until(page, button.click, done, f"a click on {button}", lambda: button.count() > 0)
+    until(page, button.click, done, f"a click on {button}", lambda: button.count() > 0 and button.is_enabled())
 
 
 def until(page, action, done, what: str, again=lambda: True) -> None:
@@ -198,16 +198,16 @@ def start_camera(page, index: int, playing: str) -> None:
     raise AssertionError("the webcam never played" + diagnostics(page))
 
 
-def watch(page, index: int, pattern: str, least: int | None, timeout_ms: int) -> bool:
-    """Wait until the page's text matches pattern (its first group, a number, at least least); where the webcam's
-    connection drops meanwhile (the component shows Start again), start it again, as a person would, at most 3
-    times. False when the time runs out."""
+def watch(page, index: int, pattern: str, least: int | None, timeout_ms: int) -> re.Match | None:
+    """Wait until the page's text matches pattern (its first group, a number, at least least) and return the match;
+    where the webcam's connection drops meanwhile (the component shows Start again), start it again, as a person
+    would, at most 3 times. None when the time runs out."""
     start = page.frame_locator(WEBRTC_IFRAME).nth(index).get_by_role("button", name="Start", exact=True)
     deadline, restarts = time.monotonic() + timeout_ms / 1000, 0
     while time.monotonic() < deadline:
         match = re.search(pattern, page.evaluate("() => document.body.innerText"))
         if match and (least is None or int(match[1]) >= least):
-            return True
+            return match
         if start.is_visible() and restarts < 3:
             restarts += 1
             warnings.warn("the webcam's connection dropped: started it again; console: "
@@ -215,7 +215,7 @@ def watch(page, index: int, pattern: str, least: int | None, timeout_ms: int) ->
             start_camera(page, index, "The camera is on|Recording|Live")
             deadline = time.monotonic() + timeout_ms / 1000
         page.wait_for_timeout(300)
-    return False
+    return None
 
 
 def record(page, name: str, at_least: int) -> None:
@@ -251,12 +251,15 @@ def test_record_two_classes_train_and_see_them_live(playwright, server, tmp_path
 
         start_camera(page, 0, CAMERA_ON)
         record(page, "thumbs up", KEPT)
-        record(page, "wave", KEPT)  # turns 'thumbs up' off: one class records at a time
+        # Turned off here, not by turning 'wave' on (tests/test_teach_page.py checks that): a fragment's poll sent
+        # before the server's change reaches the browser would turn it back on, and 'wave' off.
+        toggle(page, "Record 'thumbs up' from the camera", on=False)
+        record(page, "wave", KEPT)
         screenshot(page, "recording")
         toggle(page, "Record 'wave' from the camera", on=False)
         stop_camera(page, 0)
-        counts = wait_for_text(page, r"Examples: thumbs up (\d+), wave (\d+)", LOAD_MS)
-        assert min(int(counts[1]), int(counts[2])) >= KEPT, counts[0]
+        wait_for_text(page, r"Examples: thumbs up (\d+)", LOAD_MS, at_least=KEPT)  # the last kept face counted
+        wait_for_text(page, r"Examples: thumbs up \d+, wave (\d+)", LOAD_MS, at_least=KEPT)
         no_exceptions(page)
 
         click_until(page, page.get_by_role("button", name="Train", exact=True),
@@ -306,8 +309,10 @@ def test_a_camera_without_a_face_says_so_and_loses_nothing(playwright, server, t
         add_class(page, "nobody", "Examples: nobody 0")
         face = tmp_path / "crop.png"
         Image.fromarray(np.random.default_rng(0).integers(0, 255, (48, 48), dtype=np.uint8)).save(face)
-        until(page, lambda: page.locator("[data-testid='stFileUploader'] input[type=file]").first.set_input_files(face),
-              text_shown(page, re.escape("Examples: nobody 1")), "an upload")
+        uploader = page.locator("[data-testid='stFileUploader']").first
+        until(page, lambda: uploader.locator("input[type=file]").set_input_files(face),
+              text_shown(page, re.escape("Examples: nobody 1")), "an upload",
+              lambda: uploader.filter(has_text="crop.png").count() == 0)  # not still on its way: dropped
         start_camera(page, 0, CAMERA_ON)
         toggle(page, "Record 'nobody' from the camera", on=True)
         page.get_by_text("No face found in the camera's frames").wait_for(timeout=CAMERA_MS)

@@ -148,9 +148,8 @@ def live_answer(page, face: Path) -> str | None:
     show(page, BLANK)
     assert watch(page, 1, r"Live: no face in the latest frame", None, CAMERA_MS), diagnostics(page)
     show(page, frame_of(face))
-    if not watch(page, 1, r"Live, as drawn on the video: 1 (grin|wow) \d+%", None, FACE_WAIT_MS):
-        return None
-    return re.search(r"Live, as drawn on the video: 1 (grin|wow) \d+%", page_text(page))[1]
+    answer = watch(page, 1, r"Live, as drawn on the video: 1 (grin|wow) \d+%", None, FACE_WAIT_MS)
+    return answer and answer[1]
 
 
 def faces_of(emotion: str) -> list[Path]:
@@ -193,6 +192,9 @@ def test_two_people_teach_two_classes_scored_and_tried_on_other_people(browser, 
         assert re.search(r"\d+\.\d%", metric.inner_text())
         card = json.loads(next((root / "runs").glob("*-teach/card.json")).read_text())
         assert set(card["new_people"]["per_person"]) == set(TAUGHT), card["new_people"]  # each scored, untaught
+        page.wait_for_function("""names => { const text = Array.from(document.querySelectorAll(
+            "[data-testid='stDataFrame']")).map(table => table.textContent).join(" ");
+            return names.every(name => text.includes(name)); }""", arg=list(TAUGHT), timeout=LOAD_MS)  # drawn last
         tables = " ".join(page.locator("[data-testid='stDataFrame']").all_text_contents())
         assert all(person in tables for person in TAUGHT), tables  # shown per person
         screenshot(page, "people-trained")
