@@ -61,7 +61,7 @@ def kept_saved_upload(label: str, key: str, types: list[str], save) -> tuple[str
     upload = st.file_uploader(label, type=types, key=key)
     kept = st.session_state.get(f"{key}_kept")
     if upload:
-        if not kept or kept["file_id"] != upload.file_id:
+        if not kept or kept["file_id"] != upload.file_id or not Path(kept["path"]).exists():  # new, or trimmed
             kept = {"path": str(save(upload.getvalue())), "name": upload.name, "file_id": upload.file_id}
         kept["from_uploader"] = True
     elif kept and (kept["from_uploader"] and not forgotten or not Path(kept["path"]).exists()):
