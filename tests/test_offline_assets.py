@@ -36,9 +36,11 @@ def test_no_page_asks_anything_of_another_server(tmp_path):
                     if not request.url.startswith((url, "data:", "blob:")) else None)
             for path in ("", "/predict", "/train"):
                 page.goto(url + path)
-                wait_for_app(page)
+                page.locator("h1").first.wait_for(timeout=120_000)  # the page's run has begun (the first imports
+                wait_for_app(page)  # TensorFlow), so this waits for its end
                 page.wait_for_timeout(1500)  # icons and the favicon load after the script ran
             icon = page.locator("link[rel='shortcut icon']").get_attribute("href")
+            page.locator("[data-testid='stSidebarNav']").first.wait_for(timeout=120_000)
             assert page.locator("[data-testid='stSidebarNav']").count() == 1
         finally:
             browser.close()
