@@ -45,11 +45,7 @@ def kept_uploads(label: str, key: str, types: list[str], many: bool = True) -> l
         kept["files"] = []  # removed from the uploader
     kept["from_uploader"] = bool(uploads)
     if kept["files"] and not uploads:
-        note, clear = st.columns([5, 1], vertical_alignment="center")
-        files = kept["files"]
-        names = ", ".join(file.name for file in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-        note.caption(f"Kept from before in this browser tab: {names}. A new upload takes their place.")
-        clear.button("Clear", key=f"{key}_clear", on_click=_forget, args=(key,))
+        _kept_note(key, [file.name for file in kept["files"]])
     return kept["files"]
 
 
@@ -70,9 +66,7 @@ def kept_saved_upload(label: str, key: str, types: list[str], save) -> tuple[str
         kept["from_uploader"] = False
     st.session_state[f"{key}_kept"] = kept
     if kept and not upload:
-        note, clear = st.columns([5, 1], vertical_alignment="center")
-        note.caption(f"Kept from before in this browser tab: {kept['name']}. A new upload takes its place.")
-        clear.button("Clear", key=f"{key}_clear", on_click=st.session_state.pop, args=(f"{key}_kept", None))
+        _kept_note(key, [kept["name"]])
     return (kept["path"], kept["name"]) if kept else None
 
 
@@ -115,5 +109,14 @@ def _read(upload) -> KeptFile:
     return KeptFile(upload.name, data, content_key(data))
 
 
+def _kept_note(key: str, names: list[str]) -> None:
+    """The line naming an uploader's files kept from before, and its Clear button."""
+    note, clear = st.columns([5, 1], vertical_alignment="center")
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    their = "their" if len(names) > 1 else "its"
+    note.caption(f"Kept from before in this browser tab: {shown}. A new upload takes {their} place.")
+    clear.button("Clear", key=f"{key}_clear", on_click=_forget, args=(key,))
+
+
 def _forget(key: str) -> None:
-    st.session_state[f"{key}_kept"] = {"files": [], "from_uploader": False}
+    st.session_state.pop(f"{key}_kept", None)

@@ -326,17 +326,20 @@ def stop_after_first_epoch(runs: Path, known: set[str]) -> tuple[str, int]:
     raise AssertionError("the training process did not start or log an epoch")
 
 
-def change(page, field, value: str) -> None:
-    """Type a value into a field, commit it, and wait until the page has run with it. A change still waiting
-    for the server when another page is asked for is lost (Streamlit merges the two requests, and the browser
-    sends no widget of the page it leaves); waiting for 'notRunning' alone can pass before the run begins."""
-    changed = field.input_value() != value
+def run_with(page, action) -> None:
+    """Do an action that changes a widget, and wait until the page has run with it. A change still waiting for
+    the server when another page is asked for is lost (Streamlit merges the two requests, and the browser sends no
+    widget of the page it leaves); waiting for 'notRunning' alone can pass before the run begins."""
     watch_for_a_run(page)
-    field.fill(value)
-    field.press("Tab")
-    if changed:
-        page.wait_for_function("() => window.__ran", timeout=LOAD_MS)
+    action()
+    page.wait_for_function("() => window.__ran", timeout=LOAD_MS)
     wait_for_app(page, LOAD_MS)
+
+
+def change(page, field, value: str) -> None:
+    """Type a value into a field and commit it (see run_with); nothing to wait for where it holds it already."""
+    if field.input_value() != value:
+        run_with(page, lambda: (field.fill(value), field.press("Tab")))
 
 
 def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, tiny_data):
@@ -344,10 +347,7 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
     form, nav = page.locator(".st-key-new_run"), page.get_by_test_id("stSidebarNav")
     architecture = form.get_by_role("combobox", name="Architecture")
     architecture.click()
-    watch_for_a_run(page)
-    page.get_by_role("option", name=re.compile(r"^seed: ")).click()
-    page.wait_for_function("() => window.__ran", timeout=LOAD_MS)  # each change's run ends before the next change
-    wait_for_app(page, LOAD_MS)
+    run_with(page, page.get_by_role("option", name=re.compile(r"^seed: ")).click)
     for label, value in (("Batch size", 8), ("Max training images", 70), ("Dataset path", tiny_data)):
         change(page, form.get_by_label(re.compile("^" + re.escape(label))), str(value))
 
@@ -423,7 +423,6 @@ def test_evaluate_opens_without_scoring_then_a_confusion_matrix_cell_click_shows
     open_page(page, app_url + "/evaluate", "Evaluate")
     score = page.get_by_role("button", name=SCORE_BUTTON)
     score.wait_for(timeout=LOAD_MS)
-    assert page.locator(".js-plotly-plot").count() == 0, "Evaluate scored on opening"
     # what the card knows, at once (a metric's script is fetched on its first use: it may draw after the button)
     page.get_by_text("Validation accuracy").wait_for(timeout=LOAD_MS)
     assert page.locator(".js-plotly-plot").count() == 0, "Evaluate scored on opening"
