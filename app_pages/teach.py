@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_pages.teach_camera import recording_camera
 from app_pages.teach_examples import (PAGE_RUNNING, add_class_form, class_section, drain, folder_form, plain,
-                                      recording_class, session_captures, session_recorder, show_notice)
+                                      session_captures, session_recorder, show_notice)
 from app_pages.teach_training import teach_runs, train_section
 from app_pages.teach_trying import keep_section, try_section
 from core.data.captures import CaptureError, MIN_EXAMPLES
@@ -34,17 +34,12 @@ person = left.text_input("Who is in the examples you add", captures.last_person(
 keep_frames = right.toggle("Keep the original frames and pictures too", key="teach_keep_frames",
                            help="Beside the face crops, in a hidden .originals folder that training does not read.")
 add_class_form(captures)
-recording = recording_class(captures)
-if recording:
-    recorder.record(recording, person, keep_frames)
-else:
-    recorder.stop()
 st.caption("Faces are found as when a dataset is read and as Predict finds them in photos: MTCNN, each face "
            "turned upright on its eyes; at most 4 frames a second are kept while recording, one face each. "
            "Trying the model live finds faces the same way.")
-camera_on = recording_camera(recorder, counts)
+recording_camera(recorder, counts, person, keep_frames)
 for name, count in counts.items():
-    class_section(captures, name, count, person, keep_frames, camera_on)
+    class_section(captures, name, count, person, keep_frames)
 folder_form(captures)
 for warning in captures.warnings():
     st.warning(plain(warning))

@@ -1,5 +1,6 @@
-"""Not a page: the Teach page's webcams. One records examples: its frames go to this session's
-core.prediction.recording.Recorder, and a fragment polling every second tells what it kept and left out; when
+"""Not a page: the Teach page's webcams. One records examples: beside it, one control chooses the class
+recorded; its frames go to this session's core.prediction.recording.Recorder, and a fragment polling every
+second tells what it kept and left out; when
 it kept faces, the whole page runs again, adds them (teach_examples.drain, once, at the top of the page) and
 counts them: every count on the page comes from that one count of the examples kept. The other tries a model: a core.prediction.recording.LivePredictor draws its
 latest answer on every frame, and a fragment says that same answer (LivePredictor.shown) beside the video."""
@@ -12,6 +13,7 @@ from app_pages.teach_examples import PAGE_RUNNING, plain
 from core.prediction.recording import LivePredictor, Recorder
 
 FEW_FRAMES = 4  # frames examined before "no face found" is said
+RECORDING_KEY = "teach_recording"  # the class recorded, as the browser holds it (None: none)
 
 
 def camera(key: str, on_frame) -> bool | None:
@@ -30,21 +32,41 @@ def camera(key: str, on_frame) -> bool | None:
     return bool(stream.state.playing)
 
 
-def recording_camera(recorder: Recorder, counts: dict[str, int]) -> bool:
-    """The camera that records, and beside it what it is recording and the examples kept per class (counts: the
-    page's one count of them); True while it plays."""
+def recording_choice(classes: list[str]) -> str | None:
+    """The class being recorded, None for none: one control whose value only the person changes. (Per-class
+    toggles that turn each other off cannot be kept right: a poll the browser sends before the server's change
+    reaches it carries the other toggle still on, and turns it back on.)"""
+    if not classes:
+        st.caption("Add a class below to record its examples from the camera.")
+        return None
+    return st.segmented_control("Record from the camera", classes, format_func=plain, key=RECORDING_KEY,
+                                help="Choose the class you are showing; choose it again to stop. While one is "
+                                     "chosen, one face a frame is kept, at most 4 a second.")
+
+
+def recording_camera(recorder: Recorder, counts: dict[str, int], person: str, keep_frames: bool) -> bool:
+    """The camera that records, beside it the class it records (recording_choice), what it is recording and the
+    examples kept per class (counts: the page's one count of them); True while it plays."""
     left, right = st.columns([3, 2])
     with left:
         playing = camera("teach-camera", recorder.on_frame)
     if playing is False:
         recorder.warm_up()  # its face detector ready before the camera starts
+    with right:
+        recording = recording_choice(list(counts))
+    if recording:
+        recorder.record(recording, person, keep_frames)
+    else:
+        recorder.stop()
 
     @st.fragment(run_every=1 if playing else None)
     def recording_status() -> None:
         if recorder.waiting() and not st.session_state.get(PAGE_RUNNING):  # a poll: the page adds and counts them
             st.rerun()
         tally, recording = recorder.tally(), recorder.recording
-        if recording and playing:
+        if recording and not playing:
+            st.caption(f"Start the camera: nothing is recorded for '{plain(recording)}' until it plays.")
+        elif recording:
             st.markdown(f"Recording '{plain(tally.class_name)}': {tally.kept} faces kept, {tally.no_face} frames "
                         f"without a face, {tally.several_faces} with several faces")
             if tally.kept == 0 and tally.no_face >= FEW_FRAMES:
@@ -56,9 +78,9 @@ def recording_camera(recorder: Recorder, counts: dict[str, int]) -> bool:
             st.caption(f"Last recording ('{plain(tally.class_name)}'): {tally.kept} faces kept, {tally.no_face} frames "
                        f"without a face, {tally.several_faces} with several faces (not kept).")
         elif playing:
-            st.caption("The camera is on: turn on a class's Record toggle below.")
+            st.caption("The camera is on: choose the class to record.")
         else:
-            st.caption("Start the camera, then turn on a class's Record toggle below.")
+            st.caption("Start the camera, then choose the class to record.")
         if tally.dropped:
             st.warning(f"{tally.dropped} faces were dropped: the page did not take them in time.")
         if recorder.error:

@@ -1,5 +1,5 @@
 """Not a page: the Teach page's classes and their examples: this session's capture set, adding and renaming
-classes, each class with its record toggle, its uploads and its thumbnails, a folder brought in, and what
+classes, each class with its uploads and its thumbnails, a folder brought in, and what
 every change reported."""
 
 import re
@@ -37,15 +37,6 @@ def session_captures() -> CaptureSet:
 
 def session_recorder() -> Recorder:
     return st.session_state.setdefault("teach_recorder", Recorder())
-
-
-def record_key(name: str) -> str:
-    return f"teach_record_{name}"
-
-
-def recording_class(captures: CaptureSet) -> str | None:
-    """The class whose record toggle is on (at most one is)."""
-    return next((name for name in captures.classes() if st.session_state.get(record_key(name))), None)
 
 
 def drain(recorder: Recorder, captures: CaptureSet) -> int:
@@ -92,14 +83,6 @@ def add_class_form(captures: CaptureSet) -> None:
     right.button("Add class", on_click=add, key="teach_add_class")
 
 
-def only_this(name: str, captures: CaptureSet) -> None:
-    """One class records at a time: turning one on turns the others off."""
-    if st.session_state.get(record_key(name)):
-        for other in captures.classes():
-            if other != name:
-                st.session_state[record_key(other)] = False
-
-
 def report_added(name: str, added: Added, note: str = "") -> None:
     """Keep what an addition did (faces added, pictures left out by name) to show under its class."""
     lines = [f"{added.added} face(s) added to '{name}'."] + ([note] if note else [])
@@ -110,17 +93,11 @@ def report_added(name: str, added: Added, note: str = "") -> None:
     st.session_state.teach_report = (name, added.left_out() > 0 or not added.added, lines)
 
 
-def class_section(captures: CaptureSet, name: str, count: int, person: str, keep_frames: bool,
-                  camera_on: bool) -> None:
+def class_section(captures: CaptureSet, name: str, count: int, person: str, keep_frames: bool) -> None:
     """A class with its examples; count: how many it has, as the page counted them (teach.py's counts)."""
     examples = captures.examples(name)
     with st.container(border=True):
-        title, record = st.columns([3, 2])
-        title.markdown(f"**{plain(name)}**: {count} example{'s' * (count != 1)}")
-        on = record.toggle(f"Record '{plain(name)}' from the camera", key=record_key(name), on_change=only_this,
-                           args=(name, captures), help="While on, one face a frame is kept, at most 4 a second")
-        if on and not camera_on:
-            st.caption("Start the camera above: nothing is recorded until it plays.")
+        st.markdown(f"**{plain(name)}**: {count} example{'s' * (count != 1)}")
         nonce = st.session_state.setdefault("teach_upload_nonce", 0)
         uploads = st.file_uploader(f"Photos or a .zip of '{plain(name)}'", type=[*PICTURE_TYPES, "zip"],
                                    accept_multiple_files=True, key=f"teach_upload_{name}_{nonce}")

@@ -29,7 +29,7 @@ TRAIN_MS = 600_000  # loading TensorFlow and the shipped features, 2 epochs, sco
 WEBRTC_IFRAME = 'iframe[title*="streamlit_webrtc"]'
 STOP_SHOWN_MS = 60_000  # Start turns into Stop at once in the browser; not within this time, the click is redone
 KEPT = 6  # faces recorded a class (the page needs 5 to train)
-CAMERA_ON = "The camera is on: turn on a class's Record toggle below."
+CAMERA_ON = "The camera is on: choose the class to record."
 
 
 def teach_server(tmp_path_factory, name: str, log: Path):
@@ -165,11 +165,13 @@ def add_class(page, name: str, listed: str) -> None:
     click_until(page, page.get_by_role("button", name="Add class"), text_shown(page, re.escape(listed)))
 
 
-def toggle(page, label: str, on: bool) -> None:
-    """Turn a toggle on or off, and see it so once the app is idle (a click Streamlit dropped is done again)."""
-    switch = page.locator("[data-testid='stCheckbox']").filter(has_text=label).locator("input")
-    until(page, page.get_by_text(label, exact=True).click, lambda: switch.is_checked() == on,
-          f"turning '{label}' {'on' if on else 'off'}")
+def recording(page, name: str, on: bool) -> None:
+    """Choose a class in "Record from the camera" (on), or choose it again to stop (off), and see it so once the
+    app is idle (a click Streamlit dropped is done again)."""
+    choice = page.get_by_role("radiogroup", name="Record from the camera").get_by_role("radio", name=name,
+                                                                                        exact=True)
+    until(page, choice.click, lambda: (choice.get_attribute("aria-checked") == "true") == on,
+          f"{'choosing' if on else 'leaving'} '{name}' to record")
 
 
 def start_camera(page, index: int, playing: str) -> None:
@@ -219,8 +221,8 @@ def watch(page, index: int, pattern: str, least: int | None, timeout_ms: int) ->
 
 
 def record(page, name: str, at_least: int) -> None:
-    """Turn a class's Record toggle on and wait until it has kept at_least faces (see watch)."""
-    toggle(page, f"Record '{name}' from the camera", on=True)
+    """Choose a class to record and wait until it has kept at_least faces (see watch)."""
+    recording(page, name, on=True)
     assert watch(page, 0, rf"Recording '{re.escape(name)}': (\d+) faces kept", at_least, CAMERA_MS), \
         f"'{name}' never kept {at_least} faces" + diagnostics(page)
 
@@ -251,12 +253,9 @@ def test_record_two_classes_train_and_see_them_live(playwright, server, tmp_path
 
         start_camera(page, 0, CAMERA_ON)
         record(page, "thumbs up", KEPT)
-        # Turned off here, not by turning 'wave' on (tests/test_teach_page.py checks that): a fragment's poll sent
-        # before the server's change reaches the browser would turn it back on, and 'wave' off.
-        toggle(page, "Record 'thumbs up' from the camera", on=False)
-        record(page, "wave", KEPT)
+        record(page, "wave", KEPT)  # 'thumbs up' stops: one class records at a time
         screenshot(page, "recording")
-        toggle(page, "Record 'wave' from the camera", on=False)
+        recording(page, "wave", on=False)
         stop_camera(page, 0)
         wait_for_text(page, r"Examples: thumbs up (\d+)", LOAD_MS, at_least=KEPT)  # the last kept face counted
         wait_for_text(page, r"Examples: thumbs up \d+, wave (\d+)", LOAD_MS, at_least=KEPT)
@@ -314,7 +313,7 @@ def test_a_camera_without_a_face_says_so_and_loses_nothing(playwright, server, t
               text_shown(page, re.escape("Examples: nobody 1")), "an upload",
               lambda: uploader.filter(has_text="crop.png").count() == 0)  # not still on its way: dropped
         start_camera(page, 0, CAMERA_ON)
-        toggle(page, "Record 'nobody' from the camera", on=True)
+        recording(page, "nobody", on=True)
         page.get_by_text("No face found in the camera's frames").wait_for(timeout=CAMERA_MS)
         assert wait_for_text(page, r"Recording 'nobody': (\d+) faces kept", LOAD_MS)[1] == "0"
         wait_for_text(page, re.escape("Examples: nobody 1"), LOAD_MS)  # nothing lost (the status redraws each second)

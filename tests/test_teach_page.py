@@ -80,6 +80,12 @@ def add_class(at: AppTest, name: str) -> None:
     click(at, "teach_add_class")
 
 
+def record(at: AppTest, name: str | None) -> None:
+    """Choose the class the camera records (None: none), as a person clicks it."""
+    at.segmented_control(key="teach_recording").set_value(name).run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def upload(at: AppTest, name: str, files: list[tuple[str, bytes, str]]) -> None:
     uploader = next(u for u in at.file_uploader if u.label == f"Photos or a .zip of '{name}'")
     uploader.set_value(files).run()
@@ -166,7 +172,7 @@ def test_the_webcam_records_faces_and_says_when_there_is_none(monkeypatch):
     add_class(at, "wave")
     options = webcam.options["teach-camera"]
     assert options["rtc_configuration"] == {"iceServers": []} and options["async_processing"]
-    at.toggle(key="teach_record_wave").set_value(True).run()
+    record(at, "wave")
     recorder = at.session_state["teach_recorder"]
     for picture in (one_face(), one_face(), blank()):  # what the video thread does with each frame
         assert webcam.send("teach-camera", picture).shape == picture.shape
@@ -179,7 +185,7 @@ def test_the_webcam_records_faces_and_says_when_there_is_none(monkeypatch):
         assert recorder.settle(60)
     at.run()
     assert "Recording 'wave': 2 faces kept, 5 frames without a face" in texts(at.markdown)
-    at.toggle(key="teach_record_wave").set_value(False).run()
+    record(at, None)
     webcam.send("teach-camera", one_face())  # not recording: nothing is kept
     assert recorder.settle(60)
     at.run()
@@ -188,9 +194,8 @@ def test_the_webcam_records_faces_and_says_when_there_is_none(monkeypatch):
     assert [path.name for path in captures.examples("wave")] == ["me__1.png", "me__2.png"]
 
     add_class(at, "empty")  # recording it in front of no face says so, and keeps nothing
-    at.toggle(key="teach_record_wave").set_value(True).run()
-    at.toggle(key="teach_record_empty").set_value(True).run()
-    assert not at.toggle(key="teach_record_wave").value  # one class records at a time
+    record(at, "wave")
+    record(at, "empty")  # one class records at a time
     for _ in range(4):
         webcam.send("teach-camera", blank())
         assert recorder.settle(60)
@@ -200,13 +205,43 @@ def test_the_webcam_records_faces_and_says_when_there_is_none(monkeypatch):
     assert examples_line(at) == "Examples: empty 0, wave 2"
 
 
+def test_a_poll_sent_before_a_change_reached_the_browser_does_not_undo_it(monkeypatch):
+    """The recording status polls every second with every widget's value as the browser holds it; one sent just
+    after the person chose another class, before the page's answer reached the browser, carries the values the
+    change itself carried, and must leave the new class recording."""
+    webcam = FakeWebcam()
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", webcam)
+    at = teach_page()
+    add_class(at, "thumbs up")
+    add_class(at, "wave")
+    record(at, "thumbs up")
+    recorder = at.session_state["teach_recorder"]
+    assert recorder.recording == "thumbs up"
+    at.segmented_control(key="teach_recording").set_value("wave")
+    sent = at._tree.get_widget_states()  # what the browser sends with the change
+    at.run()
+    assert recorder.recording == "wave"
+    at._run(sent)  # the poll, sent before the page's answer arrived: the same values
+    assert not at.exception, [e.value for e in at.exception]
+    assert recorder.recording == "wave" and at.segmented_control(key="teach_recording").value == "wave"
+    webcam.send("teach-camera", one_face())
+    assert recorder.settle(120), recorder.error
+    at.run()
+    assert examples_line(at) == "Examples: thumbs up 0, wave 1"
+
+    at.text_input(key="teach_rename_wave").set_value("waving")  # the class recorded renamed: recording stops
+    click(at, "teach_rename_button_wave")
+    assert recorder.recording is None and at.segmented_control(key="teach_recording").value is None
+    assert at.segmented_control(key="teach_recording").options == ["thumbs up", "waving"]
+
+
 def test_every_count_of_examples_on_the_page_is_one_count(monkeypatch):
     webcam = FakeWebcam()
     monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", webcam)
     at = teach_page()
     add_class(at, "smile")
     add_class(at, "wave")
-    at.toggle(key="teach_record_wave").set_value(True).run()
+    record(at, "wave")
     recorder = at.session_state["teach_recorder"]
     for _ in range(2):
         webcam.send("teach-camera", one_face())

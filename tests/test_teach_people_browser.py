@@ -19,8 +19,8 @@ from PIL import Image
 
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS, PROJECT, require_browser, wait_for_app
 from tests.test_teach_browser import (CAMERA_MS, LOAD_MS, OUTPUT, TRAIN_MS, VIEWPORT, add_class,
-                                      click_until, diagnostics, no_exceptions, open_teach, screenshot, start_camera,
-                                      stop_camera, teach_server, text_shown, toggle, wait_for_text, watch)
+                                      click_until, diagnostics, no_exceptions, open_teach, recording, screenshot,
+                                      start_camera, stop_camera, teach_server, text_shown, wait_for_text, watch)
 
 FER = PROJECT.parent / "shared" / "datasets" / "fer2013" / "test"
 SERVER_LOG = OUTPUT / "teach-people-server.log"
@@ -129,7 +129,7 @@ def record_faces(page, name: str, faces: list[Path], wanted: int) -> int:
     """Record a class while the webcam shows one face after another, each until it is kept (or passed over when
     no face is found in it); return how many were kept."""
     pattern = rf"Recording '{re.escape(name)}': (\d+) faces kept"
-    toggle(page, f"Record '{name}' from the camera", on=True)
+    recording(page, name, on=True)
     assert watch(page, 0, pattern, None, CAMERA_MS), f"recording '{name}' never began" + diagnostics(page)
     count = kept(page, name)
     for face in faces:
@@ -139,7 +139,7 @@ def record_faces(page, name: str, faces: list[Path], wanted: int) -> int:
         if watch(page, 0, pattern, count + 1, FACE_WAIT_MS):
             show(page, BLANK)  # no face between faces: each face is kept once or twice, not for as long as it shows
         count = kept(page, name)
-    toggle(page, f"Record '{name}' from the camera", on=False)
+    recording(page, name, on=False)
     return count
 
 
