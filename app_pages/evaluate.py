@@ -12,6 +12,7 @@ from app_pages.export_panel import export_panel
 from app_pages.dataset_reading import read_dataset
 from app_pages.confusion_matrix import confusion_figure
 from app_pages.scoring import asked, classify, model_of
+from app_pages.tab_memory import kept_widget
 from core.data.dataset import no_dataset
 from core.evaluation.scores import baseline_warning
 from core.vision.explain import explain_faces
@@ -52,8 +53,9 @@ if not models:
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 left, right = st.columns(2)
-name = left.selectbox("Model", list(models))
-other = right.selectbox("Compare with (optional)", ["(none)"] + [n for n in models if n != name])
+name = kept_widget(left.selectbox, "evaluate_model", next(iter(models)), models, "Model", list(models))
+others = ["(none)"] + [n for n in models if n != name]
+other = kept_widget(right.selectbox, "evaluate_compare", "(none)", others, "Compare with (optional)", others)
 chosen = {name: models[name]} | ({other: models[other]} if other != "(none)" else {})
 
 card = read_card(models[name])
@@ -84,18 +86,20 @@ try:
     dataset = read_dataset(data)
     splits = list(dataset.splits)
     split_column, views_column, runtime_column, sample_column = st.columns(4)
-    split = split_column.selectbox("Split", splits, index=splits.index("test") if "test" in splits else 0)
-    views = views_column.selectbox("Test-time views", VIEWS, index=VIEWS.index(DEFAULT_VIEWS),
-                                   format_func=VIEW_LABELS.get)
-    runtime = runtime_column.selectbox("Runtime", RUNTIMES, format_func=RUNTIME_LABELS.get)
+    split = kept_widget(split_column.selectbox, "evaluate_split", "test" if "test" in splits else splits[0], splits,
+                        "Split", splits)
+    views = kept_widget(views_column.selectbox, "evaluate_views", DEFAULT_VIEWS, VIEWS, "Test-time views", VIEWS,
+                        format_func=VIEW_LABELS.get)
+    runtime = kept_widget(runtime_column.selectbox, "evaluate_runtime", RUNTIMES[0], RUNTIMES, "Runtime", RUNTIMES,
+                          format_func=RUNTIME_LABELS.get)
     split_size = len(dataset.split(split))
     sizes = [size for size in SAMPLE_SIZES if size < split_size] + [0]
     known = [size for size in sizes if report_file(models[name], dataset, split, views, runtime, size).exists()]
     default = known[-1] if known else DEFAULT_SAMPLE if DEFAULT_SAMPLE in sizes else 0  # what is known first
-    sample = sample_column.selectbox("Faces scored", sizes, index=sizes.index(default),
-                                     format_func=lambda size: f"{size:,}, a stratified sample" if size
-                                     else f"all {split_size:,}")
-    only_known = st.checkbox("Leave out faces of classes a model lacks (counted), instead of refusing the data",
+    sample = kept_widget(sample_column.selectbox, "evaluate_sample", default, sizes, "Faces scored", sizes,
+                         format_func=lambda size: f"{size:,}, a stratified sample" if size else f"all {split_size:,}")
+    only_known = kept_widget(st.checkbox, "evaluate_only_known", False, (False, True),
+                             "Leave out faces of classes a model lacks (counted), instead of refusing the data",
                              help="For example FER+'s contempt for a model trained on FER-2013's seven emotions.")
     reports = {model_name: stored_report(path, dataset, split, views, runtime, sample, only_known)
                for model_name, path in chosen.items()}

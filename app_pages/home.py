@@ -4,6 +4,7 @@ import streamlit as st
 
 from app_pages.accuracy_metric import accuracy_metric
 from app_pages.dataset_choice import shown_name
+from app_pages.plain_text import plain
 
 from core.evaluation.scores import baseline_warning
 from core.models.store import ModelError, active_run, architecture_label, read_card
@@ -11,8 +12,8 @@ from core.storage.runs import DEFAULT_MODEL_DIR, portable_path
 
 st.title("FER Studio")
 st.write(
-    "Recognise facial emotions (angry, disgust, fear, happy, neutral, sad, surprise) with networks "
-    "trained on FER-2013: explore the data, train and compare models, and classify photos or a live webcam."
+    "Recognise facial expressions in photos, videos and a live webcam: explore a dataset (FER-2013, FER+ or "
+    "folders of your own), train and compare models, see where each one fails, and teach your own classes."
 )
 
 st.subheader("Active model")
@@ -30,6 +31,8 @@ else:
         if active:
             st.caption(f"Run {active.name}, made the default on the Runs page (the shipped model stays in "
                        "models/default).")
+        classes = card.get("classes", [])
+        st.markdown(f"It answers one of its {len(classes)} classes: {plain(', '.join(classes))}.")
         columns = st.columns(4)
         columns[0].metric("Architecture", architecture_label(card),
                           help=f"{card.get('architecture', '?')}: {card.get('parameters', 0):,} parameters")

@@ -4,7 +4,8 @@ click, try it live, keep it."""
 import streamlit as st
 
 from app_pages.teach_camera import recording_camera
-from app_pages.teach_examples import (PAGE_RUNNING, add_class_form, class_section, drain, folder_form, plain,
+from app_pages.plain_text import plain
+from app_pages.teach_examples import (PAGE_RUNNING, add_class_form, class_section, drain, folder_form,
                                       session_captures, session_recorder, show_notice)
 from app_pages.teach_training import teach_runs, train_section
 from app_pages.teach_trying import keep_section, try_section

@@ -9,7 +9,8 @@ import av
 import streamlit as st
 import streamlit_webrtc  # looked up at each call (a module, not a page: tests replace the streamer)
 
-from app_pages.teach_examples import PAGE_RUNNING, plain
+from app_pages.plain_text import plain
+from app_pages.teach_examples import PAGE_RUNNING
 from core.prediction.recording import LivePredictor, Recorder
 
 FEW_FRAMES = 4  # frames examined before "no face found" is said

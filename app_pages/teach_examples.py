@@ -1,12 +1,10 @@
 """Not a page: the Teach page's classes and their examples: this session's capture set, adding and renaming
-classes, each class with its uploads and its thumbnails, a folder brought in, and what
-every change reported."""
-
-import re
+classes, each class with its uploads and its thumbnails, a folder brought in, and what every change reported."""
 
 import numpy as np
 import streamlit as st
 
+from app_pages.plain_text import plain
 from core.storage.allowed_paths import data_path_refusal
 from core.data.captures import (Added, CaptureError, CaptureSet, data_dir, new_session_id, session_exists,
                                 session_folder)
@@ -18,11 +16,6 @@ THUMBNAIL_SCALE = 2  # 48x48 faces drawn at 96x96
 TYPED = "(type a path)"
 ADDRESS_KEY = "examples"  # the page address's parameter holding the tab's private id
 PAGE_RUNNING = "teach_page_running"  # set while the whole page runs (not a fragment's poll alone)
-
-
-def plain(text: str) -> str:
-    """Text (class and file names, and lines naming them) shown as written, not read as Markdown."""
-    return re.sub(r"([\\`*_\[\]<>|~$#])", r"\\\1", str(text))
 
 
 def session_captures() -> CaptureSet:

@@ -12,7 +12,7 @@ import streamlit as st
 from app_pages.accuracy_metric import accuracy_metric
 from app_pages.confusion_matrix import confusion_figure
 from app_pages.run_progress import epoch_history, launch, show_curves, show_progress, starting
-from app_pages.teach_examples import plain
+from app_pages.plain_text import plain
 from core.data.captures import CaptureError, CaptureSet, session_mark
 from core.evaluation.scores import baseline_warning
 from core.models.store import active_run

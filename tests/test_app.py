@@ -404,6 +404,8 @@ def test_home_shows_the_shipped_default_model_and_its_scores(monkeypatch):
     assert metrics["Test accuracy"] == f"{card['test']['accuracy']:.1%}"
     assert metrics["Trained on"] == card["finished"][:10]
     assert "No default model yet" not in texts(at.info)
+    classes = f"It answers one of its {len(card['classes'])} classes: {', '.join(card['classes'])}."
+    assert classes in texts(at.markdown) and "contempt" in classes  # the shipped default's, not FER-2013's seven
     assert any(card["command"] in caption.value for caption in at.caption)
     for member in card.get("members") or [card]:  # each network of an ensemble says how it was trained
         assert any(member["command"] in caption.value and member["hardware"] in caption.value

@@ -248,3 +248,24 @@ def test_grad_cam_of_the_mistakes_is_worked_out_under_a_spinner_and_kept(monkeyp
     assert len(explained) == 1 and explained[0][0] and explained[0][0].startswith("Grad-CAM:")  # inside the spinner
     at.run()  # a rerun with the toggle on (a click on a cell): the pictures kept, not worked out again
     assert len(explained) == 1 and not at.exception
+
+
+def test_evaluate_page_keeps_its_choices_and_report_across_pages(monkeypatch, tmp_path, trained_runs, counted):
+    shutil.copytree(trained_runs, tmp_path / "runs")
+    monkeypatch.setenv("FER_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("FER_DATA", str(make_dataset(tmp_path / "data")))
+    at = page("evaluate")
+    models = at.selectbox(key="evaluate_model").options
+    chosen = {"evaluate_model": models[-1], "evaluate_compare": models[0], "evaluate_views": "single",
+              "evaluate_runtime": "keras"}
+    for key, value in chosen.items():
+        at.selectbox(key=key).set_value(value).run()
+    at.checkbox(key="evaluate_only_known").check().run()
+    score(at)  # both models
+    shown = accuracy(at)
+    for other in ("home", "predict", "evaluate"):
+        at.switch_page(f"app_pages/{other}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+    assert {key: at.selectbox(key=key).value for key in chosen} == chosen
+    assert at.checkbox(key="evaluate_only_known").value
+    assert len(counted) == 2 and accuracy(at) == shown  # the same report, shown again, not scored again
