@@ -11,9 +11,10 @@ from app_pages.dataset_choice import shown_name, upload_label
 from app_pages.dataset_reading import read_dataset
 from app_pages.tab_memory import kept_saved_upload, kept_widget
 from core.data.balance import STRATEGIES
-from core.data.dataset import DatasetError, check_dataset, save_upload
+from core.data.dataset import DatasetError, check_dataset
 from core.data.overview import (agreement, example_faces, fold_counts, left_out_counts, mean_faces, shown_classes,
                                  skipped_faces, split_counts, split_votes)
+from core.storage.uploads import save_zip_upload
 
 
 def use_everywhere(path: str, name: str) -> None:
@@ -25,7 +26,7 @@ SOURCES = ["The sidebar's dataset", "Upload a .zip"]
 source = kept_widget(st.radio, "data_source", SOURCES[0], SOURCES, "Data", SOURCES, horizontal=True)
 if source == "Upload a .zip":
     upload = kept_saved_upload("A .zip of class folders (or of train/ and test/ folders holding them), or of "
-                               "fer2013.csv", "dataset_zip", ["zip"], save_upload)
+                               "fer2013.csv", "dataset_zip", ["zip"], save_zip_upload)
     if not upload:
         st.info("Drop a .zip here: it is checked (unpacked within bounds, its files listed) before you can use it.")
         st.stop()
@@ -125,7 +126,9 @@ st.image(list(means.values()), caption=list(means), width=110)
 
 problems = len(dataset.skipped) + len(dataset.warnings)
 with st.expander(f"Skipped files and warnings ({problems})", expanded=False):
-    st.write(f"{dataset.converted:,} images were converted to 48x48 grayscale on reading.")
+    if dataset.converted:
+        st.write(f"{dataset.converted:,} image{' was' if dataset.converted == 1 else 's were'} converted to 48x48 "
+                 "grayscale on reading.")
     if not problems:
         st.write("Every file was read.")
     for line in dataset.warnings:

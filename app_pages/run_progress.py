@@ -78,11 +78,19 @@ def show_progress(status: dict, history: list[dict], epochs: int, done: int) -> 
     best.metric("Best validation accuracy", f"{max(scores):.1%}" if scores else "n/a")
 
 
+def epoch_axes(figure, epochs: int, accuracy: bool):
+    """Whole epochs along the bottom (at most about ten ticks); accuracy from 0 to 100%, a loss from 0 up."""
+    figure.update_xaxes(tick0=1, dtick=max(1, math.ceil(epochs / 10)), rangemode="tozero")
+    figure.update_yaxes(range=[0, 1], tickformat=".0%") if accuracy else figure.update_yaxes(rangemode="tozero")
+    return figure
+
+
 def show_curves(history: list[dict]) -> None:
     """Loss and accuracy, training and validation, an epoch a point, side by side."""
     frame = pd.DataFrame(history)
     left, right = st.columns(2)
     for column, metric in ((left, "loss"), (right, "accuracy")):
         lines = frame.rename(columns={metric: "train", f"val_{metric}": "validation"})
-        column.plotly_chart(px.line(lines, x="epoch", y=["train", "validation"], markers=True, title=metric,
-                                    labels={"value": metric, "variable": "fold"}))
+        figure = px.line(lines, x="epoch", y=["train", "validation"], markers=True, title=metric,
+                         labels={"value": metric, "variable": "fold"})
+        column.plotly_chart(epoch_axes(figure, int(frame["epoch"].max()), metric == "accuracy"))

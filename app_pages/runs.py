@@ -4,6 +4,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from app_pages.run_progress import epoch_axes
 from core.models.store import ModelError, active_run, set_active_run
 from core.evaluation.comparison import run_summary, shipped_summaries, validation_curves
 from core.storage.runs import list_runs
@@ -35,7 +36,7 @@ if curves.empty:
     st.info("None of these runs has finished an epoch yet.")
 else:
     figure = px.line(curves, x="epoch", y=CURVES[curve], color="run", markers=True, labels={CURVES[curve]: curve})
-    st.plotly_chart(figure)
+    st.plotly_chart(epoch_axes(figure, int(curves["epoch"].max()), CURVES[curve] == "val_accuracy"))
 st.dataframe(pd.DataFrame([*shipped_summaries(), *summaries]), hide_index=True, column_config=COLUMNS)
 st.caption("Click a column's name to sort by it. best validation (training): the best epoch as logged while "
            "training, one view; validation and test (model): the finished model's scores, with the test-time "

@@ -50,7 +50,7 @@ def kept_uploads(label: str, key: str, types: list[str], many: bool = True) -> l
 
 
 def kept_saved_upload(label: str, key: str, types: list[str], save) -> tuple[str, str] | None:
-    """Draw a one-file uploader whose file is kept on disk by save(bytes) -> path; return its (path, name), or,
+    """Draw a one-file uploader whose file is kept on disk by save(bytes, its name) -> path; return its (path, name), or,
     while the uploader is empty after a visit to another page, those of the file it held before (while that file
     is still there). Large files (a dataset zip) are kept by path, not in the tab's memory."""
     forgotten = key not in st.session_state  # the first visit, or back from another page
@@ -58,7 +58,7 @@ def kept_saved_upload(label: str, key: str, types: list[str], save) -> tuple[str
     kept = st.session_state.get(f"{key}_kept")
     if upload:
         if not kept or kept["file_id"] != upload.file_id or not Path(kept["path"]).exists():  # new, or trimmed
-            kept = {"path": str(save(upload.getvalue())), "name": upload.name, "file_id": upload.file_id}
+            kept = {"path": str(save(upload.getvalue(), upload.name)), "name": upload.name, "file_id": upload.file_id}
         kept["from_uploader"] = True
     elif kept and (kept["from_uploader"] and not forgotten or not Path(kept["path"]).exists()):
         kept = None  # removed from the uploader, or its file is gone

@@ -169,7 +169,8 @@ def results(run: RunFolder) -> None:
                     help=f"{report['faces']} different faces of {len(report['people'])} people, each scored by a "
                          "model taught on the others only." + repeats)
     if card.get("learned_little"):
-        st.warning(f"This run: {plain(card['learned_little'])}")
+        st.warning(f"This run: {plain(card['learned_little'])} Try more examples of each class, from more people, "
+                   "or classes that differ more in the face.")
     elif warning := baseline_warning(card["validation"]):
         st.warning(f"This run: {warning}")
     st.caption("The model you keep was then taught on everyone's examples; its probabilities are calibrated on the "

@@ -145,12 +145,17 @@ def show_run(run: RunFolder, was_live: bool) -> None:
     elif state == "finished":
         card = run.card() or {}
         validation, test = card.get("validation", {}), card.get("test", {})
-        st.success(f"Finished: {len(history)} epochs in {duration(card.get('training_seconds', 0))}.")
+        epochs_done = f"{len(history)} epoch{'s' * (len(history) != 1)}"
+        st.success(f"Finished: {epochs_done} in {duration(card.get('training_seconds', 0))}.")
         left, right = st.columns(2)
         accuracy_metric(left, "Validation accuracy", validation)
         accuracy_metric(right, "Test accuracy", test,
                         help=f"on the '{test.get('split', 'test')}' split" if test else "the data has no test split")
-        if warning := card.get("learned_little") or baseline_warning(test or validation):
+        if card.get("learned_little"):
+            st.warning(f"This run: {card['learned_little']} Try more pictures per class, more epochs, or "
+                       "'oversample' as the imbalance strategy when one class dominates; for classes of your own, "
+                       "the Teach page trains from features learned on 28,709 faces.")
+        elif warning := baseline_warning(test or validation):
             st.warning(f"This run: {warning}")
     elif state in ("cancelled", "interrupted") and not starting(run, status):
         st.warning(f"This run was {'cancelled' if state == 'cancelled' else 'interrupted (its process stopped)'} "

@@ -29,6 +29,7 @@ from core.evaluation.scores import evaluate_model
 from core.vision.frame_rate import FrameRate
 from core.models.store import load_model
 from core.storage.runs import RunFolder, list_runs, new_run_dir, portable_path, write_json
+from core.training.finishing import learned_little
 from tests.app_fixtures import make_dataset, png  # the fixtures synthetic and trained_runs: see conftest.py
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,8 +156,9 @@ def test_a_zip_uploaded_on_the_dataset_page_is_kept_across_pages_until_cleared(m
     at.radio[0].set_value("Upload a .zip").run()
     at.file_uploader[0].set_value(("mine.zip", archive.getvalue(), "application/zip")).run()
     assert "mine.zip: " in texts(at.success)
-    for kept in (tmp_path / "fer-uploads").glob("*.zip"):
-        kept.unlink()  # trimmed by later uploads (core.data.dataset.MAX_UPLOADS_BYTES) while still in the uploader
+    assert {m.label for m in at.metric} == {"mine"}  # its one split named by the user's file, not the server's
+    for kept in (tmp_path / "fer-uploads").glob("*/*.zip"):
+        kept.unlink()  # trimmed by later uploads (core.storage.uploads.MAX_UPLOADS_BYTES) while still in the uploader
     at.run()
     assert "mine.zip: " in texts(at.success), texts(at.error)
     at.switch_page("app_pages/train.py").run()
@@ -225,6 +227,19 @@ def test_train_page_shows_failed_and_cancelled_runs():
     fake_run([{"event": "start", "epochs": 3}, EPOCH, {"event": "end", "status": "cancelled", "message": "cancelled"}])
     at = page("train")
     assert "cancelled after 1 of 3 epochs" in texts(at.warning)
+
+
+def test_train_page_says_a_run_learned_little_with_what_to_try_on_the_page():
+    run = fake_run([{"event": "start", "epochs": 1}, EPOCH | {"epochs": 1},
+                    {"event": "end", "status": "finished", "message": "done"}])
+    metrics = {"accuracy": 0.25, "images": 8, "classes": ["happy", "sad"], "confusion_matrix": [[0, 2], [4, 2]]}
+    write_json(run.card_file, {"validation": metrics, "test": {}, "training_seconds": 31,
+                               "learned_little": learned_little(metrics)})
+    at = page("train")
+    assert "Finished: 1 epoch in" in texts(at.success)
+    [warning] = [w.value for w in at.warning if "learned little" in w.value]
+    assert "25.0% against 75.0% for always answering 'sad'" in warning
+    assert "imbalance strategy" in warning and "--" not in warning  # the form's words, not the command line's
 
 
 def test_train_page_starts_a_tiny_run_and_shows_it_finished(synthetic):

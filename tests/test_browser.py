@@ -384,7 +384,7 @@ def test_train_shows_a_run_growing_live_until_it_finishes(page, app_url, runs, t
 
         seen = []  # (seconds since the start, epochs drawn), each time the count changes
         start = time.time()
-        finished = page.get_by_text(re.compile(r"Finished: \d+ epochs in"))
+        finished = page.get_by_text(re.compile(r"Finished: \d+ epochs? in"))
         while time.time() - start < 240:
             points = max(page.evaluate(PLOT_POINTS_JS) or [0])
             if points and (not seen or points != seen[-1][1]):

@@ -15,6 +15,7 @@ from PIL import Image
 import core.data.dataset
 from core.data.dataset import DatasetError, load_dataset
 from core.data.emotions import EMOTIONS
+from tests.ferplus_files import learnable_rows, write_split_folder
 
 # Written out here rather than imported, so the tests check the mapping instead of repeating it.
 CSV_CODE_NAMES = {0: "angry", 1: "disgust", 2: "fear", 3: "happy", 4: "sad", 5: "surprise", 6: "neutral"}
@@ -121,6 +122,20 @@ def test_single_split_folder_of_emotion_folders(tmp_path):
     dataset = load_dataset(tmp_path / "faces")
     assert list(dataset.splits) == ["faces"]  # named after the folder
     assert_split(dataset.split("faces"), expected_of(written, str.lower))
+
+
+def test_a_folder_of_datasets_says_so_not_that_they_are_empty_classes(tmp_path):
+    """The parent of two datasets (FER+ and split folders of class folders) is neither: the message names them
+    and says to give one, not that 'ferplus' is a class without pictures."""
+    make_folders(tmp_path / "datasets" / "mine", {"train": {"happy": 2, "sad": 2}, "test": {"happy": 1, "sad": 1}})
+    write_split_folder(tmp_path / "datasets" / "ferplus" / "FER2013Train", learnable_rows(1, seed=0))
+    with pytest.raises(DatasetError, match=r"holds datasets \(ferplus, mine\), not class folders: give one of them"):
+        load_dataset(tmp_path / "datasets", cache_dir=tmp_path / "cache")
+    assert list(load_dataset(tmp_path / "datasets" / "mine", cache_dir=tmp_path / "cache").splits) == ["test", "train"]
+    people = tmp_path / "people"  # class folders of person folders
+    for name in ("happy", "sad"):
+        make_folders(people / name, {"": {"test": 2, "anna": 2}})  # a person may be called "test"
+    assert list(load_dataset(people, cache_dir=tmp_path / "cache").splits) == ["people"]
 
 
 def write_csv(path: Path, rows: list[tuple[str, str, str]], header="emotion,pixels,Usage") -> Path:

@@ -16,9 +16,11 @@ from PIL import Image
 
 from core.data import archives
 from core.data import dataset
-from core.data.dataset import DatasetError, evict_oldest, load_dataset, save_upload
+from core.data.dataset import DatasetError, evict_oldest, load_dataset
 from core.data.emotions import EMOTIONS
 from core.storage.runs import RunFolder
+from core.storage import uploads
+from core.storage.uploads import save_zip_upload
 from tests.hostile import command, refused, snapshot
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 from tests.synthetic import face_pattern, write_folder_dataset
@@ -192,14 +194,15 @@ def test_the_cache_evicts_its_oldest_entries_beyond_its_bound(tmp_path, monkeypa
 
 
 def test_uploaded_zips_are_kept_once_and_the_oldest_removed_beyond_the_bound(tmp_path, monkeypatch):
-    monkeypatch.setattr(dataset, "MAX_UPLOADS_BYTES", 2500)
-    first = save_upload(b"a" * 1000, tmp_path)
-    os.utime(first, (1, 1))
-    assert save_upload(b"b" * 1000, tmp_path) != first
-    third = save_upload(b"c" * 1000, tmp_path)
-    assert save_upload(b"c" * 1000, tmp_path) == third and third.read_bytes() == b"c" * 1000
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in tmp_path.glob("*.zip"))
-    assert not first.exists() and len(list(tmp_path.glob("*.zip"))) == 2
+    monkeypatch.setattr(uploads, "MAX_UPLOADS_BYTES", 2500)
+    first = save_zip_upload(b"a" * 1000, "a.zip", tmp_path)
+    os.utime(first.parent, (1, 1))
+    assert save_zip_upload(b"b" * 1000, "b.zip", tmp_path) != first
+    third = save_zip_upload(b"c" * 1000, "../../my faces.zip", tmp_path)  # named by its own name, made safe
+    assert third.name == "my-faces.zip" and third.parent.parent == tmp_path
+    assert save_zip_upload(b"c" * 1000, "my faces.zip", tmp_path) == third and third.read_bytes() == b"c" * 1000
+    assert not first.exists() and len(list(tmp_path.glob("*/*.zip"))) == 2
+    assert not any(name.startswith(".") for name in os.listdir(third.parent))  # nothing half-written left
 
 
 # --- CSV cells and file names ------------------------------------------------------------------------------

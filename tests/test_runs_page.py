@@ -100,6 +100,9 @@ def test_runs_page_overlays_the_chosen_runs_and_makes_one_the_default(runs):
     assert not at.exception, [e.value for e in at.exception]
     at.multiselect(key="runs").set_value(["alpha", "gamma"]).run()
     assert chart_traces(at) == {"alpha": [0.3, 0.4, 0.5, 0.55, 0.52], "gamma": [0.25, 0.3]}
+    layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+    assert layout["yaxis"]["range"] == [0, 1] and layout["yaxis"]["tickformat"] == ".0%"  # no accuracy below 0
+    assert layout["xaxis"]["dtick"] == 1 and layout["xaxis"]["tick0"] == 1  # whole epochs
     table = at.dataframe[0].value
     shipped = ["shipped (models/default)", "shipped: FER-2013 labels (models/fer2013)"]
     assert list(table["run"]) == [*shipped, "alpha", "gamma"]
@@ -109,6 +112,7 @@ def test_runs_page_overlays_the_chosen_runs_and_makes_one_the_default(runs):
     assert table["test"][1] > 0.6 and table["classes"][1].startswith("angry, disgust")
     at.radio(key="curve").set_value("Validation loss").run()
     assert chart_traces(at)["gamma"] == pytest.approx([1.75, 1.7])
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]["rangemode"] == "tozero"
 
     at.multiselect(key="runs").set_value(["alpha", "beta", "gamma"]).run()
     assert at.selectbox(key="candidate").options == ["alpha", "beta"]  # only finished runs

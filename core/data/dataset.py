@@ -12,7 +12,6 @@ reported. Decoded arrays are cached on disk, keyed by a manifest of file names, 
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +31,7 @@ from core.vision.imaging import FACE_SIZE, MAX_DECODED_PIXELS, ImageError, Pixel
 from core.data.people import person_of
 from core.data.votes import CLASSES as VOTED_CLASSES, VotesError, count_rows, read_votes, voted_layout
 from core.storage.safe_files import read_regular_file, trim_oldest
-from core.storage.temporary_files import file_content_key, private_folder
+from core.storage.temporary_files import file_content_key
 
 CACHE_VERSION = 4  # 4: FER-2013's spellings read only in folders of emotions alone (core.data.classes)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff", ".pgm"}
@@ -40,7 +39,6 @@ SPLIT_ALIASES = {"training": "train", "publictest": "test", "privatetest": "priv
 SPLIT_NAMES = {"train", "test", "val", "validation", "private", *SPLIT_ALIASES}
 IGNORED_NAMES = {"__MACOSX", "Thumbs.db"}
 MAX_CACHE_BYTES = int(os.environ.get("FER_CACHE_MAX_BYTES", 8 * 2**30))  # oldest entries are removed beyond it
-MAX_UPLOADS_BYTES = 4 * 2**30  # uploaded zips kept; the oldest are removed beyond it
 MAX_FILES = 200_000  # files a folder dataset may hold (FER-2013 has 35,887)
 MAX_CSV_ROWS = MAX_FILES  # rows a fer2013.csv may hold, counted before it is parsed
 MAX_CSV_BYTES = 512 * 2**20  # a fer2013.csv's size (FER-2013's is 301 MB), checked before it is read
@@ -220,22 +218,6 @@ def _described(path: Path, cache_dir: Path | None) -> str:
     return f"{len(counts)} splits ({splits} files), {len(listing.present)} classes"
 
 
-def save_upload(data: bytes, folder: Path | None = None) -> Path:
-    """Keep an uploaded zip as a file named by its content (written once) and return its path; the
-    oldest uploads are removed beyond MAX_UPLOADS_BYTES."""
-    folder = Path(folder) if folder else Path(tempfile.gettempdir()) / "fer-uploads"
-    path = folder / f"{hashlib.sha256(data).hexdigest()[:24]}.zip"
-    if path.exists():
-        os.utime(path)  # recently used: the last to be removed
-    else:
-        private_folder(folder)
-        partial = folder / f".{path.name}.{os.getpid()}"
-        partial.write_bytes(data)
-        os.replace(partial, path)
-    trim_oldest(list(folder.glob("*.zip")), MAX_UPLOADS_BYTES, keep={path})
-    return path
-
-
 def evict_oldest(cache_dir: Path, keep: set[Path]) -> list[Path]:
     """Remove the least recently used cache entries (decoded .npz files, unpacked zips) beyond
     MAX_CACHE_BYTES; entries in keep stay. Returns what was removed."""
@@ -266,11 +248,24 @@ def _layout(path: Path, name: str) -> Path | dict[str, Path]:
     if not splits:  # class folders directly inside: one split
         if not any(_holds_pictures(folder) for folder in folders[:MAX_CLASSES + 1]):
             raise no_dataset(path)
+        if datasets := [folder.name for folder in folders[:MAX_CLASSES + 1] if _is_dataset(folder)]:
+            raise DatasetError(f"{path} holds datasets ({', '.join(datasets)}), not class folders: give one of them, "
+                               f"for example {path / datasets[0]}")
         return {name.lower() or "data": path}
     for folder in folders:
         if not _subfolders(folder):  # beside split folders, only more split folders
             raise no_dataset(path)
     return {SPLIT_ALIASES.get(folder.name.lower(), folder.name.lower()): folder for folder in folders}
+
+
+def _is_dataset(folder: Path) -> bool:
+    """Whether a folder met where class folders are expected is itself a dataset: FER+, a CSV file, or split
+    folders of class folders (a class folder's own subfolders are people's, holding pictures only)."""
+    try:
+        return bool(voted_layout(folder) or any(folder.glob("*.csv")) or any(
+            sub.name.lower() in SPLIT_NAMES and _subfolders(sub) for sub in _subfolders(folder)))
+    except OSError:
+        return False
 
 
 def _holds_pictures(folder: Path) -> bool:

@@ -173,9 +173,10 @@ def _coverage(labels: np.ndarray, people: list[str], classes: list[str], distinc
 
 def _to_add(named: list[str], classes: list[str], counts: dict, shown_by: dict) -> list[str]:
     if len(named) < MIN_PEOPLE:
-        who = f"one person ('{named[0]}')" if named else "nobody named"
+        who, others = f"one person ('{named[0]}')" if named else "nobody named", MIN_PEOPLE - len(named)
         return [f"every example shows {who}, so there is no score on people it was not taught: add examples of "
-                f"every class from at least {MIN_PEOPLE - len(named)} other person, each under their own name"]
+                f"every class from at least {others} other {'person' if others == 1 else 'people'}, each under their own "
+                "name"]
     lines = [f"'{name}' is shown by {'only ' + repr(shown_by[name][0]) if shown_by[name] else 'nobody named'}: "
              f"add '{name}' from another person" for name in classes if len(shown_by[name]) < MIN_PEOPLE]
     lines += [f"'{name}' has {counts[name]} different faces: add at least {MIN_CLASS_FACES - counts[name]} more "

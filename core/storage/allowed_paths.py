@@ -3,8 +3,8 @@
 A visitor of the app types a path and the server reads it; without a bound, /etc or another user's files
 could be listed or decoded. The command line is the operator's own and is not bound.
 FER_ALLOWED_DATA_DIRS lists the allowed folders (separated by ":"); by default the project's parent folder
-(where ../shared/datasets/fer2013 lies) and the user's home. Uploaded zips (core.data.dataset.save_upload's folder)
-and the operator's FER_DATA are allowed too.
+(where ../shared/datasets/fer2013 lies) and the user's home. Uploaded zips (core.storage.uploads.save_zip_upload's
+folder) and the operator's FER_DATA are allowed too.
 Example: check_allowed_data_path("/etc/passwd") -> PathNotAllowed("/etc/passwd is outside ...")
 """
 

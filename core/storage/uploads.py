@@ -1,6 +1,16 @@
-"""How much one batch of uploaded pictures may hold: a bound on the number of files and their total size
-(Streamlit's own limit, server.maxUploadSize, is per file)."""
+"""Uploads: how much one batch of uploaded pictures may hold (a bound on the number of files and their total
+size; Streamlit's own limit, server.maxUploadSize, is per file), and where an uploaded dataset zip is kept."""
 
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from core.storage.safe_files import trim_oldest
+from core.storage.temporary_files import private_folder
+
+MAX_UPLOADS_BYTES = 4 * 2**30  # uploaded zips kept; the oldest are removed beyond it
 MAX_FILES = 100
 MAX_TOTAL_MB = 200
 PICTURE_TYPES = ["jpg", "jpeg", "jfif", "png", "webp", "bmp", "gif", "tif", "tiff", "heic", "heif"]
@@ -20,3 +30,25 @@ def uploads_to_take(sizes: list[int]) -> tuple[int, str]:
         return taken, ""
     return taken, (f"Only the first {taken} of {len(sizes)} pictures are read (at most {MAX_FILES} pictures and "
                    f"{MAX_TOTAL_MB} MB at once): remove some, then add the rest in another batch.")
+
+
+def save_zip_upload(data: bytes, name: str, folder: Path | None = None) -> Path:
+    """Keep an uploaded zip under its own name (which names its data, as a zip on disk is named by its file) in
+    a folder named by its content, written once; return its path. The oldest uploads are removed beyond
+    MAX_UPLOADS_BYTES.
+
+    Example: save_zip_upload(data, "my faces.zip") -> <temp>/fer-uploads/<content key>/my-faces.zip
+    """
+    folder = Path(folder) if folder else Path(tempfile.gettempdir()) / "fer-uploads"
+    stem = re.sub(r"[^\w.-]+", "-", Path(name).stem).strip(".-")[:60] or "upload"
+    path = folder / hashlib.sha256(data).hexdigest()[:24] / f"{stem}.zip"
+    if path.exists():
+        os.utime(path.parent)  # recently used: the last to be removed
+    else:
+        private_folder(folder)
+        path.parent.mkdir(exist_ok=True)
+        partial = path.parent / f".{path.name}.{os.getpid()}"
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    trim_oldest([entry for entry in folder.iterdir() if entry.is_dir()], MAX_UPLOADS_BYTES, keep={path.parent})
+    return path

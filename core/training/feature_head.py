@@ -68,7 +68,7 @@ def train_feature_head(run: RunFolder, config: TrainConfig, dataset: Dataset) ->
         "classes": list(classes), "architecture": config.arch, "parameters": int(network.count_params()),
         "config": dataclasses.asdict(portable), "data_counts": counts, "split": split, "history": [],
         "steps": 0, "best_epoch": None, "validation": validation, "test": {}, "new_people": report,
-        "temperature": temperature, "learned_little": learned_little(validation, config),
+        "temperature": temperature, "learned_little": learned_little(validation),
         "training_seconds": round(time.time() - started, 1), "initialised_from": None, "hardware": hardware(),
         "versions": {"python": sys.version.split()[0], "keras": keras.__version__, "backend": backend_version(),
                      "numpy": np.__version__},

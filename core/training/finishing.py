@@ -57,7 +57,7 @@ def finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, mo
         "best_epoch": state.get("best_epoch"),
         "validation": card_metrics(validation),
         "test": card_metrics(test) | ({"split": data["test_name"]} if test else {}),
-        "learned_little": learned_little(validation or test, config),
+        "learned_little": learned_little(validation or test),
         "training_seconds": round(state.get("seconds", seconds), 1),
         "initialised_from": state.get("initialised_from"),
         "hardware": " + ".join(state.get("hardware") or [hardware()]),
@@ -72,16 +72,14 @@ def finish(run: RunFolder, config: TrainConfig, dataset: Dataset, data: dict, mo
     return card
 
 
-def learned_little(metrics: dict, config: TrainConfig) -> str | None:
-    """What to try when a run ends within a few points of always answering its commonest class; else None."""
+def learned_little(metrics: dict) -> str | None:
+    """Said when a run ends within a few points of always answering its commonest class (each place that shows
+    it adds what to try there); else None."""
     baseline = baseline_of(metrics)
     if baseline is None or "accuracy" not in metrics or metrics["accuracy"] > baseline[0] + LEARNED_LITTLE_MARGIN:
         return None
-    advice = ("more examples of each class, from more people, more epochs, or classes that differ more in the face"
-              if config.preset == "quick" else "--preset quick (it starts from features learned on 28,709 faces), "
-              "more pictures per class, more epochs, or --balance oversample when one class dominates")
     return (f"it learned little: {metrics['accuracy']:.1%} against {baseline[0]:.1%} for always answering "
-            f"'{baseline[1]}'. Try {advice}.")
+            f"'{baseline[1]}'.")
 
 
 def _write_split(run: RunFolder, data: dict) -> None:
