@@ -96,8 +96,9 @@ try:
     sizes = [size for size in SAMPLE_SIZES if size < split_size] + [0]
     known = [size for size in sizes if report_file(models[name], dataset, split, views, runtime, size).exists()]
     default = known[-1] if known else DEFAULT_SAMPLE if DEFAULT_SAMPLE in sizes else 0  # what is known first
-    sample = kept_widget(sample_column.selectbox, "evaluate_sample", default, sizes, "Faces scored", sizes,
-                         format_func=lambda size: f"{size:,}, a stratified sample" if size else f"all {split_size:,}")
+    sample = sample_column.selectbox("Faces scored", sizes, index=sizes.index(default),  # each model's known first
+                                     format_func=lambda size: f"{size:,}, a stratified sample" if size
+                                     else f"all {split_size:,}")
     only_known = kept_widget(st.checkbox, "evaluate_only_known", False, (False, True),
                              "Leave out faces of classes a model lacks (counted), instead of refusing the data",
                              help="For example FER+'s contempt for a model trained on FER-2013's seven emotions.")

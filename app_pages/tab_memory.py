@@ -71,13 +71,13 @@ def kept_saved_upload(label: str, key: str, types: list[str], save) -> tuple[str
 
 
 def recall(defaults: dict, allowed: dict | None = None) -> None:
-    """Give each widget key its value from the last visit in this tab (while still one of allowed[key], where
-    given), else its default. Draw the widgets with these keys and no value of their own, then keep() them."""
+    """Give each widget key its value from the last visit in this tab, else its default; a value no longer one
+    of allowed[key] (where given), kept or current, becomes the default. Draw the widgets with these keys and no
+    value of their own, then keep() them."""
     kept = st.session_state.setdefault("kept_values", {})
     for key, default in defaults.items():
-        if key not in st.session_state:
-            value = kept.get(key, default)
-            st.session_state[key] = value if value in (allowed or {}).get(key, [value]) else default
+        value = st.session_state[key] if key in st.session_state else kept.get(key, default)
+        st.session_state[key] = value if value in (allowed or {}).get(key, [value]) else default
 
 
 def keep(keys) -> None:

@@ -14,6 +14,7 @@ from app_pages.confusion_matrix import confusion_figure
 from app_pages.run_progress import epoch_history, launch, show_curves, show_progress, starting
 from app_pages.plain_text import plain
 from core.data.captures import CaptureError, CaptureSet, session_mark
+from core.evaluation.comparison import learned_little_finding
 from core.evaluation.scores import baseline_warning
 from core.models.store import active_run
 from core.storage.runs import RunBusy, RunFolder, list_runs, new_run_dir
@@ -168,9 +169,9 @@ def results(run: RunFolder) -> None:
     accuracy_metric(st, "On people it was not taught", card["validation"],
                     help=f"{report['faces']} different faces of {len(report['people'])} people, each scored by a "
                          "model taught on the others only." + repeats)
-    if card.get("learned_little"):
-        st.warning(f"This run: {plain(card['learned_little'])} Try more examples of each class, from more people, "
-                   "or classes that differ more in the face.")
+    if finding := learned_little_finding(card):
+        st.warning(f"This run: {plain(finding)} Try more examples of each class, from more people, or classes "
+                   "that differ more in the face.")
     elif warning := baseline_warning(card["validation"]):
         st.warning(f"This run: {warning}")
     st.caption("The model you keep was then taught on everyone's examples; its probabilities are calibrated on the "

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages.accuracy_metric import accuracy_metric
 from app_pages.dataset_choice import shown_name, typed_name, typed_path
+from app_pages.plain_text import plain
 from app_pages.tab_memory import keep, recall
 from app_pages.run_progress import (duration, epoch_history, launch, launched_twin, show_curves, show_progress,
                                     starting)
@@ -13,6 +14,7 @@ from core.storage.allowed_paths import data_path_refusal
 from core.models.architectures import ARCHITECTURES
 from core.data.balance import STRATEGIES
 from core.data.dataset import DatasetError, check_dataset
+from core.evaluation.comparison import learned_little_finding
 from core.evaluation.scores import baseline_warning
 from core.models.store import available_models, read_card
 from core.storage.runs import RunBusy, RunFolder, list_runs, new_run_dir, portable_path, recorded_path
@@ -151,10 +153,12 @@ def show_run(run: RunFolder, was_live: bool) -> None:
         accuracy_metric(left, "Validation accuracy", validation)
         accuracy_metric(right, "Test accuracy", test,
                         help=f"on the '{test.get('split', 'test')}' split" if test else "the data has no test split")
-        if card.get("learned_little"):
-            st.warning(f"This run: {card['learned_little']} Try more pictures per class, more epochs, or "
-                       "'oversample' as the imbalance strategy when one class dominates; for classes of your own, "
-                       "the Teach page trains from features learned on 28,709 faces.")
+        if finding := learned_little_finding(card):
+            advice = ("more pictures per class, from more people, or classes that differ more in the face"
+                      if card.get("config", {}).get("arch") == "features" else "more pictures per class, more "
+                      "epochs, or 'oversample' as the imbalance strategy when one class dominates; for classes of "
+                      "your own, the Teach page trains from features learned on 28,709 faces")
+            st.warning(f"This run: {plain(finding)} Try {advice}.")
         elif warning := baseline_warning(test or validation):
             st.warning(f"This run: {warning}")
     elif state in ("cancelled", "interrupted") and not starting(run, status):

@@ -125,16 +125,33 @@ def test_single_split_folder_of_emotion_folders(tmp_path):
 
 
 def test_a_folder_of_datasets_says_so_not_that_they_are_empty_classes(tmp_path):
-    """The parent of two datasets (FER+ and split folders of class folders) is neither: the message names them
-    and says to give one, not that 'ferplus' is a class without pictures."""
-    make_folders(tmp_path / "datasets" / "mine", {"train": {"happy": 2, "sad": 2}, "test": {"happy": 1, "sad": 1}})
-    write_split_folder(tmp_path / "datasets" / "ferplus" / "FER2013Train", learnable_rows(1, seed=0))
-    with pytest.raises(DatasetError, match=r"holds datasets \(ferplus, mine\), not class folders: give one of them"):
-        load_dataset(tmp_path / "datasets", cache_dir=tmp_path / "cache")
-    assert list(load_dataset(tmp_path / "datasets" / "mine", cache_dir=tmp_path / "cache").splits) == ["test", "train"]
-    people = tmp_path / "people"  # class folders of person folders
+    """The parent of datasets (FER+, split folders of class folders, a fer2013.csv) is none: the message names
+    them and says to give one, not that 'ferplus' is a class without pictures; class folders holding a CSV file,
+    a label.csv or people's folders (one called 'val', holding a folder) stay class folders."""
+    root = tmp_path / "datasets"
+    make_folders(root / "mine", {"train": {"happy": 2, "sad": 2}, "test": {"happy": 1, "sad": 1}})
+    (root / "table").mkdir()
+    write_csv(root / "table" / "fer2013.csv", [("3", csv_pixels(face(1)), "Training")])
+    with pytest.raises(DatasetError, match=r"holds datasets \(mine, table\), not class folders: give one of them"):
+        load_dataset(root, cache_dir=tmp_path / "cache")  # no picture within two levels
+    write_split_folder(root / "ferplus" / "FER2013Train", learnable_rows(1, seed=0))
+    with pytest.raises(DatasetError, match=r"holds datasets \(ferplus, mine, table\), not class folders"):
+        load_dataset(root, cache_dir=tmp_path / "cache")
+    assert list(load_dataset(root / "mine", cache_dir=tmp_path / "cache").splits) == ["test", "train"]
+    archive = tmp_path / "all.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for file in (root / "mine").rglob("*.png"):
+            zipped.write(file, file.relative_to(root))
+        zipped.write(root / "table" / "fer2013.csv", "table/fer2013.csv")
+    with pytest.raises(DatasetError, match=r"^all.zip holds datasets \(mine, table\), not class folders: zip one"):
+        load_dataset(archive, cache_dir=tmp_path / "cache")
+
+    people = tmp_path / "people"
     for name in ("happy", "sad"):
-        make_folders(people / name, {"": {"test": 2, "anna": 2}})  # a person may be called "test"
+        make_folders(people / name, {"": {"val": 2, "anna": 2}})
+    (people / "happy" / "notes.csv").write_text("who,when\nanna,monday\n")
+    (people / "sad" / "label.csv").write_text("name,votes\n")
+    make_folders(people / "happy" / "val", {"": {"2024": 1}})
     assert list(load_dataset(people, cache_dir=tmp_path / "cache").splits) == ["people"]
 
 
@@ -209,6 +226,10 @@ def test_zip_of_emotion_folders_is_one_split_named_after_the_zip(tmp_path):
     dataset = load_dataset(zip_folder(tmp_path / "flat", tmp_path / "faces.zip"), cache_dir=tmp_path / "cache")
     assert list(dataset.splits) == ["faces"]
     assert_split(dataset.split("faces"), expected_of(written))
+    (tmp_path / "other").mkdir()  # the same zip under another name (unpacked and cached once): named by that
+    renamed = (tmp_path / "other" / "mine.zip")
+    renamed.write_bytes((tmp_path / "faces.zip").read_bytes())
+    assert list(load_dataset(renamed, cache_dir=tmp_path / "cache").splits) == ["mine"]
 
 
 def test_colour_and_odd_sized_images_are_converted_and_counted(tmp_path):

@@ -195,12 +195,16 @@ def test_the_cache_evicts_its_oldest_entries_beyond_its_bound(tmp_path, monkeypa
 
 def test_uploaded_zips_are_kept_once_and_the_oldest_removed_beyond_the_bound(tmp_path, monkeypatch):
     monkeypatch.setattr(uploads, "MAX_UPLOADS_BYTES", 2500)
+    loose = tmp_path / "0123.zip"  # kept as a loose file by an earlier version: trimmed too
+    loose.write_bytes(b"z" * 1000)
+    os.utime(loose, (1, 1))
     first = save_zip_upload(b"a" * 1000, "a.zip", tmp_path)
-    os.utime(first.parent, (1, 1))
-    assert save_zip_upload(b"b" * 1000, "b.zip", tmp_path) != first
+    os.utime(first.parent, (2, 2))
     third = save_zip_upload(b"c" * 1000, "../../my faces.zip", tmp_path)  # named by its own name, made safe
     assert third.name == "my-faces.zip" and third.parent.parent == tmp_path
+    assert not loose.exists() and first.exists()  # the oldest first
     assert save_zip_upload(b"c" * 1000, "my faces.zip", tmp_path) == third and third.read_bytes() == b"c" * 1000
+    assert save_zip_upload(b"d" * 1000, "cafe\u0301.zip", tmp_path).name == "caf\u00e9.zip"  # one way to write é
     assert not first.exists() and len(list(tmp_path.glob("*/*.zip"))) == 2
     assert not any(name.startswith(".") for name in os.listdir(third.parent))  # nothing half-written left
 

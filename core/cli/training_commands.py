@@ -6,6 +6,7 @@ import sys
 
 from core.cli.terminal import to_json
 from core.cli.training_progress import showing_training
+from core.evaluation.comparison import learned_little_finding
 
 
 @showing_training
@@ -45,12 +46,12 @@ def train_command(args) -> int:
         print(f"worker {card['worker']} finished; worker 0 writes the model into {args.run_dir}")
         return 0
     _tell_split(card.get("split") or {})
-    if card.get("learned_little"):
-        advice = ("more examples of each class, from more people, more epochs, or classes that differ more in the "
-                  "face" if card["config"].get("preset") == "quick" else "--preset quick (it starts from features "
+    if finding := learned_little_finding(card):
+        advice = ("more examples of each class, from more people, or classes that differ more in the face"
+                  if card["config"].get("arch") == "features" else "--preset quick (it starts from features "
                   "learned on 28,709 faces), more pictures per class, more epochs, or --balance oversample when one "
                   "class dominates")
-        print(f"warning: {card['learned_little']} Try {advice}.", file=sys.stderr)
+        print(f"warning: {finding} Try {advice}.", file=sys.stderr)
     print(json.dumps({"validation": card["validation"].get("accuracy"), "test": card["test"].get("accuracy"),
                       "majority_baseline": (card["validation"] or card["test"]).get("majority_baseline"),
                       "classes": card["classes"]}))

@@ -29,7 +29,8 @@ from core.data.emotions import EMOTIONS, label_of_csv_code
 from core.vision.imaging import FACE_SIZE, MAX_DECODED_PIXELS, ImageError, PixelBudget, header_pixels, open_image, \
     to_face_pixels
 from core.data.people import person_of
-from core.data.votes import CLASSES as VOTED_CLASSES, VotesError, count_rows, read_votes, voted_layout
+from core.data.votes import (CLASSES as VOTED_CLASSES, LABEL_FILE, SPLIT_OF_FOLDER, VotesError, count_rows,
+                             read_votes, voted_layout)
 from core.storage.safe_files import read_regular_file, trim_oldest
 from core.storage.temporary_files import file_content_key
 
@@ -134,12 +135,12 @@ def load_dataset(path: str | Path, cache_dir: Path | None = None, progress: Prog
     voted = voted_layout(path)
     try:
         source = voted or _layout(path, name)
-    except DatasetError:
+    except DatasetError as error:
         if path is origin:
             raise
-        raise no_dataset_in_zip(origin) from None
+        raise no_dataset_in_zip(origin, error) from None
     manifest = [_manifest(file) for file in voted] if isinstance(voted, tuple) else _manifest(path)
-    key = hashlib.sha256(json.dumps([CACHE_VERSION, str(path.resolve()), manifest]).encode()).hexdigest()[:24]
+    key = hashlib.sha256(json.dumps([CACHE_VERSION, str(path.resolve()), name, manifest]).encode()).hexdigest()[:24]
     cache_file = cache_dir / f"{key}.npz"
     if cache_file.exists():
         try:
@@ -193,10 +194,10 @@ def _described(path: Path, cache_dir: Path | None) -> str:
         return f"FER+ with ten votes a face: {len(counts)} split(s) ({splits} faces), {len(VOTED_CLASSES)} classes"
     try:
         source = _layout(folder, name)
-    except DatasetError:
+    except DatasetError as error:
         if folder is path:
             raise
-        raise no_dataset_in_zip(path) from None
+        raise no_dataset_in_zip(path, error) from None
     if isinstance(source, Path):
         _check_csv_size(source)
         with open(source, encoding="utf-8-sig", errors="replace") as csv_file:
@@ -246,11 +247,10 @@ def _layout(path: Path, name: str) -> Path | dict[str, Path]:
     if not folders:
         raise no_dataset(path)
     if not splits:  # class folders directly inside: one split
+        if datasets := [folder.name for folder in folders[:MAX_CLASSES + 1] if _is_dataset(folder)]:
+            raise HoldsDatasets(path, datasets)
         if not any(_holds_pictures(folder) for folder in folders[:MAX_CLASSES + 1]):
             raise no_dataset(path)
-        if datasets := [folder.name for folder in folders[:MAX_CLASSES + 1] if _is_dataset(folder)]:
-            raise DatasetError(f"{path} holds datasets ({', '.join(datasets)}), not class folders: give one of them, "
-                               f"for example {path / datasets[0]}")
         return {name.lower() or "data": path}
     for folder in folders:
         if not _subfolders(folder):  # beside split folders, only more split folders
@@ -258,14 +258,31 @@ def _layout(path: Path, name: str) -> Path | dict[str, Path]:
     return {SPLIT_ALIASES.get(folder.name.lower(), folder.name.lower()): folder for folder in folders}
 
 
-def _is_dataset(folder: Path) -> bool:
-    """Whether a folder met where class folders are expected is itself a dataset: FER+, a CSV file, or split
-    folders of class folders (a class folder's own subfolders are people's, holding pictures only)."""
+def _is_dataset(folder: Path, look: int = 50) -> bool:
+    """Whether a folder met where class folders are expected is itself a dataset, by the layouts' own rules and
+    a look at its first entries only: a FER+ split folder, CSV files with no folder and no picture beside them
+    (fer2013.csv), or split folders only, each holding folders (FER+'s, or of class folders). A class folder
+    (pictures, and people's folders of pictures) is none of these."""
+    if folder.name.lower() in SPLIT_OF_FOLDER and (folder / LABEL_FILE).is_file():
+        return True
     try:
-        return bool(voted_layout(folder) or any(folder.glob("*.csv")) or any(
-            sub.name.lower() in SPLIT_NAMES and _subfolders(sub) for sub in _subfolders(folder)))
+        with os.scandir(folder) as scan:
+            entries = [entry for _, entry in zip(range(look + 1), scan) if not entry.name.startswith(".")]
+        if len(entries) > look or any(Path(entry.name).suffix.lower() in IMAGE_SUFFIXES for entry in entries):
+            return False
+        folders = [entry for entry in entries if entry.is_dir() and entry.name not in IGNORED_NAMES]
+        if not folders:
+            return any(entry.name.lower().endswith(".csv") and entry.is_file() for entry in entries)
+        return all(entry.name.lower() in SPLIT_NAMES and _has_a_folder(entry.path)
+                   or entry.name.lower() in SPLIT_OF_FOLDER for entry in folders)
     except OSError:
         return False
+
+
+def _has_a_folder(path: str, look: int = 200) -> bool:
+    """Whether one of a folder's first entries is a folder."""
+    with os.scandir(path) as scan:
+        return any(entry.is_dir() and not entry.name.startswith(".") for _, entry in zip(range(look), scan))
 
 
 def _holds_pictures(folder: Path) -> bool:
@@ -295,8 +312,20 @@ def no_dataset(path: str | Path) -> DatasetError:
                         "them), a fer2013.csv or a .zip")
 
 
-def no_dataset_in_zip(path: Path) -> DatasetError:
+class HoldsDatasets(DatasetError):
+    """A folder given as a dataset holds datasets (the parent folder of several): the message names them."""
+
+    def __init__(self, path: Path, names: list[str]):
+        self.names = names
+        super().__init__(f"{path} holds datasets ({', '.join(names)}), not class folders: give one of them, for "
+                         f"example {path / names[0]}")
+
+
+def no_dataset_in_zip(path: Path, error: DatasetError | None = None) -> DatasetError:
     """The message for a zip that holds no dataset, naming the zip (not the cache folder it was unpacked into)."""
+    if isinstance(error, HoldsDatasets):
+        return DatasetError(f"{path.name} holds datasets ({', '.join(error.names)}), not class folders: zip one "
+                            "of them")
     return DatasetError(f"{path.name} holds no dataset: give a zip of class folders (or of split folders holding "
                         "them), or of a fer2013.csv")
 

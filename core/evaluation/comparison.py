@@ -48,6 +48,12 @@ def _shipped_row(name: str, folder) -> dict:
             "note": _note(card)}
 
 
+def learned_little_finding(card: dict) -> str:
+    """A card's "it learned little: ..." ("" when it learned): what to try is said where it is shown (a card
+    written by an earlier version carries its advice after " Try ", left out here)."""
+    return (card.get("learned_little") or "").split(" Try ")[0]
+
+
 def _note(card: dict) -> str:
     """"learned little" for a model within a few points of always answering its commonest class."""
     return "learned little" if card.get("learned_little") else ""

@@ -5,6 +5,7 @@ import hashlib
 import os
 import re
 import tempfile
+import unicodedata
 from pathlib import Path
 
 from core.storage.safe_files import trim_oldest
@@ -40,7 +41,7 @@ def save_zip_upload(data: bytes, name: str, folder: Path | None = None) -> Path:
     Example: save_zip_upload(data, "my faces.zip") -> <temp>/fer-uploads/<content key>/my-faces.zip
     """
     folder = Path(folder) if folder else Path(tempfile.gettempdir()) / "fer-uploads"
-    stem = re.sub(r"[^\w.-]+", "-", Path(name).stem).strip(".-")[:60] or "upload"
+    stem = re.sub(r"[^\w.-]+", "-", unicodedata.normalize("NFC", Path(name).stem)).strip(".-")[:60] or "upload"
     path = folder / hashlib.sha256(data).hexdigest()[:24] / f"{stem}.zip"
     if path.exists():
         os.utime(path.parent)  # recently used: the last to be removed
@@ -50,5 +51,6 @@ def save_zip_upload(data: bytes, name: str, folder: Path | None = None) -> Path:
         partial = path.parent / f".{path.name}.{os.getpid()}"
         partial.write_bytes(data)
         os.replace(partial, path)
-    trim_oldest([entry for entry in folder.iterdir() if entry.is_dir()], MAX_UPLOADS_BYTES, keep={path.parent})
+    kept = [entry for entry in folder.iterdir() if entry.is_dir() or entry.suffix == ".zip"]  # zips kept loose too
+    trim_oldest(kept, MAX_UPLOADS_BYTES, keep={path.parent})
     return path
