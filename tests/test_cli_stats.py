@@ -83,3 +83,15 @@ def test_stats_json_on_the_real_data(shared_fer):
     assert splits["train"] == {"total": 28_709, "classes": {"angry": 3995, "disgust": 436, "fear": 4097, "happy": 7215,
                                                             "neutral": 4965, "sad": 4830, "surprise": 3171}}
     assert splits["test"]["total"] == 3_589 and sum(splits["test"]["classes"].values()) == 3_589
+
+
+def test_stats_lists_at_most_fifty_skipped_files_and_counts_the_rest(tmp_path, capsys):
+    data = make_dataset(tmp_path / "fer")
+    for index in range(60):
+        (data / "train" / "happy" / f"empty{index:02d}.png").write_bytes(b"")
+    assert main(["stats", str(data)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    listed = [line for line in out if line.startswith("  ") and "empty file" in line]
+    assert len(listed) == 50 and out[-1].strip() == "... and 12 more (every one: --json)"  # 61 skipped, 1 warning
+    assert main(["stats", str(data), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["skipped"]) == 61

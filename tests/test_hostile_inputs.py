@@ -263,6 +263,18 @@ def test_a_pipe_inside_a_dataset_is_passed_over(tmp_path):
                "'train/sad/trap.png'" in line for line in loaded.warnings)
 
 
+def test_a_broken_link_in_a_dataset_is_skipped_and_named_without_the_machines_path(capsys, tmp_path):
+    root = write_folder_dataset(tmp_path / "data", per_class=2, splits=("train",))
+    (root / "train" / "sad" / "gone.png").symlink_to(tmp_path / "nowhere" / "x.png")
+    (root / "train" / "happy" / "anna").mkdir()
+    (root / "train" / "happy" / "anna" / "gone.png").symlink_to(tmp_path / "nowhere" / "y.png")
+    code, out, err = command(capsys, "stats", root)
+    assert code == 0, err
+    assert "train/sad/gone.png: not read: no such file or directory" in out
+    assert "train/happy/anna/gone.png: not read" in out and str(tmp_path) not in out
+    assert len(load_dataset(root, cache_dir=tmp_path / "cache").split("train")) == 14
+
+
 def test_pictures_deeper_than_a_persons_folder_are_named_not_silently_left_out(capsys, tmp_path):
     root = write_folder_dataset(tmp_path / "data", per_class=2, splits=("train",))
     (root / "train" / "happy" / "anna" / "deeper").mkdir(parents=True)

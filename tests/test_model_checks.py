@@ -15,7 +15,10 @@ from core.models import checks as model_checks
 from core.models.architectures import ARCHITECTURES
 from core.training.ensemble import combine
 from core.models.checks import MAX_PARAMETERS, check_model_archive
-from core.models.store import ModelError, load_model
+from core.data.emotions import EMOTIONS
+from core.evaluation.export import fast_export
+from core.models.store import ModelError, load_model, model_classes, read_card
+from core.storage.safe_files import MAX_JSON_BYTES
 from tests.hostile import PRINT_OWN_PEAK, refused
 from tests.model_fixtures import tiny_data, tiny_model  # noqa: F401 (fixtures)
 
@@ -146,3 +149,39 @@ def test_a_model_saved_after_compiling_is_loaded(tmp_path):
                      lambda c: layer(c, "Flatten").update(class_name="Lambda"))
     with pytest.raises(ModelError, match="holds keras.layers.Lambda"):  # the network itself is still checked
         load_model(path)
+
+
+@pytest.mark.parametrize("shipped, classes", [("default", [f"class {i}" for i in range(1, 9)]),
+                                              ("fer2013", list(EMOTIONS))])
+def test_a_model_file_without_its_card_is_named_by_its_own_number_of_outputs(tmp_path, shipped, classes):
+    """An ensemble's last layer (an average of its members) has no width of its own: its members' outputs give
+    it, so the eight-class default copied alone is not read with FER-2013's seven names."""
+    bare = tmp_path / f"{shipped}.keras"
+    bare.write_bytes((PROJECT_ROOT / "models" / shipped / "model.keras").read_bytes())
+    assert model_classes(bare) == classes
+    assert len(model_classes(bare)) == load_model(bare).output_shape[-1]
+
+
+def test_files_beside_a_model_are_read_within_bounds_or_passed_over(tmp_path):
+    """card.json and the fast export's files are read only as regular files of a bounded size: a link to
+    /dev/zero, a huge or deeply nested card, or a card that is not an object leaves the model without a card
+    (or its export), never reading without end."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    for name in ("model.keras", "model-int8.tflite", "model-int8.tflite.json"):
+        (folder / name).write_bytes((PROJECT_ROOT / "models" / "default" / name).read_bytes())
+    assert fast_export(folder) is not None
+    for name in ("model-int8.tflite", "model-int8.tflite.json"):
+        kept = (folder / name).read_bytes()
+        (folder / name).unlink()
+        (folder / name).symlink_to("/dev/zero")
+        assert fast_export(folder) is None  # Keras does the work
+        (folder / name).unlink()
+        (folder / name).write_bytes(kept)
+    (folder / "card.json").symlink_to("/dev/zero")
+    assert read_card(folder) == {}
+    for text in ("[1, 2, 3]", "[" * 200_000 + "]" * 200_000, " " * (MAX_JSON_BYTES + 1) + "{}"):
+        (folder / "card.json").unlink()
+        (folder / "card.json").write_text(text)
+        assert read_card(folder) == {}
+    assert model_classes(folder) == [f"class {i}" for i in range(1, 9)]

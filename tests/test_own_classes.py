@@ -3,6 +3,7 @@ features (--preset quick: scored on each person left out, then taught on everyon
 
 import csv
 import json
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -210,6 +211,7 @@ def one_picture(folder: Path, name: str = "p01__0.png", label: int = 0) -> None:
     ("empty-class", "no usable pictures in the class(es) bored"),
     ("one-picture", "too few pictures to learn from in: bored"),
     ("case-only", "differ only in case"),
+    ("unicode-form-only", "how an accented letter is encoded"),
     ("too-many", "at most 50 classes"),
     ("no-face", "no face found in any picture"),
 ])
@@ -227,6 +229,10 @@ def test_data_a_run_cannot_learn_from_is_refused_before_the_run_is_written(tmp_p
     elif case == "case-only":
         write_own_classes(data, people=3, per_person=2)
         one_picture(data / "Bored")
+    elif case == "unicode-form-only":  # "café" as written on one machine and on another
+        for index, form in enumerate(("NFC", "NFD")):
+            for person in range(3):
+                one_picture(data / unicodedata.normalize(form, "café"), f"p{person}__0.png", index)
     elif case == "too-many":
         for index in range(51):
             one_picture(data / f"class{index:02d}")

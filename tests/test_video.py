@@ -146,6 +146,20 @@ def test_a_file_that_is_not_a_video_is_a_clear_error(predictor, tiny_model, tmp_
     assert "error: holiday.mp4 is not a readable video" in capsys.readouterr().err
 
 
+def test_frames_over_the_bound_are_refused_from_the_header_before_decoding(predictor, tmp_path, monkeypatch):
+    """A small file can hold frames of hundreds of megapixels (each one gigabytes once decoded and drawn): the
+    stream's size is read first (here the bound is lowered, to keep the test small)."""
+    clip = write_moving_faces_video(tmp_path / "wide.mp4", frames=4)
+    with av.open(str(clip)) as container:
+        width, height = container.streams.video[0].width, container.streams.video[0].height
+    monkeypatch.setattr(core.prediction.video, "MAX_FRAME_PIXELS", width * height - 1)
+    decoded = []
+    monkeypatch.setattr(core.prediction.video, "upright", lambda frame: decoded.append(frame) or frame.to_ndarray())
+    with pytest.raises(VideoError, match=rf"wide.mp4 has frames of {width}x{height} pixels, over the .* scale it"):
+        predict_video(predictor, clip, tmp_path / "out.csv")
+    assert decoded == []
+
+
 def video_page(monkeypatch, tmp_path, runs: Path | None) -> AppTest:
     monkeypatch.setenv("FER_RUNS_DIR", str(runs or tmp_path / "no-runs"))
     monkeypatch.setattr(core.models.store, "DEFAULT_MODEL_DIR", tmp_path / "no-default-model")

@@ -150,6 +150,16 @@ def test_a_label_file_not_separated_by_commas_says_so(tmp_path):
             read(folder, cache_dir=tmp_path / "cache")
 
 
+def test_a_cell_longer_than_the_csv_reader_takes_is_named_by_file_and_line(tmp_path):
+    folder = write_split_folder(tmp_path / "FER2013Train", learnable_rows(1, seed=5))
+    lines = (folder / "label.csv").read_text().splitlines()
+    lines.insert(2, 'fer0000099.png,"' + "x" * 140_000 + '",1,0,0,0,0,0,0,0,0,9')
+    (folder / "label.csv").write_text("\n".join(lines) + "\n")
+    for read in (load_dataset, check_dataset):
+        with pytest.raises(DatasetError, match=r"^FER2013Train/label.csv line 3: cannot be read \(field larger"):
+            read(folder, cache_dir=tmp_path / "cache")
+
+
 def test_a_label_file_of_too_many_rows_is_refused_before_any_picture_is_read(tmp_path, monkeypatch):
     folder = write_split_folder(tmp_path / "FER2013Train", learnable_rows(1, seed=3))
     monkeypatch.setattr(votes, "MAX_ROWS", 5)

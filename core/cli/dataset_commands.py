@@ -2,6 +2,8 @@
 
 from core.cli.terminal import progress_bar, read_dataset, to_json
 
+MAX_LISTED = 50  # skipped files and warnings printed one a line; --json holds every one
+
 
 def stats_command(args) -> int:
     from core.data.overview import agreement, left_out_counts, shown_classes, skipped_faces, split_counts
@@ -32,8 +34,11 @@ def stats_command(args) -> int:
           f"skipped {len(dataset.skipped)}")
     for name, kinds in skipped.items():
         print(f"  {name}: {len(kinds['no_face'])} without a face, {len(kinds['several_faces'])} with several faces")
-    for line in dataset.skipped + dataset.warnings:
+    lines = dataset.skipped + dataset.warnings
+    for line in lines[:MAX_LISTED]:
         print(f"  {line}")
+    if len(lines) > MAX_LISTED:
+        print(f"  ... and {len(lines) - MAX_LISTED:,} more (every one: --json)")
     return 0
 
 

@@ -7,6 +7,8 @@ capture sets write). Anywhere else every class is named as its folder ("Happines
 made only of FER-2013's emotions keeps FER-2013's order; any other set of classes is sorted by name.
 """
 
+import unicodedata
+
 from core.data.emotions import EMOTIONS, FOLDER_ALIASES
 
 MIN_CLASSES = 2  # what a model needs to learn anything
@@ -54,8 +56,8 @@ def ordered_classes(names) -> list[str]:
 
 def check_class_names(folder_names: list[str], classes: dict[str, str] | None = None) -> None:
     """Refuse class folders that cannot be told apart or shown: names that are not UTF-8, names whose classes
-    differ only in case (or spelling, where FER-2013's spellings are read: class_names), and more than
-    MAX_CLASSES of them. classes: each folder's class where the caller decided it (class_names of these
+    differ only in case or Unicode form (or spelling, where FER-2013's spellings are read: class_names), and
+    more than MAX_CLASSES of them. classes: each folder's class where the caller decided it (class_names of these
     folders otherwise)."""
     for name in folder_names:
         try:
@@ -68,10 +70,11 @@ def check_class_names(folder_names: list[str], classes: dict[str, str] | None = 
     classes = classes if classes is not None else class_names(folder_names)
     seen: dict[str, str] = {}
     for name in folder_names:
-        key = classes[name].casefold()
+        key = unicodedata.normalize("NFC", classes[name]).casefold()  # é as one character or as e and an accent
         if key in seen and seen[key] != name:
             raise ClassError(f"the class folders '{seen[key]}' and '{name}' name the same class (they differ only "
-                             "in case or spelling): merge them into one folder or rename one")
+                             "in case, spelling or how an accented letter is encoded): merge them into one folder or "
+                             "rename one")
         seen[key] = name
     if len(seen) > MAX_CLASSES:
         raise ClassError(f"{len(seen)} class folders: at most {MAX_CLASSES} classes are supported "

@@ -31,7 +31,7 @@ from core.vision.imaging import FACE_SIZE, MAX_DECODED_PIXELS, ImageError, Pixel
 from core.data.people import person_of
 from core.data.votes import (CLASSES as VOTED_CLASSES, LABEL_FILE, SPLIT_OF_FOLDER, VotesError, count_rows,
                              read_votes, voted_layout)
-from core.storage.safe_files import read_regular_file, trim_oldest
+from core.storage.safe_files import FileRefused, read_regular_file, trim_oldest
 from core.storage.temporary_files import file_content_key
 
 CACHE_VERSION = 4  # 4: FER-2013's spellings read only in folders of emotions alone (core.data.classes)
@@ -396,15 +396,15 @@ def _split_files(root: Path, split_dirs: dict[str, Path]) -> _Listing:
 
 
 def _class_files(class_dir: Path) -> tuple[list[Path], list[Path]]:
-    """The files of a class folder and of its person folders (one level down), sorted, hidden ones left out;
-    and what is not read there: folders deeper down, pipes, devices."""
+    """The files (and broken links) of a class folder and of its person folders (one level down), sorted, hidden
+    ones left out; and what is not read there: folders deeper down, pipes, devices."""
     found, passed_over = [], []
     for entry in sorted(class_dir.iterdir()):
         if entry.name.startswith(".") or entry.name in IGNORED_NAMES:
             continue
         inside = sorted(p for p in entry.iterdir() if not p.name.startswith(".")) if entry.is_dir() else [entry]
-        for item in inside:
-            (found if item.is_file() else passed_over).append(item)
+        for item in inside:  # a broken link is read (and skipped, saying why) like a file
+            (found if item.is_file() or item.is_symlink() and not item.exists() else passed_over).append(item)
     return found, passed_over
 
 
@@ -430,8 +430,12 @@ def decode_face(file: Path) -> Decoded:
     try:
         data = read_regular_file(file)
         pixels = header_pixels(data)  # Predict's bound on one picture, from its header
-    except (ImageError, OSError) as error:
+    except ImageError as error:
         return Decoded(None, reason=str(error))
+    except FileRefused as error:  # its message names the file as given
+        return Decoded(None, reason=str(error).replace(str(file), "it"))
+    except OSError as error:  # said without the machine's path (a broken link, a file removed meanwhile)
+        return Decoded(None, reason=f"not read: {(error.strerror or type(error).__name__).lower()}")
     with READING.held(pixels):
         return _face_in(data)
 
@@ -635,8 +639,12 @@ def _manifest(path: Path) -> list:
     entries = []
     for folder, _, files in os.walk(path):
         for name in files:
-            stat = os.stat(os.path.join(folder, name))
-            entries.append([os.path.relpath(os.path.join(folder, name), path), stat.st_size, stat.st_mtime_ns])
+            try:
+                stat = os.stat(os.path.join(folder, name))
+            except OSError:  # a broken link, a file removed meanwhile: skipped when read, and said so then
+                stat = os.lstat(os.path.join(folder, name)) if os.path.lexists(os.path.join(folder, name)) else None
+            if stat is not None:
+                entries.append([os.path.relpath(os.path.join(folder, name), path), stat.st_size, stat.st_mtime_ns])
     return sorted(entries)
 
 

@@ -215,7 +215,7 @@ def _rows(label_file: Path, columns: int) -> tuple[list[tuple[int, int, list[str
     except UnicodeDecodeError:
         raise VotesError(f"{_shown(label_file)} is not UTF-8 text") from None
     rows, skipped, index = [], [], 0
-    for line, row in enumerate(csv.reader(io.StringIO(text)), 1):
+    for line, row in enumerate(_csv_rows(text, _shown(label_file)), 1):
         if not row or (line == 1 and _is_header(row)):
             continue
         if index >= MAX_ROWS:
@@ -230,6 +230,18 @@ def _rows(label_file: Path, columns: int) -> tuple[list[tuple[int, int, list[str
         raise VotesError(f"{_shown(label_file)} has no row of {columns} comma-separated cells; "
                          f"{skipped[0].split(': ', 1)[1]}")
     return rows, skipped, index
+
+
+def _csv_rows(text: str, shown: str):
+    """The rows of a CSV text; VotesError naming the line the csv module cannot read (a cell over its limit)."""
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise VotesError(f"{shown} line {reader.line_num}: cannot be read ({error})") from None
 
 
 def _shown(label_file: Path) -> str:

@@ -26,6 +26,7 @@ from core.models.inference import face_probabilities
 from core.models.store import ModelError, load_model, model_classes, model_file, training_data_path
 from core.storage.protected_paths import check_writable
 from core.storage.runs import atomic_path, write_json
+from core.storage.safe_files import read_json_file, read_regular_file
 
 FORMATS = {"tflite": ".tflite", "onnx": ".onnx"}
 QUANTIZATIONS = ("float16", "int8")  # None: float32
@@ -36,6 +37,7 @@ CHECK_FACES = 1000  # labelled faces the command line checks an export on
 # 2.8-6.8x faster than Keras, every other runtime at best 1.1x (docs/benchmarks.md).
 FAST_EXPORT = ("tflite", "int8")
 RUNTIMES = ("fast", "keras")  # fast: FAST_EXPORT when the model has a checked one, else Keras
+MAX_EXPORT_BYTES = 256 * 2**20  # a fast export read to classify faces (the shipped ones: 5-9 MB)
 REPRESENTATIVE_FACES = 1000  # training faces that calibrate int8 activations (200 left the shipped model at 98.4%)
 
 
@@ -216,10 +218,10 @@ def fast_export(spec: str | Path) -> ExportedModel | None:
     version of the model file, or its runtime missing or unable to load it (then Keras does the work)."""
     path = fast_export_file(spec)
     try:
-        report = json.loads(Path(str(path) + ".json").read_text())
+        report = read_json_file(Path(str(path) + ".json"))
         if not report.get("passed") or report.get("model_sha256") != file_hash(model_file(spec)):
             return None
-        return ExportedModel(path.read_bytes(), FAST_EXPORT[0])
+        return ExportedModel(read_regular_file(path, MAX_EXPORT_BYTES), FAST_EXPORT[0])
     except Exception:  # a missing or broken file, a runtime that is not installed: all mean "use Keras"
         return None
 

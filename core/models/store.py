@@ -81,14 +81,43 @@ def _card_classes(path: Path) -> list[str] | None:
 
 
 def _output_count(path: Path) -> int:
-    """The width of a .keras file's last layer, read from its config without building the model."""
+    """How many outputs a .keras file's model has, read from its config without building the model (seven,
+    FER-2013's, when the config does not say)."""
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
-        layers = config["config"]["layers"]
-        return int(layers[-1]["config"]["units"]) if "units" in layers[-1]["config"] else len(EMOTIONS)
-    except (OSError, KeyError, ValueError, TypeError, IndexError, zipfile.BadZipFile):
+        return _layer_width(config)
+    except (OSError, KeyError, ValueError, TypeError, IndexError, StopIteration, RecursionError, zipfile.BadZipFile):
         return len(EMOTIONS)
+
+
+def _layer_width(layer: dict) -> int:
+    """The width of a layer's output in a .keras config: its units; a model's, its output layer's; any other
+    layer's (an average of members, a softmax), its first input's."""
+    config = layer["config"]
+    if "units" in config:
+        return int(config["units"])
+    if "layers" in config:
+        outputs = config.get("output_layers") or [[config["layers"][-1]["name"]]]
+        name = outputs[0] if isinstance(outputs[0], str) else outputs[0][0]
+        return _layer_width(next(inner for inner in config["layers"] if inner["name"] == name))
+    return int(_first_shape(layer["inbound_nodes"])[-1])
+
+
+def _first_shape(value) -> list:
+    """The first tensor shape in a layer's inbound nodes (nested lists and dicts)."""
+    if isinstance(value, dict):
+        if isinstance(value.get("shape"), list):
+            return value["shape"]
+        value = list(value.values())
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)):
+                try:
+                    return _first_shape(item)
+                except KeyError:
+                    continue
+    raise KeyError("shape")
 
 
 def check_contract(model, name: str, classes: list[str] | None = None) -> None:
@@ -154,12 +183,10 @@ def _halve_weights(archive: Path) -> None:
 
 
 def read_card(spec: str | Path) -> dict:
-    """The card.json beside a model, or {} when there is none or it is unreadable."""
-    path = model_file(spec).with_name("card.json")
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    """The card.json beside a model, or {} when there is none or it is unreadable (not a regular file, over
+    core.storage.safe_files.MAX_JSON_BYTES, not JSON, or not a JSON object)."""
+    card = read_json(model_file(spec).with_name("card.json"), {})
+    return card if isinstance(card, dict) else {}
 
 
 def training_data_path(spec: str | Path) -> str | None:

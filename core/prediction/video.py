@@ -22,6 +22,7 @@ from core.vision.tracking import FaceTracker, SceneCuts
 VIDEO_SUFFIXES = {".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v"}
 EVERY = 5  # classify one frame in this many by default
 MIN_SIDE = 2  # pixels: an H.264 (yuv420p) frame holds at least 2x2
+MAX_FRAME_PIXELS = 9_000_000  # 4K (4096x2160) and less: a larger frame costs gigabytes to decode, draw and encode
 VIEWS = LIVE_VIEWS  # test-time views for video frames: the face and its mirror
 
 
@@ -55,6 +56,7 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
         if not container.streams.video:
             raise VideoError(f"{Path(source).name} has no video track")
         stream = container.streams.video[0]
+        _check_size(stream.codec_context.width or 0, stream.codec_context.height or 0, source)  # from the header
         stream.thread_type = "AUTO"
         rate = stream.average_rate or Fraction(25)
         total = stream.frames or int(float(container.duration or 0) / av.time_base * rate)
@@ -66,6 +68,7 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
                 rows = csv.writer(file)
                 rows.writerow(columns(predictor.classes))
                 for index, frame in enumerate(_frames(container, stream, source)):
+                    _check_size(frame.width, frame.height, source)  # before it is converted (a stream may change size)
                     picture = upright(frame)
                     if min(picture.shape[:2]) < MIN_SIDE:
                         raise VideoError(f"{Path(source).name} is {picture.shape[1]}x{picture.shape[0]} pixels: too "
@@ -96,6 +99,13 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
     if progress:
         progress(counts["frames"], counts["frames"])
     return counts
+
+
+def _check_size(width: int, height: int, source) -> None:
+    """VideoError for frames over MAX_FRAME_PIXELS."""
+    if width * height > MAX_FRAME_PIXELS:
+        raise VideoError(f"{Path(source).name} has frames of {width}x{height} pixels, over the "
+                         f"{MAX_FRAME_PIXELS / 1e6:.0f} megapixels (4K) a video may have: scale it down first")
 
 
 def upright(frame: av.VideoFrame) -> np.ndarray:

@@ -18,6 +18,8 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.storage.safe_files import read_json_file
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # core/storage/runs.py -> the project
 MODELS_DIR = PROJECT_ROOT / "models"  # the shipped models: no command writes into it
 DEFAULT_MODEL_DIR = MODELS_DIR / "default"  # the default: trained on FER+'s votes, eight classes
@@ -87,9 +89,14 @@ def write_json(path: Path, data) -> None:
 def read_json(path: Path, default=None):
     """Read a JSON file, or return default when it is missing or unreadable."""
     try:
-        return json.loads(Path(path).read_text())
+        return read_json_file(path)
     except (OSError, ValueError):
         return default
+
+
+def _object(value) -> dict | None:
+    """A JSON file's object, None for anything else (a list, a number: not a file this product wrote)."""
+    return value if isinstance(value, dict) else None
 
 
 class RunFolder:
@@ -114,10 +121,10 @@ class RunFolder:
         return self.path.name
 
     def config(self) -> dict | None:
-        return read_json(self.config_file)
+        return _object(read_json(self.config_file))
 
     def card(self) -> dict | None:
-        return read_json(self.card_file)
+        return _object(read_json(self.card_file))
 
     def checkpoint_state(self) -> dict | None:
         """The state saved inside checkpoint.keras (epoch, steps, history...), or None without a checkpoint.

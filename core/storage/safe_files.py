@@ -4,12 +4,14 @@ A FIFO named face.jpg would block a plain read forever and /dev/zero would never
 refused before a byte is read.
 """
 
+import json
 import os
 import shutil
 import stat
 from pathlib import Path
 
 MAX_FILE_BYTES = 64 * 2**20  # far above any photo or face crop
+MAX_JSON_BYTES = 16 * 2**20  # a card, a run's config or events summary, an export's report: kilobytes
 
 
 class FileRefused(OSError):
@@ -28,8 +30,17 @@ def read_regular_file(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
             raise FileRefused(f"{path} is not a regular file (a device, a pipe or a folder)")
         data = file.read(limit + 1)
     if len(data) > limit:
-        raise FileRefused(f"{path} is over {limit // 2**20} MB, the most a picture may be")
+        raise FileRefused(f"{path} is over {limit // 2**20} MB, the most such a file may be")
     return data
+
+
+def read_json_file(path: str | Path, limit: int = MAX_JSON_BYTES):
+    """The JSON value in a regular file of at most `limit` bytes; ValueError when it is not JSON (or nests too
+    deep to decode), FileRefused (an OSError) when it is no such file."""
+    try:
+        return json.loads(read_regular_file(path, limit))
+    except RecursionError:
+        raise ValueError(f"{path} nests too deep to be read") from None
 
 
 def trim_oldest(entries: list[Path], limit: int, keep: set[Path] = frozenset()) -> list[Path]:
