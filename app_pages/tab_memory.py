@@ -76,8 +76,12 @@ def recall(defaults: dict, allowed: dict | None = None) -> None:
     value of their own, then keep() them."""
     kept = st.session_state.setdefault("kept_values", {})
     for key, default in defaults.items():
-        value = st.session_state[key] if key in st.session_state else kept.get(key, default)
-        st.session_state[key] = value if value in (allowed or {}).get(key, [value]) else default
+        choices = (allowed or {}).get(key)
+        if key not in st.session_state:
+            value = kept.get(key, default)
+            st.session_state[key] = value if choices is None or value in choices else default
+        elif choices is not None and st.session_state[key] not in choices:  # set only when it must change: a
+            st.session_state[key] = default  # value set is sent to the browser, over what is being typed there
 
 
 def keep(keys) -> None:

@@ -44,8 +44,8 @@ def test_stats_text_table(tmp_path, capsys):
     assert rows["train"] == ["14"] + [str(TRAIN[e]) for e in EMOTIONS]
     assert rows["test"] == ["4"] + [str({**TEST, "happy": 3}.get(e, 0)) for e in EMOTIONS]
     assert out[3] == "converted 1 images (0 faces found and aligned in larger pictures); skipped 1"
-    assert out[4].strip() == "train/fear/broken.jpg: empty file (0 bytes)"
-    assert out[5].strip() == "class folder 'train/sad' is empty"
+    assert out[4].strip() == "class folder 'train/sad' is empty"
+    assert out[5].strip() == "train/fear/broken.jpg: empty file (0 bytes)"
 
 
 def test_stats_json(tmp_path, capsys):
@@ -92,6 +92,7 @@ def test_stats_lists_at_most_fifty_skipped_files_and_counts_the_rest(tmp_path, c
     assert main(["stats", str(data)]) == 0
     out = capsys.readouterr().out.splitlines()
     listed = [line for line in out if line.startswith("  ") and "empty file" in line]
-    assert len(listed) == 50 and out[-1].strip() == "... and 12 more (every one: --json)"  # 61 skipped, 1 warning
+    assert len(listed) == 50 and out[-1].strip() == "... and 11 more skipped (every one: --json)"  # of 61
+    assert "  class folder 'train/sad' is empty" in out  # every warning, before the skipped files
     assert main(["stats", str(data), "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["skipped"]) == 61

@@ -2,7 +2,7 @@
 
 from core.cli.terminal import progress_bar, read_dataset, to_json
 
-MAX_LISTED = 50  # skipped files and warnings printed one a line; --json holds every one
+MAX_LISTED = 50  # skipped files printed one a line (warnings: all); --json holds every one
 
 
 def stats_command(args) -> int:
@@ -34,11 +34,10 @@ def stats_command(args) -> int:
           f"skipped {len(dataset.skipped)}")
     for name, kinds in skipped.items():
         print(f"  {name}: {len(kinds['no_face'])} without a face, {len(kinds['several_faces'])} with several faces")
-    lines = dataset.skipped + dataset.warnings
-    for line in lines[:MAX_LISTED]:
+    for line in dataset.warnings + dataset.skipped[:MAX_LISTED]:
         print(f"  {line}")
-    if len(lines) > MAX_LISTED:
-        print(f"  ... and {len(lines) - MAX_LISTED:,} more (every one: --json)")
+    if len(dataset.skipped) > MAX_LISTED:
+        print(f"  ... and {len(dataset.skipped) - MAX_LISTED:,} more skipped (every one: --json)")
     return 0
 
 

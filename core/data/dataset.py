@@ -425,6 +425,8 @@ def decode_face(file: Path) -> Decoded:
     a larger one must show exactly one face, found and aligned exactly as Predict does (core.vision.faces);
     otherwise the reason starts with NO_FACE or SEVERAL_FACES.
     """
+    if file.is_symlink() and not file.exists():
+        return Decoded(None, reason="not read: a link to nothing")
     if file.suffix.lower() not in IMAGE_SUFFIXES:
         return Decoded(None, reason="not an image file (unknown extension)")
     try:

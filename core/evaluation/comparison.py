@@ -51,7 +51,10 @@ def _shipped_row(name: str, folder) -> dict:
 def learned_little_finding(card: dict) -> str:
     """A card's "it learned little: ..." ("" when it learned): what to try is said where it is shown (a card
     written by an earlier version carries its advice after " Try ", left out here)."""
-    return (card.get("learned_little") or "").split(" Try ")[0]
+    finding = card.get("learned_little")
+    if not isinstance(finding, str):
+        return ""
+    return finding.split("'. Try ")[0] + "'." if "'. Try " in finding else finding
 
 
 def _note(card: dict) -> str:

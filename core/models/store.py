@@ -10,7 +10,7 @@ import numpy as np
 from core.data.classes import MAX_CLASSES, MIN_CLASSES
 from core.data.emotions import EMOTIONS
 from core.vision.imaging import FACE_SIZE
-from core.models.checks import ModelError, check_model_archive
+from core.models.checks import MAX_CONFIG_BYTES, ModelError, check_model_archive
 from core.storage.runs import (DEFAULT_MODEL_DIR, FER2013_MODEL_DIR, RunFolder, atomic_path, list_runs, read_json,
                                recorded_path, runs_dir, write_json)
 
@@ -85,6 +85,8 @@ def _output_count(path: Path) -> int:
     FER-2013's, when the config does not say)."""
     try:
         with zipfile.ZipFile(path) as archive:
+            if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+                return len(EMOTIONS)
             config = json.loads(archive.read("config.json"))
         return _layer_width(config)
     except (OSError, KeyError, ValueError, TypeError, IndexError, StopIteration, RecursionError, zipfile.BadZipFile):
@@ -98,9 +100,11 @@ def _layer_width(layer: dict) -> int:
     if "units" in config:
         return int(config["units"])
     if "layers" in config:
-        outputs = config.get("output_layers") or [[config["layers"][-1]["name"]]]
+        last = config["layers"][-1]
+        outputs = config.get("output_layers") or [[last.get("name") or last["config"]["name"]]]  # or Sequential
         name = outputs[0] if isinstance(outputs[0], str) else outputs[0][0]
-        return _layer_width(next(inner for inner in config["layers"] if inner["name"] == name))
+        return _layer_width(next(inner for inner in config["layers"]
+                                 if (inner.get("name") or inner["config"]["name"]) == name))
     return int(_first_shape(layer["inbound_nodes"])[-1])
 
 

@@ -49,7 +49,7 @@ def predict_video(predictor: FacePredictor, source: str | Path, csv_path: str | 
     if every < 1:
         raise ValueError("--every must be at least 1")
     try:
-        container = av.open(str(source))
+        container = av.open(str(source), stream_options=[{"max_pixels": str(MAX_FRAME_PIXELS)}])  # probing too
     except (av.FFmpegError, OSError) as error:
         raise VideoError(f"{Path(source).name} is not a readable video ({error.strerror or error})") from None
     with container:
