@@ -1,8 +1,8 @@
 """Not a page: the Teach page's webcams. One records examples: beside it, one control chooses the class
 recorded; its frames go to this session's core.prediction.recording.Recorder, and a fragment polling every
-second tells what it kept and left out; when
-it kept faces, the whole page runs again, adds them (teach_examples.drain, once, at the top of the page) and
-counts them: every count on the page comes from that one count of the examples kept. The other tries a model: a core.prediction.recording.LivePredictor draws its
+second tells what it kept and left out; when it kept faces, the whole page runs again, adds them
+(teach_examples.drain, once, at the top of the page) and counts them: every count on the page comes from that
+one count of the examples kept. The other tries a model: a core.prediction.recording.LivePredictor draws its
 latest answer on every frame, and a fragment says that same answer (LivePredictor.shown) beside the video."""
 
 import av
@@ -45,9 +45,9 @@ def recording_choice(classes: list[str]) -> str | None:
                                      "chosen, one face a frame is kept, at most 4 a second.")
 
 
-def recording_camera(recorder: Recorder, counts: dict[str, int], person: str, keep_frames: bool) -> bool:
+def recording_camera(recorder: Recorder, counts: dict[str, int], person: str, keep_frames: bool) -> None:
     """The camera that records, beside it the class it records (recording_choice), what it is recording and the
-    examples kept per class (counts: the page's one count of them); True while it plays."""
+    examples kept per class (counts: the page's one count of them)."""
     left, right = st.columns([3, 2])
     with left:
         playing = camera("teach-camera", recorder.on_frame)
@@ -91,7 +91,6 @@ def recording_camera(recorder: Recorder, counts: dict[str, int], person: str, ke
 
     with right:
         recording_status()
-    return bool(playing)
 
 
 def live_camera(live: LivePredictor) -> None:

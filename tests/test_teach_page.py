@@ -58,6 +58,14 @@ class FakeWebcam:
         return self.options[key]["video_frame_callback"](frame).to_ndarray(format="rgb24")
 
 
+@pytest.fixture
+def webcam(monkeypatch) -> FakeWebcam:
+    """The Teach page's webcams, replaced by one FakeWebcam."""
+    fake = FakeWebcam()
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", fake)
+    return fake
+
+
 def teach_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
@@ -165,9 +173,7 @@ def test_a_folder_of_class_folders_brings_its_classes(tmp_path, monkeypatch):
     assert "one person" not in texts(at.warning)  # anna and ben
 
 
-def test_the_webcam_records_faces_and_says_when_there_is_none(monkeypatch):
-    webcam = FakeWebcam()
-    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", webcam)
+def test_the_webcam_records_faces_and_says_when_there_is_none(webcam):
     at = teach_page()
     add_class(at, "wave")
     options = webcam.options["teach-camera"]
@@ -205,12 +211,10 @@ def test_the_webcam_records_faces_and_says_when_there_is_none(monkeypatch):
     assert examples_line(at) == "Examples: empty 0, wave 2"
 
 
-def test_a_poll_sent_before_a_change_reached_the_browser_does_not_undo_it(monkeypatch):
+def test_a_poll_sent_before_a_change_reached_the_browser_does_not_undo_it(webcam):
     """The recording status polls every second with every widget's value as the browser holds it; one sent just
     after the person chose another class, before the page's answer reached the browser, carries the values the
     change itself carried, and must leave the new class recording."""
-    webcam = FakeWebcam()
-    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", webcam)
     at = teach_page()
     add_class(at, "thumbs up")
     add_class(at, "wave")
@@ -235,9 +239,7 @@ def test_a_poll_sent_before_a_change_reached_the_browser_does_not_undo_it(monkey
     assert at.segmented_control(key="teach_recording").options == ["thumbs up", "waving"]
 
 
-def test_every_count_of_examples_on_the_page_is_one_count(monkeypatch):
-    webcam = FakeWebcam()
-    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", webcam)
+def test_every_count_of_examples_on_the_page_is_one_count(webcam):
     at = teach_page()
     add_class(at, "smile")
     add_class(at, "wave")
@@ -262,9 +264,7 @@ def test_every_count_of_examples_on_the_page_is_one_count(monkeypatch):
     assert "Recording 'wave': 3 faces kept" in shown  # the recording's own count, saying so
 
 
-def test_one_click_trains_shows_scores_and_the_model_is_tried_and_kept(monkeypatch, tmp_path):
-    webcam = FakeWebcam()
-    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", webcam)
+def test_one_click_trains_shows_scores_and_the_model_is_tried_and_kept(webcam, tmp_path):
     at = teach_page()
     add_class(at, "thumbs up")
     add_class(at, "wave")

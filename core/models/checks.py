@@ -7,7 +7,7 @@ gigabytes before any check on the built model could run. Here the config is read
 in it must be a layer class the product builds (core.models.architectures, core.training.ensemble.combine, Keras'
 augmentation layers in older models; the TrainingModel wrapper in checkpoints only), and the parameters
 are counted from the input shape through the graph, without importing Keras.
-Example: check_model_archive("models/default/model.keras") -> {"parameters": 8819349, "layers": 126}
+Example: check_model_archive("models/fer2013/model.keras") -> {"parameters": 8819349, "layers": 126, "outputs": 7}
 """
 
 import json
@@ -59,7 +59,7 @@ def check_model_archive(path: str | Path, checkpoint: bool = False) -> dict:
     product never makes, whose network has over MAX_PARAMETERS parameters, or whose entries are far larger
     than its parameters need; read nothing but the zip's directory and its JSON. checkpoint: a run's
     checkpoint.keras (the training wrapper, its optimiser and loss allowed too).
-    Returns the parameter and layer counts.
+    Returns the parameter and layer counts, and the width of the network's output (None where unknown).
 
     Example: check_model_archive("huge.keras") -> ModelError("huge.keras declares 693,600,007 parameters, ...")
     """
@@ -107,12 +107,13 @@ def _check(config: dict, checkpoint: bool) -> dict:
         networks = [inner["network"], *inner.get("teachers", [])]
     else:
         networks = [config]
-    parameters = 0
+    parameters, outputs = 0, []
     for network in networks:
         if (network.get("module"), network.get("class_name")) not in MODELS:
             raise _Refused(f"is a {network.get('class_name')!s:.40}, not a functional network")
-        parameters += _trace(network["config"], None)[1]
-    return {"parameters": parameters, "layers": layers}
+        shapes, count = _trace(network["config"], None)
+        parameters, outputs = parameters + count, outputs or shapes
+    return {"parameters": parameters, "layers": layers, "outputs": outputs[0][-1]}
 
 
 def _check_classes(config, checkpoint: bool) -> int:

@@ -1,7 +1,6 @@
 """Finding, loading and saving models: the shipped default, run folders and .keras files."""
 
 import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 from core.data.classes import MAX_CLASSES, MIN_CLASSES
 from core.data.emotions import EMOTIONS
 from core.vision.imaging import FACE_SIZE
-from core.models.checks import MAX_CONFIG_BYTES, ModelError, check_model_archive
+from core.models.checks import ModelError, check_model_archive
 from core.storage.runs import (DEFAULT_MODEL_DIR, FER2013_MODEL_DIR, RunFolder, atomic_path, list_runs, read_json,
                                recorded_path, runs_dir, write_json)
 
@@ -81,47 +80,12 @@ def _card_classes(path: Path) -> list[str] | None:
 
 
 def _output_count(path: Path) -> int:
-    """How many outputs a .keras file's model has, read from its config without building the model (seven,
-    FER-2013's, when the config does not say)."""
+    """How many outputs a .keras file's model has, traced through its config without building it (seven,
+    FER-2013's, where the config cannot tell)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
-                return len(EMOTIONS)
-            config = json.loads(archive.read("config.json"))
-        return _layer_width(config)
-    except (OSError, KeyError, ValueError, TypeError, IndexError, StopIteration, RecursionError, zipfile.BadZipFile):
+        return int(check_model_archive(path)["outputs"])
+    except (ModelError, TypeError, ValueError):
         return len(EMOTIONS)
-
-
-def _layer_width(layer: dict) -> int:
-    """The width of a layer's output in a .keras config: its units; a model's, its output layer's; any other
-    layer's (an average of members, a softmax), its first input's."""
-    config = layer["config"]
-    if "units" in config:
-        return int(config["units"])
-    if "layers" in config:
-        last = config["layers"][-1]
-        outputs = config.get("output_layers") or [[last.get("name") or last["config"]["name"]]]  # or Sequential
-        name = outputs[0] if isinstance(outputs[0], str) else outputs[0][0]
-        return _layer_width(next(inner for inner in config["layers"]
-                                 if (inner.get("name") or inner["config"]["name"]) == name))
-    return int(_first_shape(layer["inbound_nodes"])[-1])
-
-
-def _first_shape(value) -> list:
-    """The first tensor shape in a layer's inbound nodes (nested lists and dicts)."""
-    if isinstance(value, dict):
-        if isinstance(value.get("shape"), list):
-            return value["shape"]
-        value = list(value.values())
-    if isinstance(value, list):
-        for item in value:
-            if isinstance(item, (dict, list)):
-                try:
-                    return _first_shape(item)
-                except KeyError:
-                    continue
-    raise KeyError("shape")
 
 
 def check_contract(model, name: str, classes: list[str] | None = None) -> None:

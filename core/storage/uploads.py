@@ -8,6 +8,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
+from core.storage.runs import atomic_path
 from core.storage.safe_files import trim_oldest
 from core.storage.temporary_files import private_folder
 
@@ -48,9 +49,8 @@ def save_zip_upload(data: bytes, name: str, folder: Path | None = None) -> Path:
     else:
         private_folder(folder)
         path.parent.mkdir(exist_ok=True)
-        partial = path.parent / f".{path.name}.{os.getpid()}"
-        partial.write_bytes(data)
-        os.replace(partial, path)
+        with atomic_path(path) as partial:
+            partial.write_bytes(data)
     kept = [entry for entry in folder.iterdir() if entry.is_dir() or entry.suffix == ".zip"]  # zips kept loose too
     trim_oldest(kept, MAX_UPLOADS_BYTES, keep={path.parent})
     return path
