@@ -155,7 +155,7 @@ def show_run(run: RunFolder, was_live: bool) -> None:
                         help=f"on the '{test.get('split', 'test')}' split" if test else "the data has no test split")
         if finding := learned_little_finding(card):
             advice = ("more pictures per class, from more people, or classes that differ more in the face"
-                      if card.get("config", {}).get("arch") == "features" else "more pictures per class, more "
+                      if card.get("config", {}).get("arch") in ("features", "transfer") else "more pictures per class, more "
                       "epochs, or 'oversample' as the imbalance strategy when one class dominates; for classes of "
                       "your own, the Teach page trains from features learned on 28,709 faces")
             st.warning(f"This run: {plain(finding)} Try {advice}.")

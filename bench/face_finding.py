@@ -3,8 +3,8 @@ outwards (core.vision.faces.EDGE_PAD) and before and after asking a box beyond t
 it (core.vision.faces.MIN_EYE_INSIDE): phone screenshots (clocks, icons, text; half of them with a real face), crowded
 selfies with faces cut by the edges or partly hidden, photos cut through their face, the 15 press photos, webcam
 photos of a phone showing a portrait (status bar, clock, app chrome; tilted, blurred, moiré, noise, JPEG) and
-portraits cut through the eyes or the nose by the bottom edge, and portraits cut at one side beside the face (hair,
-shoulder, background reaching the edge).
+portraits cut through the eyes or the nose by the bottom edge, portraits cut at one side beside the face (hair,
+shoulder, background reaching the edge), and faces cut by a sliver or a third at a side.
 
 Made at run time from ../shared/photos (tests/screens_and_crowds.py); a box is the face as tests/real_photos.py
 decides, any other box is false. A row is "EDGE_PAD/MIN_EYE_INSIDE"; "0/none" is the code before mirroring,
@@ -30,7 +30,7 @@ from core.vision import faces  # noqa: E402
 from core.vision.imaging import read_image  # noqa: E402
 from tests.real_photos import FACES, PHOTOS, group_photo, is_the_face  # noqa: E402
 from tests.screens_and_crowds import (CUT_BY_EDGES, HIDDEN, crowds, edge_cuts, eye_cuts, phone_photos,  # noqa: E402
-                                      screenshots, side_cuts)
+                                      screenshots, side_cuts, sliver_cuts)
 
 
 def test_sets(photos: dict[str, np.ndarray]) -> dict[str, list]:
@@ -38,7 +38,8 @@ def test_sets(photos: dict[str, np.ndarray]) -> dict[str, list]:
     return {"screenshots": screenshots(photos), "crowded selfies": crowds(photos), "cut through the face":
             edge_cuts(photos), "press photos": [(name, photos[name], FACES[name]) for name in FACES],
             "group of 7": [("group", *group_photo(photos))], "phones": phone_photos(photos),
-            "cut through the eyes or nose": eye_cuts(photos), "cut beside the face": side_cuts(photos)}
+            "cut through the eyes or nose": eye_cuts(photos), "cut beside the face": side_cuts(photos),
+            "cut by a sliver": sliver_cuts(photos)}
 
 
 def share_mtcnn_passes() -> None:

@@ -394,3 +394,23 @@ def side_cuts(photos: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray, list
                 shown = [visible_part((cx - left, cy - top, cw), cut.shape[1], cut.shape[0]) for cx, cy, cw in listed]
                 made.append((f"{name} cut {share} face widths to its {side}", cut, shown))
     return made
+
+
+SLIVERS = (0.05, 0.1, 0.2, 0.3)  # how much of a face the side edge cuts off, in face widths
+
+
+def sliver_cuts(photos: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray, list]]:
+    """Each photo with its (first) face cut by the right or the left edge through SLIVERS of its width, the rest
+    of the photo as it was: a face cut by a sliver, or by a third, at a side. Its faces: those whose centre is in
+    the picture, listed whole."""
+    made = []
+    for name, photo in sorted(photos.items()):
+        x, _, w = FACES[name][0]
+        for share in SLIVERS:
+            for side in ("right", "left"):
+                left = int(x - w / 2 + share * w) if side == "left" else 0
+                right = int(x + w / 2 - share * w) if side == "right" else photo.shape[1]
+                listed = [(cx - left, cy, cw) for cx, cy, cw in FACES[name] if left <= cx < right]
+                made.append((f"{name} cut {share:.0%} at the {side}", np.ascontiguousarray(photo[:, left:right]),
+                             listed))
+    return made

@@ -277,3 +277,13 @@ def test_a_run_that_learns_little_says_so(tmp_path, capsys):
     assert code == 0, err
     card = RunFolder(tmp_path / "run").card()
     assert card["learned_little"] and "it learned little" in err and "--preset quick" in err
+
+
+@pytest.mark.parametrize("arch", ["features", "transfer"])
+def test_a_network_that_starts_from_learned_features_is_not_told_to_start_from_them(arch):
+    """--preset quick --arch transfer learns from the shipped networks' features already: what it is told to try
+    after learning little is better examples, not --preset quick."""
+    from core.cli.training_commands import _advice
+
+    assert "--preset quick" not in _advice(arch) and "more examples of each class" in _advice(arch)
+    assert "--preset quick" in _advice("vgg")

@@ -120,7 +120,8 @@ def test_thin_and_tiny_pictures_have_no_face_and_say_why(predictor, shape):
 def test_a_face_sized_picture_is_still_one_face(predictor):
     assert len(predictor.predict_rgb(np.dstack([face_pattern(2, np.random.default_rng(0))] * 3))) == 1
     assert len(predictor.predict_rgb(np.full((48, 48, 3), 128, np.uint8))) == 0  # flat: no face (test_face_crops.py)
-    assert no_face_reason(np.full((300, 400), 9, np.uint8)).startswith("no face found")
+    reason = no_face_reason(np.full((300, 400), 9, np.uint8))
+    assert reason.startswith("no face found") and "turn such a photo upright" in reason
 
 
 def test_an_upload_batch_is_bounded_in_files_and_megabytes():

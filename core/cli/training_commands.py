@@ -47,15 +47,20 @@ def train_command(args) -> int:
         return 0
     _tell_split(card.get("split") or {})
     if finding := learned_little_finding(card):
-        advice = ("more examples of each class, from more people, or classes that differ more in the face"
-                  if card["config"].get("arch") == "features" else "--preset quick (it starts from features "
-                  "learned on 28,709 faces), more pictures per class, more epochs, or --balance oversample when one "
-                  "class dominates")
-        print(f"warning: {finding} Try {advice}.", file=sys.stderr)
+        print(f"warning: {finding} Try {_advice(card['config'].get('arch'))}.", file=sys.stderr)
     print(json.dumps({"validation": card["validation"].get("accuracy"), "test": card["test"].get("accuracy"),
                       "majority_baseline": (card["validation"] or card["test"]).get("majority_baseline"),
                       "classes": card["classes"]}))
     return 0
+
+
+def _advice(arch: str | None) -> str:
+    """What to try after a run that learned little: a network that starts from learned features needs better
+    examples; one learned from scratch can start from those features instead (--preset quick)."""
+    if arch in ("features", "transfer"):
+        return "more examples of each class, from more people, or classes that differ more in the face"
+    return ("--preset quick (it starts from features learned on 28,709 faces), more pictures per class, more epochs, "
+            "or --balance oversample when one class dominates")
 
 
 def _tell_split(split: dict) -> None:

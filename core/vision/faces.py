@@ -52,6 +52,14 @@ NESTED = 0.6
 # eyes lie at most 0.02 box widths inside the picture, a face cut by 45% at the side, 30% at the top or through
 # the nose at the bottom has one eye 0.11-0.33 inside. Measured in bench/face_finding.py.
 MIN_EYE_INSIDE = 0.06
+# A box the mirror made that is centred on the picture's edge (its eyes' midpoint within ON_THE_EDGE of its width of
+# the edge) is a face cut in half, or the mirror's own symmetry: a shirt collar, a shoulder or background beside a
+# portrait, which the reflection completes into a face (0.92-0.99 confident, eyes and nose where a half face has
+# them). Such a box is kept only where it is at least EDGE_FACE_SHARE as wide as the widest face found: the false
+# ones were 0.48-0.58 as wide as the portrait's face, the faces cut in half in the sets 0.85-1.0 as wide as the
+# widest (bench/face_finding.py). A smaller face cut in half at the edge, behind the others, is lost with them.
+ON_THE_EDGE = 0.05
+EDGE_FACE_SHARE = 0.7
 # Where FER-2013's faces have their eyes, in the 48x48 frame: the median over 1 in 12 of its test faces,
 # located by MTCNN (265 of 300 found; bench/alignment.py --framing). An aligned face is moved and scaled to match.
 FER_EYE_CENTRE = (23.9, 18.6)
@@ -120,12 +128,15 @@ def locate_faces(picture: np.ndarray, detection: Detection = PHOTO) -> list[Face
 
 def _mtcnn_faces(picture: np.ndarray) -> list[Face]:
     """MTCNN's faces in the picture mirrored outwards by EDGE_PAD, boxes clipped to the picture (see EDGE_PAD);
-    a box reaching beyond the picture only where the picture shows its eyes (see MIN_EYE_INSIDE); and those it
+    a box reaching beyond the picture only where the picture shows its eyes (see MIN_EYE_INSIDE), and one centred
+    on its edge only where it is nearly as wide as the widest face (see ON_THE_EDGE); and those it
     finds in the picture itself that overlap none of these (see NESTED). A box mostly inside a larger one (half a
     face boxed again) is dropped."""
     rgb = np.ascontiguousarray(picture if picture.ndim == 3 else np.dstack([picture] * 3))
-    mirrored = _mirrored_faces(rgb)
-    faces = list(mirrored)
+    found = _mirrored_faces(rgb)
+    mirrored = [face for face, _, _ in found]
+    widest = max([width for _, width, _ in found], default=0)
+    faces = []
     for face in _mtcnn().detect_faces(rgb):
         x, y, w, h = face["box"]
         box = (max(0, x), max(0, y), min(rgb.shape[1], x + w) - max(0, x), min(rgb.shape[0], y + h) - max(0, y))
@@ -134,6 +145,8 @@ def _mtcnn_faces(picture: np.ndarray) -> list[Face]:
             continue
         eyes = sorted((face["keypoints"]["left_eye"], face["keypoints"]["right_eye"]))
         faces.append(Face(box, tuple((float(eye_x), float(eye_y)) for eye_x, eye_y in eyes)))
+        widest = max(widest, w)
+    faces += [face for face, width, halved in found if not halved or width >= EDGE_FACE_SHARE * widest]
     return _without_nested(faces)
 
 
@@ -154,8 +167,9 @@ def _share_inside(box: Box, outer: Box) -> float:
     return overlap / max(1, w * h)
 
 
-def _mirrored_faces(rgb: np.ndarray) -> list[Face]:
-    """MTCNN's faces in the picture mirrored outwards by EDGE_PAD (see EDGE_PAD and MIN_EYE_INSIDE)."""
+def _mirrored_faces(rgb: np.ndarray) -> list[tuple[Face, int, bool]]:
+    """MTCNN's faces in the picture mirrored outwards by EDGE_PAD (see EDGE_PAD and MIN_EYE_INSIDE), each with
+    its box's width before it was clipped and whether it is centred on the picture's edge (see ON_THE_EDGE)."""
     height, width = rgb.shape[:2]
     pad = round(EDGE_PAD * min(height, width))
     padded = np.ascontiguousarray(cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REFLECT))
@@ -172,8 +186,16 @@ def _mirrored_faces(rgb: np.ndarray) -> list[Face]:
         beyond = x < pad or y < pad or x + w > pad + width or y + h > pad + height
         if beyond and not shows_its_eyes(eyes, w, width, height):
             continue
-        faces.append(Face((left, top, right - left, bottom - top), eyes))
+        faces.append((Face((left, top, right - left, bottom - top), eyes), w,
+                      beyond and _on_the_edge(eyes, w, width, height)))
     return faces
+
+
+def _on_the_edge(eyes: tuple[Point, Point], box_width: float, width: int, height: int) -> bool:
+    """Whether the eyes' midpoint lies within ON_THE_EDGE of the box's width of an edge of the picture."""
+    (left_x, left_y), (right_x, right_y) = eyes
+    x, y = (left_x + right_x) / 2, (left_y + right_y) / 2
+    return min(abs(x), abs(width - x), abs(y), abs(height - y)) <= ON_THE_EDGE * box_width
 
 
 def shows_its_eyes(eyes: tuple[Point, Point], box_width: float, width: int, height: int) -> bool:
@@ -311,4 +333,5 @@ def no_face_reason(picture: np.ndarray) -> str:
         if reason:
             return (f"no face: a small picture ({width}x{height}) taken as a face crop must show one, "
                     f"and this is {reason}")
-    return "no face found (faces turned away from the camera or under 20 pixels wide are missed)."
+    return ("no face found (faces turned away from the camera, under 20 pixels wide, or in a photo lying on its side "
+            "or upside down are missed: turn such a photo upright).")
