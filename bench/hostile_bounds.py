@@ -1,7 +1,7 @@
 """Resource bounds under hostile input: each case of the corpus that could blow up memory or time
 (zip bomb, huge pictures, a 16-bit picture whose float copies took gigabytes, PostScript named .jpg, a
 model declaring a giant layer, a device or a pipe named like a picture, overflowing CSV cells, names that
-are not UTF-8) run as its own `python -m core` process, with its peak memory and wall time, against a
+are not UTF-8, a progressive JPEG, a picture tiled with small faces) run as its own `python -m core` process, with its peak memory and wall time, against a
 plain photo through the same command as the baseline. Fails (exit 1) where a case takes over 256 MiB more
 than the baseline (the largest picture decoded at full size: 64 megapixels of 4 bytes) or over 60 s.
 
@@ -52,6 +52,10 @@ def write_inputs(folder: Path) -> dict[str, list[str]]:
     (folder / "holiday.jpg").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 9 9\n0 0 moveto 9 9 lineto\n"
                                          b"fill")
     giant_model(folder / "giant.keras")
+    Image.new("CMYK", (13000, 13000)).save(folder / "progressive.jpg", progressive=True, quality=10)  # 2.6 MB
+    from skimage import data  # a face of skimage's astronaut, 24 pixels wide, tiled over 960x960 pixels
+    face = Image.fromarray(data.astronaut()[20:200, 150:300]).resize((24, 30), Image.Resampling.LANCZOS)
+    Image.fromarray(np.tile(np.asarray(face), (32, 40, 1))).save(folder / "faces.png")
     names = folder / "names" / "happy"
     names.mkdir(parents=True)
     for i in range(3):
@@ -64,6 +68,8 @@ def write_inputs(folder: Path) -> dict[str, list[str]]:
             "a 16-bit 8000x7900 PNG (127 kB)": ["predict", "{model}", str(folder / "deep.png")],
             "73 bytes of PostScript named .jpg": ["predict", "{model}", str(folder / "holiday.jpg")],
             "a .keras declaring Dense(300000)": ["predict", str(folder / "giant.keras"), str(photo)],
+            "a progressive 13000x13000 CMYK JPEG (2.6 MB)": ["predict", "{model}", str(folder / "progressive.jpg")],
+            "960x960 pixels tiled with 1,280 faces 24 px wide": ["predict", "{model}", str(folder / "faces.png")],
             "/dev/zero named .jpg": ["predict", "{model}", str(folder / "zero.jpg")],
             "a FIFO named .jpg": ["predict", "{model}", str(folder / "pipe.jpg")],
             "a CSV of overflowing pixel values": ["stats", str(folder / "fer2013.csv")],

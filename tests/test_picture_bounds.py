@@ -169,3 +169,18 @@ def test_a_large_transparent_picture_is_shrunk_before_it_is_flattened():
     rgb = read_image(encode(rgba, "PNG"), "RGB")
     assert rgb.shape == (43, 2560, 3) and rgb.min() == 255  # transparent: white, at most 2560 wide
 
+
+
+def test_a_progressive_jpeg_over_the_pixel_bound_is_refused_from_its_header_and_a_baseline_one_is_drafted():
+    """libjpeg holds a progressive JPEG's coefficients at full size however small it decodes it (a 2.6 MB,
+    169-megapixel one took 1.3 GB): over the bound it is refused before decoding; a baseline one is drafted
+    smaller while decoding and read, as before."""
+    gray = Image.new("L", (9000, 8000), 128)
+    for progressive in (True, False):
+        stream = io.BytesIO()
+        gray.save(stream, "JPEG", quality=10, progressive=progressive)
+        if progressive:
+            with pytest.raises(ImageError, match="a progressive JPEG of 9000x8000 pixels .72 megapixels. is decoded"):
+                read_image(stream.getvalue())
+        else:
+            assert read_image(stream.getvalue()).shape == (2276, 2560)  # shrunk to MAX_SIDE

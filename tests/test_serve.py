@@ -23,7 +23,8 @@ from PIL import Image
 from core.evaluation.export import FAST_EXPORT, fast_export
 from core.models.store import model_classes, read_card
 from core.serving.batching import FaceBatcher
-from core.serving.limits import TOKEN_VARIABLE, check_binding, is_loopback
+from core.serving.limits import (MIN_BYTES_PER_SECOND, TOKEN_VARIABLE, Refusal, bounded_receive, check_binding,
+                                 is_loopback, names_this_machine)
 from core.training.config import TrainConfig
 from core.training.job import train
 from tests.test_own_classes import CLASSES, astronaut_frame, write_own_classes
@@ -147,6 +148,37 @@ def own_model(tmp_path_factory) -> Path:
 
 
 # --- safe by default ------------------------------------------------------------------------------------------
+def test_a_body_trickling_in_is_answered_408_once_its_first_seconds_are_over():
+    """A byte every five seconds (a fake clock: nothing waits) holds its place only for the idle bound; a slow
+    body that has come whole by then is read."""
+
+    def receiving(messages, times):
+        async def receive():
+            return messages.pop(0)
+
+        clock = iter(times)
+        bounded = bounded_receive(receive, 2**20, idle_seconds=10, clock=lambda: next(clock))
+
+        async def read_all():
+            return [await bounded() for _ in range(len(messages))]
+
+        return asyncio.run(read_all())
+
+    trickle = [{"body": b"x", "more_body": True} for _ in range(4)]
+    with pytest.raises(Refusal, match="arrives too slowly: 3 bytes in 15 s .at least 16 KB a second"):
+        receiving(trickle, [0, 5, 10, 15, 20])
+    whole = [{"body": b"x", "more_body": True}, {"body": b"x", "more_body": False}]
+    assert len(receiving(whole, [0, 5, 15])) == 2
+    steady = [{"body": bytes(MIN_BYTES_PER_SECOND * 5), "more_body": True} for _ in range(4)]
+    assert len(receiving(steady, [0, 5, 10, 15, 20])) == 4
+
+
+def test_a_host_header_names_this_machine_only_for_loopback_names():
+    assert all(names_this_machine(host) for host in ("127.0.0.1:8000", "localhost", "LOCALHOST:80", "[::1]:8000"))
+    assert not any(names_this_machine(host) for host in ("rebound.example:8000", "127.0.0.1.rebound.example", "",
+                                                         None, "0.0.0.0:80"))
+
+
 def test_only_loopback_addresses_count_as_this_machine():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.20") and not is_loopback("example.org")
@@ -340,13 +372,25 @@ def test_a_body_that_stops_arriving_is_answered_408_and_frees_its_place(own_mode
 
 # --- a model of one's own classes -----------------------------------------------------------------------------
 def test_a_model_of_own_classes_answers_by_their_names_and_lists_allowed_origins(own_model):
+    """Also, without a token: a request naming another host (a web page that rebound its domain to this machine)
+    is refused, and one picture as the body is bounded at a picture's 64 MB, not at the request's 200."""
     origin = "https://app.example"
     with serving(own_model, "--cors-origin", origin) as server:
         described = server.client.get("/v1/model", headers={"Origin": origin})
         response = server.client.post("/v1/predict", files=[("files", ("me.jpg", jpeg(astronaut_frame())))])
+        rebound = server.client.get("/v1/model", headers={"Host": "rebound.example:8000"})
+        named = server.client.get("/v1/model", headers={"Host": "localhost:8000"})
+        declared = http.client.HTTPConnection(server.url.removeprefix("http://"), timeout=60)
+        declared.putrequest("POST", "/v1/predict")
+        declared.putheader("Content-Type", "image/png")
+        declared.putheader("Content-Length", str(65 * 2**20))  # declared, never sent
+        declared.endheaders()
+        oversized = declared.getresponse()
+        assert oversized.status == 413 and b"the picture is over 64 MB" in oversized.read()
     assert described.json()["classes"] == list(CLASSES) and described.headers["access-control-allow-origin"] == origin
     [face] = response.json()["pictures"][0]["faces"]
     assert list(face["probabilities"]) == list(CLASSES) and face["emotion"] in CLASSES
+    assert "answers requests to this machine only" in problem(rebound, 403) and named.status_code == 200
 
 
 def test_sigterm_lets_the_request_in_flight_finish_then_exits(own_model):

@@ -28,7 +28,7 @@ from core.models.inference import DEFAULT_VIEWS, VIEWS
 from core.prediction.pictures import FacePrediction, FacePredictor
 from core.serving.batching import MAX_WAIT_SECONDS, FaceBatcher
 from core.serving.limits import (InFlight, Limits, Refusal, body_over_limit, bounded_receive, declared_length,
-                                 kept_tail, token_matches)
+                                 kept_tail, names_this_machine, token_matches)
 from core.storage.safe_files import MAX_FILE_BYTES
 from core.vision.faces import PHOTO, find_and_crop, no_face_reason
 from core.vision.imaging import ImageError, read_image
@@ -93,10 +93,13 @@ def create_app(predictor: FacePredictor, limits: Limits = Limits(), token: str |
     _answer_errors_as_json(app)
     bearer = HTTPBearer(auto_error=False, description="the server's FER_API_TOKEN, where it has one")
 
-    def signed_in(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+    def signed_in(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
         if token and not token_matches(credentials.credentials if credentials else None, token):
             raise Refusal(401, "a valid token is needed: send 'Authorization: Bearer <FER_API_TOKEN>'",
                           {"WWW-Authenticate": "Bearer"})
+        if not token and not names_this_machine(request.headers.get("host")):  # a page rebinding its domain
+            raise Refusal(403, "this server has no token and answers requests to this machine only (Host: "
+                               "127.0.0.1, localhost or [::1])")
 
     @app.get("/healthz", summary="Whether the server answers (for probes; no token asked)")
     async def health() -> dict:
@@ -162,12 +165,16 @@ async def _read_pictures(request: Request, limits: Limits,
     """The pictures a request sends, each (name, bytes or an uploaded file), none decoded yet: the body
     bounded as it arrives, at most limits.max_pictures of them; uploaded files are removed when `received`
     closes."""
-    length = declared_length(request.headers)
-    if length is not None and length > limits.max_body_bytes:
-        raise Refusal(413, body_over_limit(limits.max_body_bytes))
-    receive = bounded_receive(request.receive, limits.max_body_bytes, limits.idle_seconds)
     media_type, options = parse_options_header(request.headers.get("content-type"))  # lower-cased
-    if media_type == b"multipart/form-data":
+    multipart = media_type == b"multipart/form-data"
+    limit = limits.max_body_bytes if multipart else min(limits.max_body_bytes, MAX_FILE_BYTES)  # one picture
+    over_limit = body_over_limit(limit) if limit == limits.max_body_bytes else \
+        f"the picture is over {MAX_FILE_BYTES // 2**20} MB, the most a picture may be"
+    length = declared_length(request.headers)
+    if length is not None and length > limit:
+        raise Refusal(413, over_limit)
+    receive = bounded_receive(request.receive, limit, limits.idle_seconds, over_limit)
+    if multipart:
         closing = b"--" + options.get(b"boundary", b"") + b"--"
         receive, tail = kept_tail(receive, len(closing) + 4)
         form = await received.enter_async_context(Request(request.scope, receive).form(

@@ -4,6 +4,7 @@ in flight bounded, each refusal a status and a one-line message."""
 import asyncio
 import hmac
 import ipaddress
+import time
 from dataclasses import dataclass
 
 from core.storage.uploads import MAX_FILES, MAX_TOTAL_MB
@@ -12,6 +13,10 @@ TOKEN_VARIABLE = "FER_API_TOKEN"
 MAX_IN_FLIGHT = 32  # requests at once; beyond: 503 with Retry-After (16 clients measured without one, bench/serve.py)
 REQUEST_SECONDS = 60.0  # a request still unanswered after this is answered 504
 IDLE_SECONDS = 10.0  # a body that stops arriving for this long is answered 408 (it holds a place in flight)
+# ... and past those first seconds, a body must have come at this rate on average (a phone on a slow network sends
+# ten times as much): a client trickling a byte every few seconds gives its place back then, not at the time limit.
+MIN_BYTES_PER_SECOND = 16 * 1024
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")  # what a request to this machine names as its Host
 RETRY_AFTER_SECONDS = 1
 
 
@@ -55,6 +60,17 @@ def check_binding(host: str, token: str | None) -> None:
                          f"that callers send as 'Authorization: Bearer ...', or serve on 127.0.0.1")
 
 
+def names_this_machine(host_header: str | None) -> bool:
+    """Whether a request's Host header names this machine (a loopback address or localhost, any port): a web
+    page that rebinds its own domain to 127.0.0.1 sends its domain, and a server without a token refuses it.
+
+    Example: names_this_machine("localhost:8000") -> True; names_this_machine("evil.example:8000") -> False
+    """
+    host = (host_header or "").strip().lower()
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 or host.startswith("[") and "]:" in host else host
+    return name in LOOPBACK_NAMES or is_loopback(name.strip("[]"))
+
+
 def token_matches(sent: str | None, token: str) -> bool:
     """Whether a bearer token sent equals the server's, compared in constant time."""
     return sent is not None and hmac.compare_digest(sent.encode(), token.encode())
@@ -87,13 +103,15 @@ def declared_length(headers) -> int | None:
     return int(value)
 
 
-def bounded_receive(receive, limit: int, idle_seconds: float):
+def bounded_receive(receive, limit: int, idle_seconds: float, over_limit: str = "", clock=time.monotonic):
     """An ASGI receive that refuses a body past `limit` bytes as it arrives, whatever its Content-Length said (a
-    chunked body has none): 413; and one that stops arriving for idle_seconds (a stalled or slow client): 408."""
-    received = 0
+    chunked body has none): 413 (over_limit: what to say); and one that stops arriving for idle_seconds (a stalled
+    client), or after them has come at under MIN_BYTES_PER_SECOND on average (a trickling one): 408."""
+    received, started = 0, None
 
     async def receive_bounded():
-        nonlocal received
+        nonlocal received, started
+        started = clock() if started is None else started
         try:
             async with asyncio.timeout(idle_seconds):
                 message = await receive()
@@ -101,7 +119,12 @@ def bounded_receive(receive, limit: int, idle_seconds: float):
             raise Refusal(408, f"the request's body stopped arriving: nothing came for {idle_seconds:g} s") from None
         received += len(message.get("body", b""))
         if received > limit:
-            raise Refusal(413, body_over_limit(limit))
+            raise Refusal(413, over_limit or body_over_limit(limit))
+        late = clock() - started - idle_seconds
+        if late > 0 and received < MIN_BYTES_PER_SECOND * late and message.get("more_body"):
+            raise Refusal(408, f"the request's body arrives too slowly: {received} bytes in {late + idle_seconds:.0f} "
+                               f"s (at least {MIN_BYTES_PER_SECOND // 1024} KB a second after the first "
+                               f"{idle_seconds:g} s)")
         return message
 
     return receive_bounded

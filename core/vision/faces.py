@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from core.vision import candidate_bounds
 from core.vision.imaging import FACE_SIZE, MIN_FACE_SIDE, can_show_a_face, to_face_pixels
 
 Box = tuple[int, int, int, int]  # x, y, width, height in the picture's pixels
@@ -106,6 +107,7 @@ def _mtcnn():
         from mtcnn import MTCNN  # imports TensorFlow: only once a photo needs it
 
         _PER_THREAD.mtcnn = MTCNN()
+        candidate_bounds.bound(_PER_THREAD.mtcnn)
     return _PER_THREAD.mtcnn
 
 

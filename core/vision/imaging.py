@@ -136,6 +136,12 @@ def _header(data: bytes, max_side: int) -> Image.Image:
             image = Image.open(io.BytesIO(data), formats=PICTURE_FORMATS)  # reads the header only
     except UnidentifiedImageError:
         raise ImageError("not an image (unrecognised format)") from None
+    width, height = image.size
+    if image.format == "JPEG" and image.info.get("progressive") and width * height > MAX_DECODED_PIXELS:
+        # libjpeg keeps every coefficient of a progressive JPEG at full size, however small it decodes it
+        raise ImageError(f"too large: a progressive JPEG of {width}x{height} pixels ({width * height / 1e6:.0f} "
+                         f"megapixels) is decoded whole, and at most {MAX_DECODED_PIXELS / 1e6:.0f} are: save it "
+                         "smaller or as a baseline JPEG")
     image.draft(None, (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 size when that is enough
     width, height = image.size
     if width * height > MAX_DECODED_PIXELS:
