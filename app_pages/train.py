@@ -11,7 +11,7 @@ from app_pages.tab_memory import keep, recall
 from app_pages.run_progress import (duration, epoch_history, launch, launched_twin, show_curves, show_progress,
                                     starting)
 from core.storage.allowed_paths import data_path_refusal
-from core.models.architectures import ARCHITECTURES
+from core.models.architectures import ARCHITECTURES, starts_from_features
 from core.data.balance import STRATEGIES
 from core.data.dataset import DatasetError, check_dataset
 from core.evaluation.comparison import learned_little_finding
@@ -155,7 +155,7 @@ def show_run(run: RunFolder, was_live: bool) -> None:
                         help=f"on the '{test.get('split', 'test')}' split" if test else "the data has no test split")
         if finding := learned_little_finding(card):
             advice = ("more pictures per class, from more people, or classes that differ more in the face"
-                      if card.get("config", {}).get("arch") in ("features", "transfer") else "more pictures per class, more "
+                      if starts_from_features(card.get("config", {}).get("arch")) else "more pictures per class, more "
                       "epochs, or 'oversample' as the imbalance strategy when one class dominates; for classes of "
                       "your own, the Teach page trains from features learned on 28,709 faces")
             st.warning(f"This run: {plain(finding)} Try {advice}.")

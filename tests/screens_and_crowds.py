@@ -408,7 +408,7 @@ def sliver_cuts(photos: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray, li
         x, _, w = FACES[name][0]
         for share in SLIVERS:
             for side in ("right", "left"):
-                left = int(x - w / 2 + share * w) if side == "left" else 0
+                left = max(0, int(x - w / 2 + share * w)) if side == "left" else 0
                 right = int(x + w / 2 - share * w) if side == "right" else photo.shape[1]
                 listed = [(cx - left, cy, cw) for cx, cy, cw in FACES[name] if left <= cx < right]
                 made.append((f"{name} cut {share:.0%} at the {side}", np.ascontiguousarray(photo[:, left:right]),

@@ -170,17 +170,21 @@ def test_a_large_transparent_picture_is_shrunk_before_it_is_flattened():
     assert rgb.shape == (43, 2560, 3) and rgb.min() == 255  # transparent: white, at most 2560 wide
 
 
-
-def test_a_progressive_jpeg_over_the_pixel_bound_is_refused_from_its_header_and_a_baseline_one_is_drafted():
-    """libjpeg holds a progressive JPEG's coefficients at full size however small it decodes it (a 2.6 MB,
-    169-megapixel one took 1.3 GB): over the bound it is refused before decoding; a baseline one is drafted
-    smaller while decoding and read, as before."""
-    gray = Image.new("L", (9000, 8000), 128)
-    for progressive in (True, False):
+def test_a_progressive_jpeg_is_bounded_by_its_coefficients_from_its_header_and_a_baseline_one_is_drafted():
+    """libjpeg holds a progressive JPEG's coefficients at full size however small it decodes it (2 bytes a pixel
+    and channel: a 2.6 MB, 169-megapixel CMYK one took 1.3 GB): over 256 MB of them it is refused before
+    decoding, also inside a camera's MPO file and under the 64-megapixel bound (36 megapixels of CMYK); a
+    baseline JPEG is drafted smaller while decoding and read, as before."""
+    def saved(image: Image.Image, **options) -> bytes:
         stream = io.BytesIO()
-        gray.save(stream, "JPEG", quality=10, progressive=progressive)
-        if progressive:
-            with pytest.raises(ImageError, match="a progressive JPEG of 9000x8000 pixels .72 megapixels. is decoded"):
-                read_image(stream.getvalue())
-        else:
-            assert read_image(stream.getvalue()).shape == (2276, 2560)  # shrunk to MAX_SIDE
+        image.save(stream, **options)
+        return stream.getvalue()
+
+    cmyk = saved(Image.new("CMYK", (6000, 6000)), format="JPEG", quality=10, progressive=True)
+    with pytest.raises(ImageError, match="a progressive JPEG of 6000x6000 pixels in 4 channels is decoded whole"):
+        read_image(cmyk)
+    gray = Image.new("L", (12000, 12000), 128)
+    mpo = saved(gray, format="MPO", quality=10, progressive=True, save_all=True, append_images=[Image.new("L", (8, 8))])
+    with pytest.raises(ImageError, match="a progressive JPEG of 12000x12000 pixels in 1 channel is decoded whole"):
+        read_image(mpo)
+    assert read_image(saved(gray, format="JPEG", quality=10)).shape == (2560, 2560)  # shrunk to MAX_SIDE

@@ -185,6 +185,9 @@ def test_only_loopback_addresses_count_as_this_machine():
     check_binding("0.0.0.0", TOKEN)  # with a token it may serve beyond this machine
     with pytest.raises(ValueError, match=TOKEN_VARIABLE):
         check_binding("0.0.0.0", None)
+    for host in ("0.0.0.0", "127.0.0.1"):  # a token that short keeps nobody out, wherever it is asked for
+        with pytest.raises(ValueError, match=f"{TOKEN_VARIABLE} is 6 characters, too few"):
+            check_binding(host, "secret")
 
 
 def test_bound_beyond_loopback_without_a_token_it_refuses_to_start():
@@ -387,6 +390,7 @@ def test_a_model_of_own_classes_answers_by_their_names_and_lists_allowed_origins
         declared.endheaders()
         oversized = declared.getresponse()
         assert oversized.status == 413 and b"the picture is over 64 MB" in oversized.read()
+        declared.close()
     assert described.json()["classes"] == list(CLASSES) and described.headers["access-control-allow-origin"] == origin
     [face] = response.json()["pictures"][0]["faces"]
     assert list(face["probabilities"]) == list(CLASSES) and face["emotion"] in CLASSES

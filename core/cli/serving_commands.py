@@ -23,7 +23,5 @@ def serve_command(args) -> int:
     print(f"{args.model}: {len(predictor.classes)} classes on {predictor.runtime}; docs at /docs"
           + ("" if token else " (no token: this machine only)"), file=sys.stderr, flush=True)
     # On SIGTERM or Ctrl-C uvicorn stops listening and lets the requests in flight finish (up to their time limit).
-    # Connections beyond four times the requests in flight (64 at least) are answered 503 by uvicorn, unread.
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, timeout_graceful_shutdown=args.timeout + 5,
-                limit_concurrency=max(64, 4 * limits.max_in_flight))
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, timeout_graceful_shutdown=args.timeout + 5)
     return 0

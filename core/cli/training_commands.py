@@ -57,7 +57,9 @@ def train_command(args) -> int:
 def _advice(arch: str | None) -> str:
     """What to try after a run that learned little: a network that starts from learned features needs better
     examples; one learned from scratch can start from those features instead (--preset quick)."""
-    if arch in ("features", "transfer"):
+    from core.models.architectures import starts_from_features
+
+    if starts_from_features(arch):
         return "more examples of each class, from more people, or classes that differ more in the face"
     return ("--preset quick (it starts from features learned on 28,709 faces), more pictures per class, more epochs, "
             "or --balance oversample when one class dominates")

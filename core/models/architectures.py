@@ -175,3 +175,11 @@ ARCHITECTURES = {
                              "seconds, no epochs", learning_rate=1e-3, schedule="constant", label_smoothing=0.0,
                              pretrained=True),
 }
+
+
+def starts_from_features(arch: str | None) -> bool:
+    """Whether a network of this name starts from learned features (a run's config may name one no longer here).
+
+    Example: starts_from_features("transfer") -> True; starts_from_features("vgg") -> False
+    """
+    return arch in ARCHITECTURES and ARCHITECTURES[arch].pretrained

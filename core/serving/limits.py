@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from core.storage.uploads import MAX_FILES, MAX_TOTAL_MB
 
 TOKEN_VARIABLE = "FER_API_TOKEN"
+MIN_TOKEN_CHARS = 16  # a shorter token is refused at start (token_urlsafe(32) gives 43)
 MAX_IN_FLIGHT = 32  # requests at once; beyond: 503 with Retry-After (16 clients measured without one, bench/serve.py)
 REQUEST_SECONDS = 60.0  # a request still unanswered after this is answered 504
 IDLE_SECONDS = 10.0  # a body that stops arriving for this long is answered 408 (it holds a place in flight)
@@ -54,10 +55,14 @@ def is_loopback(host: str) -> bool:
 
 
 def check_binding(host: str, token: str | None) -> None:
-    """Refuse (ValueError) to serve beyond this machine without a token to ask every caller for."""
+    """Refuse (ValueError) to serve beyond this machine without a token to ask every caller for, and a token
+    shorter than MIN_TOKEN_CHARS anywhere."""
     if not is_loopback(host) and not token:
         raise ValueError(f"serving on {host} reaches other machines: set {TOKEN_VARIABLE} to a long random secret "
                          f"that callers send as 'Authorization: Bearer ...', or serve on 127.0.0.1")
+    if token and len(token) < MIN_TOKEN_CHARS:
+        raise ValueError(f"{TOKEN_VARIABLE} is {len(token)} characters, too few to keep anyone out: use at least "
+                         f"{MIN_TOKEN_CHARS}, for example python -c 'import secrets; print(secrets.token_urlsafe(32))'")
 
 
 def names_this_machine(host_header: str | None) -> bool:

@@ -1,8 +1,9 @@
 """MTCNN within bounds on a picture of many faces. The `mtcnn` wheel (1.0.0) compares every candidate box with
 every other through whole N x N matrices, and runs its second and third networks on all candidates at once: a
 picture tiled with small faces (3,136 candidates in 320x320 pixels, 12,000 in 640x640) took 1.5 GB, then 14 GB,
-and the server was killed. Here the same pruning rule runs in blocks of rows (memory linear in N) on at most
-MAX_CANDIDATES boxes, the most confident, and the networks see at most PATCH_BATCH candidates at a time. A photo
+and the server was killed. Here the same pruning rule compares a block of boxes at a time with all those
+before it (BLOCK_CELLS pairs at once, whatever N) on at most MAX_CANDIDATES boxes, the most confident, and the
+networks see at most PATCH_BATCH candidates at a time. A photo
 has at most a few hundred candidates (407 on the press photos) and a few dozen patches: what is found there
 does not change (docs/benchmarks.md).
 """
@@ -41,9 +42,12 @@ def _in_batches(network):
 def prune_overlaps(bboxes: np.ndarray, threshold: float, column_image_id: int = 0,
                    columns_bbox: slice = slice(1, 5, None), column_confidence: int = 5, method: str = "union",
                    initial_sort: bool = True) -> np.ndarray:
-    """mtcnn.utils.bboxes.smart_nms_from_bboxes's result, in bounded memory: per image, the boxes (most confident
-    first) less any that overlaps a more confident one by more than threshold ("union": intersection over
-    union; "min": over the smaller box)."""
+    """mtcnn.utils.bboxes.smart_nms_from_bboxes's result in bounded memory, for at most MAX_CANDIDATES boxes an
+    image: per image, the boxes (most confident first) less any that overlaps a more confident one, kept or not,
+    by more than threshold ("union": intersection over union; "min": over the smaller box). Over MAX_CANDIDATES,
+    the result for the most confident MAX_CANDIDATES (the rule looks only at more confident boxes, so these
+    lose nothing to the others). Unsorted boxes (initial_sort False: PNet's per-scale call) come sorted by
+    confidence already."""
     if initial_sort:
         bboxes = bboxes[np.argsort(bboxes[:, column_confidence])[::-1]]
     kept = []

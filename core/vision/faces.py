@@ -21,7 +21,7 @@ Box = tuple[int, int, int, int]  # x, y, width, height in the picture's pixels
 Point = tuple[float, float]  # x, y in the picture's pixels
 
 SMALL_CROP_SIDE = 96  # a picture no larger than this is taken to be a face crop already
-MAX_FACES = 200  # the largest faces a picture is read for (one tiled with 1,280 small faces took 100 s to read)
+MAX_PICTURE_FACES = 200  # the largest faces a picture is read for (one tiled with 1,280 small faces took 100 s to read)
 # Predict takes a small picture as a face crop only where it looks like a photo of something: not one flat shade
 # (spread under MIN_CROP_SPREAD gray levels) and not noise (neighbouring pixels correlated under
 # MIN_NEIGHBOUR_CORRELATION; a photo's are ~0.9, noise's ~0). Of FER-2013's 3,589 test crops it refuses 2 (0.06%),
@@ -107,13 +107,14 @@ def _mtcnn():
     if getattr(_PER_THREAD, "mtcnn", None) is None:
         from mtcnn import MTCNN  # imports TensorFlow: only once a photo needs it
 
-        _PER_THREAD.mtcnn = MTCNN()
-        candidate_bounds.bound(_PER_THREAD.mtcnn)
+        detector = MTCNN()
+        candidate_bounds.bound(detector)
+        _PER_THREAD.mtcnn = detector
     return _PER_THREAD.mtcnn
 
 
 def locate_faces(picture: np.ndarray, detection: Detection = PHOTO) -> list[Face]:
-    """The faces in an RGB (HxWx3) or gray (HxW) uint8 picture, largest first, at most MAX_FACES.
+    """The faces in an RGB (HxWx3) or gray (HxW) uint8 picture, largest first, at most MAX_PICTURE_FACES.
 
     Example: locate_faces(read_image("couple.jpg", "RGB"))[0].eyes -> ((601.2, 840.7), (812.9, 845.3))
     """
@@ -126,7 +127,7 @@ def locate_faces(picture: np.ndarray, detection: Detection = PHOTO) -> list[Face
     faces = _mtcnn_faces(picture) if detection.detector == "mtcnn" else _haar_faces(picture, detection)
     faces = [Face(tuple(int(round(v / scale)) for v in face.box),
                   face.eyes and tuple((x / scale, y / scale) for x, y in face.eyes)) for face in faces]
-    return sorted(faces, key=lambda face: face.box[2] * face.box[3], reverse=True)[:MAX_FACES]
+    return sorted(faces, key=lambda face: face.box[2] * face.box[3], reverse=True)[:MAX_PICTURE_FACES]
 
 
 def _mtcnn_faces(picture: np.ndarray) -> list[Face]:
@@ -137,19 +138,17 @@ def _mtcnn_faces(picture: np.ndarray) -> list[Face]:
     face boxed again) is dropped."""
     rgb = np.ascontiguousarray(picture if picture.ndim == 3 else np.dstack([picture] * 3))
     found = _mirrored_faces(rgb)
-    mirrored = [face for face, _, _ in found]
-    widest = max([width for _, width, _ in found], default=0)
-    faces = []
+    plain = []
     for face in _mtcnn().detect_faces(rgb):
         x, y, w, h = face["box"]
         box = (max(0, x), max(0, y), min(rgb.shape[1], x + w) - max(0, x), min(rgb.shape[0], y + h) - max(0, y))
-        if face["confidence"] < MIN_CONFIDENCE or box[2] <= 0 or box[3] <= 0 or any(
-                max(_share_inside(box, other.box), _share_inside(other.box, box)) > 0 for other in mirrored):
-            continue
-        eyes = sorted((face["keypoints"]["left_eye"], face["keypoints"]["right_eye"]))
-        faces.append(Face(box, tuple((float(eye_x), float(eye_y)) for eye_x, eye_y in eyes)))
-        widest = max(widest, w)
-    faces += [face for face, width, halved in found if not halved or width >= EDGE_FACE_SHARE * widest]
+        if face["confidence"] >= MIN_CONFIDENCE and box[2] > 0 and box[3] > 0:
+            eyes = sorted((face["keypoints"]["left_eye"], face["keypoints"]["right_eye"]))
+            plain.append((Face(box, tuple((float(eye_x), float(eye_y)) for eye_x, eye_y in eyes)), w))
+    widest = max([width for _, width, _ in found] + [width for _, width in plain], default=0)
+    mirrored = [face for face, width, halved in found if not halved or width >= EDGE_FACE_SHARE * widest]
+    faces = mirrored + [face for face, _ in plain if not any(
+        max(_share_inside(face.box, other.box), _share_inside(other.box, face.box)) > 0 for other in mirrored)]
     return _without_nested(faces)
 
 
@@ -195,7 +194,8 @@ def _mirrored_faces(rgb: np.ndarray) -> list[tuple[Face, int, bool]]:
 
 
 def _on_the_edge(eyes: tuple[Point, Point], box_width: float, width: int, height: int) -> bool:
-    """Whether the eyes' midpoint lies within ON_THE_EDGE of the box's width of an edge of the picture."""
+    """Whether the eyes' midpoint lies within ON_THE_EDGE of the box's width of an edge of the picture (in effect a
+    side edge: a box whose eyes lie on the top or bottom edge never shows them, see MIN_EYE_INSIDE)."""
     (left_x, left_y), (right_x, right_y) = eyes
     x, y = (left_x + right_x) / 2, (left_y + right_y) / 2
     return min(abs(x), abs(width - x), abs(y), abs(height - y)) <= ON_THE_EDGE * box_width

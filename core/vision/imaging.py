@@ -17,6 +17,7 @@ from core.storage.safe_files import MAX_FILE_BYTES, read_regular_file
 FACE_SIZE = 48
 MAX_SIDE = 2560  # larger pictures are shrunk to this (JPEG while decoding: a 100-megapixel photo never exists whole)
 MAX_DECODED_PIXELS = 64_000_000  # formats decoded at full size (PNG, WebP, ...) are refused above this
+MAX_PROGRESSIVE_BYTES = 256 * 2**20  # a progressive JPEG's coefficients (2 bytes a pixel and channel), at most
 # ... and the pictures a process decodes at once (threads reading a dataset, a folder) share that many pixels, read
 # from their headers: four 63-megapixel PNGs are decoded one after another, as Predict decodes one.
 MIN_FACE_SIDE = 24  # a picture narrower or shorter than this cannot show a face
@@ -137,11 +138,13 @@ def _header(data: bytes, max_side: int) -> Image.Image:
     except UnidentifiedImageError:
         raise ImageError("not an image (unrecognised format)") from None
     width, height = image.size
-    if image.format == "JPEG" and image.info.get("progressive") and width * height > MAX_DECODED_PIXELS:
+    channels = len(image.getbands())
+    coefficients = 2 * width * height * channels  # libjpeg's bytes for a progressive JPEG
+    if image.format in ("JPEG", "MPO") and image.info.get("progressive") and coefficients > MAX_PROGRESSIVE_BYTES:
         # libjpeg keeps every coefficient of a progressive JPEG at full size, however small it decodes it
-        raise ImageError(f"too large: a progressive JPEG of {width}x{height} pixels ({width * height / 1e6:.0f} "
-                         f"megapixels) is decoded whole, and at most {MAX_DECODED_PIXELS / 1e6:.0f} are: save it "
-                         "smaller or as a baseline JPEG")
+        raise ImageError(f"too large: a progressive JPEG of {width}x{height} pixels in {channels} "
+                         f"channel{'s' * (channels != 1)} is decoded whole ({coefficients / 2**20:.0f} MB; at most "
+                         f"{MAX_PROGRESSIVE_BYTES // 2**20} MB): save it smaller or as a baseline JPEG")
     image.draft(None, (max_side, max_side))  # JPEG: decode at 1/2, 1/4 or 1/8 size when that is enough
     width, height = image.size
     if width * height > MAX_DECODED_PIXELS:
