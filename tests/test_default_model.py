@@ -72,3 +72,26 @@ def test_a_shipped_model_reaches_its_target_on_a_sample_of_its_judges_split(spec
 def test_a_shipped_model_loads_with_safe_mode(spec):
     model = load_model(spec)
     assert model.input_shape == (None, 48, 48, 1) and model.output_shape == (None, len(SHIPPED[spec][1]))
+
+
+def test_a_smile_in_a_dark_photo_is_read_as_in_good_light():
+    """The astronaut's smile with the photo at 15% of its light was read 'neutral' (0.51): a face far darker,
+    brighter or flatter than the faces the networks learned from is levelled to the edge of their usual light
+    before they see it (core.vision.imaging.in_usual_light)."""
+    predictor = FacePredictor(DEFAULT_MODEL_DIR)
+    [lit] = predictor.predict_rgb(skimage_data.astronaut())
+    [dark] = predictor.predict_rgb((skimage_data.astronaut() * 0.15).astype(np.uint8))
+    assert lit.emotion == dark.emotion == "happy" and dark.confidence > 0.8
+
+
+def test_only_faces_out_of_the_usual_light_are_levelled():
+    from core.vision.imaging import USUAL_MEAN, USUAL_SPREAD, in_usual_light
+
+    rng = np.random.default_rng(0)
+    usual = rng.integers(40, 220, (3, 48, 48), dtype=np.uint8)  # mean ~130, spread ~52
+    assert in_usual_light(usual) is usual
+    dark, flat = (usual[:1] * 0.2).astype(np.uint8), (usual[:1] // 8 + 120).astype(np.uint8)
+    levelled = in_usual_light(np.concatenate([usual, dark, flat]))
+    assert np.array_equal(levelled[:3], usual)
+    assert abs(levelled[3].mean() - USUAL_MEAN[0]) < 1 and levelled[3].std() >= USUAL_SPREAD - 1
+    assert USUAL_MEAN[0] <= levelled[4].mean() <= USUAL_MEAN[1] and levelled[4].std() >= USUAL_SPREAD - 1

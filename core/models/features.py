@@ -7,6 +7,7 @@ Example: face_features(feature_network(load_model("models/fer2013")), faces).sha
 import numpy as np
 
 from core.models.inference import BATCH_SIZE
+from core.vision.imaging import in_usual_light
 
 FEATURE_LAYER = -3  # a vgg-style member ends Dense(features), Dropout, Dense(softmax)
 
@@ -30,8 +31,9 @@ def feature_network(model):
 
 
 def face_features(network, faces: np.ndarray, mirrored: bool = False) -> np.ndarray:
-    """(N, F) float32 features of (N, 48, 48) uint8 faces (of their mirror images with mirrored)."""
-    faces = faces[:, :, ::-1] if mirrored else faces
+    """(N, F) float32 features of (N, 48, 48) uint8 faces (of their mirror images with mirrored), levelled as
+    every face a network classifies is (core.vision.imaging.in_usual_light)."""
+    faces = in_usual_light(faces[:, :, ::-1] if mirrored else faces)
     chunks = [np.asarray(network.predict_on_batch(faces[start:start + BATCH_SIZE].astype(np.float32)[..., None]))
               for start in range(0, len(faces), BATCH_SIZE)]
     width = network.outputs[0].shape[-1]

@@ -4,6 +4,8 @@ from typing import Callable
 
 import numpy as np
 
+from core.vision.imaging import in_usual_light
+
 BATCH_SIZE = 256  # images per model call, all views included
 SHIFT = 2  # pixels a "shifted" view moves the face
 # Test-time views, averaged: the face alone; with its mirror image; with its mirror and both of them
@@ -17,7 +19,8 @@ Progress = Callable[[int, int], None]  # called with (faces done, faces in all) 
 
 def face_probabilities(model, faces: np.ndarray, views: str = DEFAULT_VIEWS,
                        progress: Progress | None = None) -> np.ndarray:
-    """Return (N, 7) probabilities for (N, 48, 48) uint8 faces, averaged over the test-time views.
+    """Return (N, 7) probabilities for (N, 48, 48) uint8 faces, averaged over the test-time views; faces out of
+    the usual light are levelled first (core.vision.imaging.in_usual_light).
 
     progress(done, total) is called after every model call; an exception it raises stops the work
     there (the Evaluate page's cancel, Ctrl-C on the command line).
@@ -30,6 +33,7 @@ def face_probabilities(model, faces: np.ndarray, views: str = DEFAULT_VIEWS,
         raise ValueError(f"unknown views '{views}': choose one of {', '.join(VIEWS)}")
     if len(faces) == 0:
         return np.zeros((0, 7), dtype=np.float32)
+    faces = in_usual_light(faces)
     count = view_count(views)
     step = max(1, BATCH_SIZE // count)
     chunks = []

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from core.vision.imaging import FACE_SIZE
+from core.vision.imaging import FACE_SIZE, in_usual_light
 
 CONVOLUTIONS = (layers.Conv2D, layers.SeparableConv2D, layers.DepthwiseConv2D)
 POOLING = (layers.MaxPooling2D, layers.AveragePooling2D)
@@ -41,7 +41,7 @@ class GradCam:
 
         classes: the class index explained for each face; None explains the model's own top class.
         """
-        pixels = np.asarray(faces, np.float32)[..., None]
+        pixels = in_usual_light(np.asarray(faces, np.uint8)).astype(np.float32)[..., None]  # as classified
         if classes is None:
             classes = np.asarray(self.model.predict_on_batch(pixels)).argmax(axis=1)
         classes = np.asarray(classes, np.int32)
