@@ -90,6 +90,7 @@ def test_only_faces_out_of_the_usual_light_are_levelled():
     rng = np.random.default_rng(0)
     usual = rng.integers(40, 220, (3, 48, 48), dtype=np.uint8)  # mean ~130, spread ~52
     assert in_usual_light(usual) is usual
+    assert in_usual_light(usual[:0]).shape == (0, 48, 48)  # no faces: nothing to level (a fold may have none)
     dark, flat = (usual[:1] * 0.2).astype(np.uint8), (usual[:1] // 8 + 120).astype(np.uint8)
     levelled = in_usual_light(np.concatenate([usual, dark, flat]))
     assert np.array_equal(levelled[:3], usual)

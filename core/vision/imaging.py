@@ -248,6 +248,8 @@ def in_usual_light(faces: np.ndarray) -> np.ndarray:
 
     Example: in_usual_light(np.full((1, 48, 48), 10, np.uint8)).mean() -> 64.0
     """
+    if len(faces) == 0:  # (no shape to reshape to)
+        return faces
     pixels = faces.reshape(len(faces), -1).astype(np.float32)
     means, spreads = pixels.mean(axis=1), pixels.std(axis=1)
     outside = (means < USUAL_MEAN[0]) | (means > USUAL_MEAN[1]) | (spreads < USUAL_SPREAD)
